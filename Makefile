@@ -1,0 +1,116 @@
+# Warden build. Targets:
+#   make            build/warden.iso and build/warden-test.iso
+#   make run        boot build/warden.iso in QEMU (serial on this terminal; Ctrl-A X quits)
+#   make debug      the same, QEMU waiting for gdb; then: gdb -x build/gdbinit
+#   make test       host unit tests + boot suite under every QEMU configuration
+#   make unit       host unit tests only
+#   make compdb     compile_commands.json (with bear)
+#   make clean
+# QEMU_EXTRA adds QEMU options to run, debug and every test configuration.
+
+BUILD       := build
+CC          := gcc
+NASM        := nasm
+LD          := ld
+PYTHON      := python3
+QEMU        := qemu-system-x86_64
+QEMU_EXTRA  ?=
+
+LAYOUT_H    := kernel/arch/x86_64/layout.h
+KERNEL_VMA  := $(shell sed -n 's/^\#define KERNEL_VMA \(0x[0-9A-Fa-f]*\)$$/\1/p' $(LAYOUT_H))
+GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
+
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -nostdinc -isystem $(GCC_INCLUDE) -Ikernel/include -Ikernel -Iinclude \
+	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
+	-mgeneral-regs-only -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -fno-strict-aliasing -MMD -MP
+NASMFLAGS   := -f elf64 -g -DKERNEL_VMA=$(KERNEL_VMA)
+LDFLAGS     := -nostdlib -z max-page-size=0x1000 -z noexecstack
+
+KERNEL_C    := $(shell find kernel -name '*.c' | sort)
+KERNEL_ASM  := boot/multiboot2.asm boot/entry.asm $(shell find kernel -name '*.asm' | sort)
+KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.o)
+
+# Pure kernel code that is also compiled on the host for unit tests.
+UNIT_KERNEL_C := kernel/core/format.c kernel/core/multiboot2.c kernel/core/cmdline.c \
+	kernel/mm/frame.c kernel/mm/kobj.c \
+	kernel/acpi/acpi.c kernel/acpi/madt.c kernel/acpi/mcfg.c kernel/acpi/dmar.c
+UNIT_C      := $(sort $(wildcard tests/unit/*.c))
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Itests/unit \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DFIXTURE_DIR='"$(CURDIR)/tests/unit/fixtures"' -MMD -MP
+UNIT_OBJS   := $(UNIT_KERNEL_C:%.c=$(BUILD)/unit/%.o) $(UNIT_C:%.c=$(BUILD)/unit/%.o)
+
+QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu
+
+.PHONY: all iso run debug test unit compdb clean deps
+all: $(BUILD)/warden.iso $(BUILD)/warden-test.iso
+iso: all
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.asm $(LAYOUT_H)
+	@mkdir -p $(dir $@)
+	$(NASM) $(NASMFLAGS) $< -o $@
+
+$(BUILD)/linker.ld: boot/linker.ld.S $(LAYOUT_H)
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -undef -x c $< -o $@
+
+$(BUILD)/kernel.elf: $(KERNEL_OBJS) $(BUILD)/linker.ld
+	$(LD) $(LDFLAGS) -T $(BUILD)/linker.ld -o $@ $(KERNEL_OBJS)
+
+# $(call make_iso,output,cmdline)
+define make_iso
+	@rm -rf $@.dir && mkdir -p $@.dir/boot/grub
+	cp $(BUILD)/kernel.elf $@.dir/boot/warden.elf
+	sed 's|@CMDLINE@|$(2)|' boot/grub.cfg.in > $@.dir/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $@.dir > $@.log 2>&1 || { cat $@.log; exit 1; }
+	@rm -rf $@.dir
+endef
+
+$(BUILD)/warden.iso: $(BUILD)/kernel.elf boot/grub.cfg.in
+	$(call make_iso,$@,)
+
+$(BUILD)/warden-test.iso: $(BUILD)/kernel.elf boot/grub.cfg.in
+	$(call make_iso,$@,test)
+
+$(BUILD)/unit/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -c $< -o $@
+
+$(BUILD)/unit/unit-tests: $(UNIT_OBJS)
+	$(CC) $(UNIT_CFLAGS) $^ -o $@
+
+unit: $(BUILD)/unit/unit-tests
+	$(BUILD)/unit/unit-tests
+
+run: deps $(BUILD)/warden.iso
+	@echo "Booting Warden in QEMU; quit with Ctrl-A X."
+	$(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot \
+		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
+
+debug: deps $(BUILD)/warden.iso
+	@printf 'set architecture i386:x86-64\nfile %s\ntarget remote localhost:1234\nhbreak kmain\ncontinue\n' \
+		$(BUILD)/kernel.elf > $(BUILD)/gdbinit
+	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x $(BUILD)/gdbinit"
+	$(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot -s -S \
+		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
+
+test: deps all $(BUILD)/unit/unit-tests
+	QEMU_EXTRA='$(QEMU_EXTRA)' $(PYTHON) tests/harness.py --selftest \
+		--unit $(BUILD)/unit/unit-tests --iso $(BUILD)/warden-test.iso
+
+compdb:
+	bear -- $(MAKE) -B $(BUILD)/kernel.elf $(BUILD)/unit/unit-tests
+
+clean:
+	rm -rf $(BUILD) compile_commands.json
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,76 @@
+; trap_entry.asm - one stub per IDT vector and the common path.
+;
+; Each stub pushes a zero error code when the CPU does not push one, then
+; the vector number, and jumps to trap_common, which saves the general
+; registers as a struct trap_frame (trap.h) and calls trap_dispatch(frame).
+; The frame may be modified (RIP for exception fixups) before returning.
+
+bits 64
+section .text
+
+extern trap_dispatch
+
+%macro TRAP_STUB 1
+align 16
+trap_stub_%1:
+%if %1 = 8 || (%1 >= 10 && %1 <= 14) || %1 = 17 || %1 = 21 || %1 = 29 || %1 = 30
+    ; the CPU pushed an error code
+%else
+    push 0
+%endif
+    push %1
+    jmp trap_common
+%endmacro
+
+%assign vector 0
+%rep 256
+    TRAP_STUB vector
+%assign vector vector + 1
+%endrep
+
+trap_common:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    cld
+    mov rdi, rsp                ; struct trap_frame *
+    call trap_dispatch
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16                 ; vector and error code
+    iretq
+
+section .rodata
+global trap_stub_table
+align 8
+trap_stub_table:
+%assign vector 0
+%rep 256
+    dq trap_stub_ %+ vector
+%assign vector vector + 1
+%endrep

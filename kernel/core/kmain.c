@@ -1,0 +1,140 @@
+/*
+ * kmain.c - the boot sequence, in order. Each step either works or says
+ * clearly why the kernel cannot go on.
+ *
+ *   serial -> GDT/TSS/IDT -> boot information -> command line
+ *   -> frame allocator -> kernel page tables (direct map) -> object allocator
+ *   -> ACPI (MADT, MCFG, DMAR) -> LAPIC + timer -> PCI (ECAM) -> IOMMU probe
+ *   -> boot tests (with `test`) or idle
+ */
+#include "core/boot.h"
+#include "acpi/acpi_dump.h"
+#include "acpi/platform.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/qemu.h"
+#include "arch/x86_64/serial.h"
+#include "arch/x86_64/timer.h"
+#include "arch/x86_64/trap.h"
+#include "core/panic.h"
+#include "core/printk.h"
+#include "iommu/vtd_probe.h"
+#include "mm/kernel_vm.h"
+#include "mm/kobj.h"
+#include "mm/physmem.h"
+#include "pci/ecam.h"
+#include "selftest/ktest.h"
+
+#include <string.h>
+
+#define SCHEDULER_TICK_HZ 100
+
+struct mb2_summary boot_info;
+struct cmdline kernel_cmdline;
+
+static void read_boot_information(uint32_t magic, uint64_t info_phys)
+{
+    if (magic != MB2_BOOT_MAGIC)
+        panic("not started by a multiboot2 boot loader (magic 0x%x)", magic);
+    if (info_phys == 0 || info_phys >= EARLY_WINDOW_BYTES)
+        panic("boot information at 0x%llx is outside the first %llu MiB the boot page tables map",
+              (unsigned long long)info_phys, (unsigned long long)(EARLY_WINDOW_BYTES >> 20));
+    int r = mb2_parse((const void *)(KERNEL_VMA + info_phys), EARLY_WINDOW_BYTES - info_phys,
+                      info_phys, &boot_info);
+    if (r != MB2_OK)
+        panic("boot information at 0x%llx is unusable (error %d)", (unsigned long long)info_phys, r);
+    printk("boot: %u bytes of boot information at 0x%llx, %u module(s)%s\n", boot_info.info_size,
+           (unsigned long long)info_phys, boot_info.module_count,
+           boot_info.tags_rejected ? ", some tags rejected (see above)" : "");
+}
+
+/* The command line from GRUB, plus flags the QEMU harness passes through
+ * fw_cfg (so tests can add flags without rebuilding the ISO). */
+static void read_command_line(void)
+{
+    static char combined[CMDLINE_MAX_BYTES];
+    char extra[256];
+    size_t len = strnlen(boot_info.cmdline, sizeof combined - 1);
+    memcpy(combined, boot_info.cmdline, len);
+    combined[len] = '\0';
+    if (qemu_fwcfg_read_string("opt/warden/cmdline", extra, sizeof extra) > 0 &&
+        len + 1 + strlen(extra) < sizeof combined) {
+        combined[len] = ' ';
+        memcpy(combined + len + 1, extra, strlen(extra) + 1);
+    }
+    cmdline_parse(&kernel_cmdline, combined);
+    printk("boot: command line \"%s\"\n", combined);
+}
+
+static void *kobj_page_alloc(void)
+{
+    uint64_t phys = physmem_alloc();
+    return phys ? phys_to_virt(phys) : NULL;
+}
+
+static void kobj_page_free(void *page)
+{
+    physmem_free(virt_to_phys(page));
+}
+
+static const struct kobj_page_source kernel_page_source = { kobj_page_alloc, kobj_page_free };
+
+/* `crash=KIND` makes the kernel fault on purpose, so the test harness can
+ * check what an unhandled exception prints. Not inlined, so the stack
+ * trace has a kernel caller (kmain) to find. */
+__attribute__((noinline)) static void crash_on_request(void)
+{
+    const char *kind = cmdline_value(&kernel_cmdline, "crash");
+    if (!kind)
+        return;
+    printk("boot: crashing on request (crash=%s)\n", kind);
+    if (strcmp(kind, "pagefault") == 0)
+        (void)*(volatile uint64_t *)0xdea000;       /* unmapped since the identity map is gone */
+    else if (strcmp(kind, "ud") == 0)
+        __asm__ volatile("ud2");
+    else if (strcmp(kind, "gp") == 0)
+        (void)*(volatile uint64_t *)0x8000000000000000ull;  /* non-canonical */
+    else if (strcmp(kind, "panic") == 0)
+        panic("panic requested on the command line");
+    printk("boot: unknown crash kind \"%s\" (pagefault, ud, gp, panic)\n", kind);
+}
+
+void kmain(uint32_t magic, uint64_t info_phys)
+{
+    serial_init();
+    printk("\nWarden %s: x86-64 microkernel with VT-d DMA isolation\n", WARDEN_VERSION);
+    gdt_init();
+    idt_init();
+
+    read_boot_information(magic, info_phys);
+    read_command_line();
+
+    physmem_init(&boot_info);
+    kernel_vm_init(&boot_info);
+    kobj_init(&kernel_page_source);
+
+    platform_discover(&boot_info);
+    pic_disable();
+    lapic_init(platform.has_madt ? platform.madt.lapic_address : 0);
+    timer_init();
+    cpu_sti();
+    timer_start_periodic(SCHEDULER_TICK_HZ);
+
+    if (platform.has_mcfg && ecam_init(&platform.mcfg))
+        pci_log_bus0();
+    vtd_probe(platform.has_dmar ? &platform.dmar : NULL);
+
+    if (cmdline_has(&kernel_cmdline, "acpidump"))
+        acpi_dump(&platform.acpi, boot_info.rsdp, boot_info.rsdp_length);
+    crash_on_request();
+    if (cmdline_has(&kernel_cmdline, "test"))
+        ktest_run_all();    /* does not return */
+
+    struct physmem_stats mem = physmem_stats();
+    printk("Warden is up: %llu MiB free. User space arrives with the kernel core; idling.\n",
+           (unsigned long long)(mem.free_frames * FRAME_SIZE >> 20));
+    for (;;)
+        cpu_halt();
+}

@@ -1,0 +1,52 @@
+/*
+ * test_timer.c - boot tests of the calibrated LAPIC timer and TSC,
+ * measured against the PIT (an independent clock). Bounds are loose on
+ * purpose: TCG on a busy host delays interrupts, it does not invent them.
+ */
+#include "selftest/ktest.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/timer.h"
+#include "core/printk.h"
+
+#include <stdint.h>
+
+void test_timer_calibrated(struct ktest_context *t)
+{
+    struct timer_calibration c = timer_calibration();
+    KTEST_EXPECT(t, c.lapic_ticks_per_ms > 0);
+    KTEST_EXPECT(t, c.tsc_ticks_per_ms > 0);
+    uint64_t start = rdtsc();
+    pit_wait_us(20000);
+    uint64_t elapsed = rdtsc() - start;
+    uint64_t expected = 20 * c.tsc_ticks_per_ms;
+    printk("# 20 ms on the PIT = %llu TSC ticks (calibrated: %llu)\n",
+           (unsigned long long)elapsed, (unsigned long long)expected);
+    KTEST_EXPECT(t, elapsed > expected / 2 && elapsed < expected * 2);
+}
+
+void test_timer_periodic_ticks(struct ktest_context *t)
+{
+    KTEST_EXPECT(t, read_rflags() & RFLAGS_IF);
+    timer_start_periodic(100);
+    uint64_t before = timer_interrupt_count();
+    pit_wait_us(100000);
+    uint64_t ticks = timer_interrupt_count() - before;
+    printk("# %llu ticks at 100 Hz in 100 ms\n", (unsigned long long)ticks);
+    KTEST_EXPECT(t, ticks >= 3 && ticks <= 20);
+}
+
+void test_timer_oneshot(struct ktest_context *t)
+{
+    timer_stop();
+    pit_wait_us(1000);
+    uint64_t before = timer_interrupt_count();
+    timer_start_oneshot(5000);
+    pit_wait_us(30000);
+    KTEST_EXPECT(t, timer_interrupt_count() == before + 1);
+    pit_wait_us(30000);
+    KTEST_EXPECT(t, timer_interrupt_count() == before + 1);    /* fired once only */
+    timer_stop();
+    pit_wait_us(20000);
+    KTEST_EXPECT(t, timer_interrupt_count() == before + 1);
+    timer_start_periodic(100);
+}

@@ -1,0 +1,704 @@
+#!/usr/bin/env python3
+"""Warden boot-test harness: runs on the host, boots the test ISO in QEMU.
+
+This file owns:
+  * CONFIGS     - the table of QEMU configurations the test ISO is booted
+                  under (machine size, devices, kernel command line) and what
+                  each run must print / how it must exit.  Add a config by
+                  appending a dict; see the key list above the table.
+  * judge()     - a pure function that turns one run's log + exit status into
+                  a list of failure reasons (empty list = pass).
+  * the runner  - starts QEMU, enforces total and no-output timeouts, saves
+                  each log to <logdir>/<config>.log, prints one block per
+                  config (configs run in parallel, blocks never interleave).
+  * --unit      - runs the host unit-test binary and adds its counts.
+  * --selftest  - table-driven checks of judge() on synthetic logs.
+
+The last line printed is always exactly "N passed, M failed".  Exit status is
+0 only if nothing failed and at least one thing passed.
+
+Usage:
+  python3 tests/harness.py --iso build/warden-test.iso [--unit PATH]
+      [--selftest] [--jobs N] [--only NAME ...] [--list]
+      [--logdir build/test-logs] [--qemu qemu-system-x86_64]
+
+Environment:
+  QEMU_EXTRA            extra QEMU arguments (shell-split), added to every run
+  HARNESS_TIMEOUT       total seconds per QEMU run (default 120)
+  HARNESS_IDLE_TIMEOUT  seconds without output before giving up (default 30)
+
+Python 3.11 standard library only.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import re
+import selectors
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+# --------------------------------------------------------------------------
+# Exit-code contract.  The guest writes a value to isa-debug-exit (port 0xf4);
+# QEMU then exits with status (value << 1) | 1.
+# --------------------------------------------------------------------------
+
+EXIT_PASS = 33          # all tests passed
+EXIT_TESTS_FAILED = 35  # tests ran and some failed
+EXIT_PANIC = 37         # kernel panic / unhandled exception
+EXIT_NO_CPU = 39        # CPU unsupported (no long mode / missing feature)
+
+EXIT_MEANINGS = {
+    EXIT_PASS: 'pass',
+    EXIT_TESTS_FAILED: 'some tests failed',
+    EXIT_PANIC: 'kernel panic',
+    EXIT_NO_CPU: 'CPU unsupported',
+    0: 'QEMU exited normally: with -no-reboot that usually means a '
+       'triple fault',
+    1: 'QEMU error, or the guest wrote 0 to isa-debug-exit',
+}
+
+DEFAULT_TIMEOUT = 120.0       # seconds, whole run
+DEFAULT_IDLE_TIMEOUT = 30.0   # seconds without output
+UNIT_TIMEOUT = 120.0
+TAIL_LINES = 40
+
+# --------------------------------------------------------------------------
+# Configurations.  Keys:
+#   name         unique name (used by --only and for the log file name)
+#   desc         one line for --list
+#   args         QEMU arguments appended after the base arguments
+#   cmdline      optional kernel command line, passed via fw_cfg
+#                (opt/warden/cmdline)
+#   ktap         True (default): the log must contain a complete, passing
+#                KTAP report followed by "warden-test: PASS"
+#   exit         expected QEMU exit status (default 33 = pass)
+#   expect       regexes (re.MULTILINE) that must match the cleaned log
+#   reject       regexes that must NOT match the cleaned log
+#   require_ok   KTAP test names that must be "ok" and not skipped
+#   expect_skip  KTAP test names that must be "ok ... # SKIP"
+# --------------------------------------------------------------------------
+
+IOMMU = ['-device', 'intel-iommu,intremap=on', '-device', 'edu']
+
+CONFIGS = [
+    {
+        'name': 'default',
+        'desc': '512 MiB, Intel IOMMU + edu device; full test suite',
+        'args': ['-m', '512M'] + IOMMU,
+        'expect': [r'IOMMU: \d+ remapping unit'],
+    },
+    {
+        'name': 'mem128m',
+        'desc': 'small machine: 128 MiB, Intel IOMMU + edu device',
+        'args': ['-m', '128M'] + IOMMU,
+    },
+    {
+        'name': 'mem6g',
+        'desc': '6 GiB, so physical memory exists above 4 GiB',
+        'args': ['-m', '6G'] + IOMMU,
+        'require_ok': ['frames_above_4g'],
+        'expect': [r'above 4 GiB: [1-9]\d* MiB'],
+    },
+    {
+        'name': 'smp2',
+        'desc': 'two CPUs; the MADT must report both',
+        'args': ['-m', '512M', '-smp', '2'] + IOMMU,
+        'expect': [r'MADT: 2 CPUs'],
+    },
+    {
+        'name': 'no-iommu',
+        'desc': 'no intel-iommu device; IOMMU tests must skip, not fail',
+        'args': ['-m', '512M', '-device', 'edu'],
+        'expect': [r'no IOMMU'],
+        'expect_skip': ['iommu_units'],
+    },
+    {
+        'name': 'exception-dump',
+        'desc': 'a kernel page fault prints vector, error code, RIP, CR2 '
+                'and a stack trace, then stops',
+        'args': ['-m', '512M'] + IOMMU,
+        'cmdline': 'crash=pagefault',
+        'ktap': False,
+        'exit': EXIT_PANIC,
+        'expect': [
+            r'unhandled exception #PF \(vector 14\)',
+            r'error code 0x[0-9a-f]+',
+            r'RIP 0xffffffff8[0-9a-f]+',
+            r'CR2 0x0+dea000\b',
+            r'stack trace:',
+            r'#1 0xffffffff8[0-9a-f]+',
+        ],
+    },
+    {
+        'name': 'no-long-mode',
+        'desc': 'a CPU without long mode gets a clear message, '
+                'not a triple fault',
+        'args': ['-m', '128M', '-cpu', 'qemu32'],
+        'ktap': False,
+        'exit': EXIT_NO_CPU,
+        'expect': [r'long mode'],
+    },
+]
+
+# --------------------------------------------------------------------------
+# Log cleaning.
+# --------------------------------------------------------------------------
+
+ANSI_RE = re.compile(
+    r'\x1b\[[0-9;?]*[ -/]*[@-~]'            # CSI: colours, cursor moves, ...
+    r'|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)'   # OSC ... BEL / ST
+    r'|\x1b[()*+][0-9A-Za-z]'               # character-set selection
+    r'|\x1b[@-Z\\^_=>78]'                    # other two-byte escapes
+)
+# C0 control characters other than tab and newline (after ANSI removal).
+CONTROL_RE = re.compile(r'[\x00-\x08\x0b-\x1f\x7f]')
+
+
+def clean_log(text):
+    """Remove terminal noise so that line-anchored regexes work."""
+    text = text.replace('\r\n', '\n').replace('\r', '\n')
+    text = ANSI_RE.sub('', text)
+    return CONTROL_RE.sub('', text)
+
+
+# --------------------------------------------------------------------------
+# KTAP parsing and judging.  judge() is pure: no I/O, no globals changed.
+# --------------------------------------------------------------------------
+
+KTAP_HEADER = 'KTAP version 1'
+PLAN_RE = re.compile(r'^1\.\.(\d+)$')
+RESULT_RE = re.compile(r'^(ok|not ok) (\d+) (\S+)( # (SKIP|TODO)\b.*)?$')
+PASS_LINE = 'warden-test: PASS'
+FAIL_LINE = 'warden-test: FAIL'
+
+
+@dataclass
+class Result:
+    ok: bool
+    num: int
+    name: str
+    directive: str  # '', 'SKIP' or 'TODO'
+    line: int       # index into the list of log lines
+
+
+@dataclass
+class Ktap:
+    headers: list = field(default_factory=list)    # line indexes
+    plan: int | None = None
+    plan_line: int | None = None
+    results: list = field(default_factory=list)    # Result, after the header
+    pass_lines: list = field(default_factory=list)
+    fail_lines: list = field(default_factory=list)
+
+
+def parse_ktap(lines):
+    """Collect KTAP structure from cleaned log lines; other lines ignored."""
+    k = Ktap()
+    for i, raw in enumerate(lines):
+        line = raw.rstrip()
+        if line == KTAP_HEADER:
+            k.headers.append(i)
+        elif line == PASS_LINE:
+            k.pass_lines.append(i)
+        elif line.startswith(FAIL_LINE):
+            k.fail_lines.append(i)
+    start = k.headers[0] if k.headers else 0
+    for i in range(start, len(lines)):
+        line = lines[i].rstrip()
+        m = PLAN_RE.match(line)
+        if m and k.plan is None:
+            k.plan, k.plan_line = int(m.group(1)), i
+            continue
+        m = RESULT_RE.match(line)
+        if m:
+            k.results.append(Result(m.group(1) == 'ok', int(m.group(2)),
+                                    m.group(3), m.group(5) or '', i))
+    return k
+
+
+def numbering_reasons(plan, nums):
+    """Check that result numbers are exactly 1..plan, in order."""
+    reasons = []
+    if len(nums) != plan:
+        reasons.append(f'plan says {plan} tests but {len(nums)} results found')
+    seen, dups = set(), []
+    for n in nums:
+        if n in seen and n not in dups:
+            dups.append(n)
+        seen.add(n)
+    if dups:
+        reasons.append('duplicate result numbers: '
+                       + ', '.join(map(str, dups)))
+    missing = sorted(set(range(1, plan + 1)) - seen)
+    if missing:
+        reasons.append('missing results for tests: '
+                       + ', '.join(map(str, missing)))
+    extra = sorted(n for n in seen if n < 1 or n > plan)
+    if extra:
+        reasons.append(f'result numbers outside plan 1..{plan}: '
+                       + ', '.join(map(str, extra)))
+    if not dups and nums != sorted(nums):
+        reasons.append('results out of order: ' + ', '.join(map(str, nums)))
+    return reasons
+
+
+def ktap_reasons(k):
+    """Everything that makes a KTAP report incomplete or failing."""
+    reasons = []
+    if not k.headers:
+        reasons.append(f"missing '{KTAP_HEADER}' line")
+    elif len(k.headers) > 1:
+        reasons.append(f"'{KTAP_HEADER}' appears {len(k.headers)} times "
+                       '(did the guest reboot?)')
+    if k.plan is None:
+        reasons.append('missing KTAP plan line 1..N')
+    elif k.plan < 1:
+        reasons.append(f'KTAP plan 1..{k.plan} runs no tests')
+    else:
+        early = [r.num for r in k.results if r.line < k.plan_line]
+        if early:
+            reasons.append('results before the plan line: '
+                           + ', '.join(map(str, early)))
+        reasons += numbering_reasons(k.plan, [r.num for r in k.results])
+    for r in k.results:
+        if not r.ok:
+            reasons.append(f'test failed: not ok {r.num} {r.name}')
+    if k.fail_lines:
+        reasons.append(f"'{FAIL_LINE}' present")
+    last = max([r.line for r in k.results] + [k.plan_line or 0]
+               + k.headers[:1])
+    if not any(i > last for i in k.pass_lines):
+        reasons.append(f"missing success line '{PASS_LINE}' after the results")
+    return reasons
+
+
+def exit_meaning(code):
+    if code is None:
+        return 'none (QEMU did not exit by itself)'
+    if code < 0:
+        return f'{code} (killed by signal {-code})'
+    if code in EXIT_MEANINGS:
+        return f'{code} ({EXIT_MEANINGS[code]})'
+    if code % 2 == 1:
+        return f'{code} (guest wrote {code >> 1} to isa-debug-exit)'
+    return f'{code} (unknown)'
+
+
+def named_result_reasons(config, results):
+    """require_ok / expect_skip checks on KTAP test names."""
+    reasons = []
+    by_name = {}
+    for r in results:
+        by_name.setdefault(r.name, r)
+    for name in config.get('require_ok', []):
+        r = by_name.get(name)
+        if r is None:
+            reasons.append(f'required test {name} has no result')
+        elif not r.ok:
+            reasons.append(f'required test {name} failed (not ok)')
+        elif r.directive == 'SKIP':
+            reasons.append(f'required test {name} was skipped, must run')
+    for name in config.get('expect_skip', []):
+        r = by_name.get(name)
+        if r is None:
+            reasons.append(f'expected skip of {name}, but it has no result')
+        elif not r.ok:
+            reasons.append(f'expected skip of {name}, but it failed (not ok)')
+        elif r.directive != 'SKIP':
+            reasons.append(f'expected skip of {name}, but it ran (ok, '
+                           'no # SKIP)')
+    return reasons
+
+
+def judge(config, log_text, exit_code, timed_out_reason):
+    """Return the list of failure reasons for one run (empty = pass).
+
+    log_text may be raw (ANSI escapes, CRLF); it is cleaned here.
+    exit_code is QEMU's exit status, or None if the harness killed it.
+    """
+    reasons = []
+    if timed_out_reason:
+        reasons.append(timed_out_reason)
+    want = config.get('exit', EXIT_PASS)
+    if exit_code != want:
+        reasons.append(f'exit code {exit_meaning(exit_code)}, '
+                       f'expected {exit_meaning(want)}')
+    text = clean_log(log_text)
+    lines = text.split('\n')
+    k = parse_ktap(lines)
+    if config.get('ktap', True):
+        reasons += ktap_reasons(k)
+    for rx in config.get('expect', []):
+        if not re.search(rx, text, re.MULTILINE):
+            reasons.append(f'missing expected output: /{rx}/')
+    for rx in config.get('reject', []):
+        m = re.search(rx, text, re.MULTILINE)
+        if m:
+            reasons.append(f'rejected output present: /{rx}/ '
+                           f'matched {m.group(0)!r}')
+    reasons += named_result_reasons(config, k.results)
+    return reasons
+
+
+# --------------------------------------------------------------------------
+# Running QEMU.
+# --------------------------------------------------------------------------
+
+BASE_ARGS = ['-machine', 'q35', '-accel', 'tcg', '-display', 'none',
+             '-no-reboot', '-serial', 'stdio', '-monitor', 'none',
+             '-device', 'isa-debug-exit,iobase=0xf4,iosize=4']
+
+
+def qemu_command(qemu, iso, config):
+    cmd = [qemu] + BASE_ARGS + ['-cdrom', iso, '-boot', 'd'] + config['args']
+    if config.get('cmdline'):
+        cmd += ['-fw_cfg',
+                'name=opt/warden/cmdline,string=' + config['cmdline']]
+    return cmd + shlex.split(os.environ.get('QEMU_EXTRA', ''))
+
+
+# Processes still running.  run_configs() kills them on Ctrl-C: they run in
+# their own session, so the terminal's SIGINT does not reach them.
+LIVE = set()
+
+
+def kill_group(proc):
+    """Kill the process and anything it started (own session, see Popen)."""
+    if proc.poll() is None:  # never signal a pid that was already reaped
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    LIVE.discard(proc)
+
+
+def run_with_timeouts(cmd, total, idle):
+    """Run cmd with stdout+stderr captured and both timeouts enforced.
+
+    Returns (output bytes, exit status, reason).  reason is None for a
+    normal exit; otherwise it says why the harness stopped (or could not
+    start) the process, and the exit status is None.
+    """
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    except OSError as e:
+        return b'', None, f'cannot start {cmd[0]}: {e}'
+    LIVE.add(proc)
+    chunks, reason = [], None
+    fd = proc.stdout.fileno()
+    start = last = time.monotonic()
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while True:
+                now = time.monotonic()
+                if now >= start + total:
+                    reason = f'timeout (total {total:g}s)'
+                    break
+                if now >= last + idle:
+                    reason = f'no output for {idle:g}s'
+                    break
+                if sel.select(min(start + total, last + idle) - now):
+                    data = os.read(fd, 65536)
+                    if not data:
+                        break  # EOF: QEMU closed its output
+                    chunks.append(data)
+                    last = time.monotonic()
+        if reason is None:
+            try:
+                proc.wait(timeout=max(0.1, start + total - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                reason = f'timeout (total {total:g}s)'
+    finally:
+        if reason is not None or proc.returncode is None:
+            kill_group(proc)
+        LIVE.discard(proc)
+        proc.stdout.close()
+    code = None if reason else proc.returncode
+    return b''.join(chunks), code, reason
+
+
+def env_seconds(name, default):
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        sys.exit(f'harness: {name}={value!r} is not a number of seconds')
+
+
+def tail(text, n=TAIL_LINES):
+    return text.rstrip('\n').split('\n')[-n:]
+
+
+def run_config(config, qemu, iso, logdir, total, idle):
+    """Boot one config; return (passed, printable block)."""
+    cmd = qemu_command(qemu, iso, config)
+    t0 = time.monotonic()
+    raw, code, reason = run_with_timeouts(cmd, total, idle)
+    secs = time.monotonic() - t0
+    text = raw.decode('utf-8', errors='replace')
+    cleaned = clean_log(text)
+    logpath = os.path.join(logdir, config['name'] + '.log')
+    with open(logpath, 'w', encoding='utf-8') as f:
+        f.write(cleaned)
+    reasons = judge(config, text, code, reason)
+    if not reasons:
+        return True, f'PASS {config["name"]} ({secs:.1f}s)'
+    out = [f'FAIL {config["name"]} ({secs:.1f}s)']
+    out += ['    ' + r for r in reasons]
+    out.append(f'--- last {TAIL_LINES} lines of {logpath} ---')
+    out += tail(cleaned)
+    out.append('--- rerun: ' + shlex.join(cmd))
+    return False, '\n'.join(out)
+
+
+def run_configs(configs, args):
+    """Run configs on a thread pool; print each block as it finishes."""
+    total = env_seconds('HARNESS_TIMEOUT', DEFAULT_TIMEOUT)
+    idle = env_seconds('HARNESS_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT)
+    os.makedirs(args.logdir, exist_ok=True)
+    passed = failed = 0
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        futures = [pool.submit(run_config, c, args.qemu, args.iso,
+                               args.logdir, total, idle) for c in configs]
+        for fut in concurrent.futures.as_completed(futures):
+            ok, block = fut.result()
+            print(block, flush=True)
+            passed, failed = passed + ok, failed + (not ok)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list(LIVE):
+            kill_group(proc)
+        raise
+    pool.shutdown()
+    return passed, failed
+
+
+# --------------------------------------------------------------------------
+# Host unit-test binary.
+# --------------------------------------------------------------------------
+
+UNIT_SUMMARY_RE = re.compile(r'^unit: (\d+) passed, (\d+) failed$')
+
+
+def not_ok_blocks(lines):
+    """'not ok' lines of a unit run, each with the '#' lines after it."""
+    out, inside = [], False
+    for line in lines:
+        if line.startswith('not ok'):
+            out.append(line)
+            inside = True
+        elif inside and line.startswith('#'):
+            out.append(line)
+        else:
+            inside = False
+    return out
+
+
+def run_unit(path):
+    """Run the unit binary; print its failures; return (passed, failed)."""
+    text, code, problem = run_with_timeouts([path], UNIT_TIMEOUT, UNIT_TIMEOUT)
+    lines = text.decode('utf-8', errors='replace').replace('\r', '')
+    lines = lines.split('\n')
+    for line in not_ok_blocks(lines):
+        print(line)
+    summary = [m for m in map(UNIT_SUMMARY_RE.match, lines) if m]
+    passed, failed = (int(summary[-1][1]), int(summary[-1][2])) if summary \
+        else (0, 0)
+    status = f'exit status {code}' if code is None or code >= 0 \
+        else f'killed by signal {-code}'
+    if problem is None and not summary:
+        problem = f"no 'unit: P passed, F failed' summary line ({status})"
+    if problem is None and code != 0 and failed == 0:
+        problem = f'{status} but no failures reported (crash or sanitizer?)'
+    print(f'unit: {passed} passed, {failed} failed')
+    if problem:
+        print(f'FAIL unit-tests: {problem}')
+        if any(lines):
+            print(f'--- last {TAIL_LINES} lines of {path} output ---')
+            print('\n'.join(tail('\n'.join(lines))))
+        failed += 1
+    return passed, failed
+
+
+# --------------------------------------------------------------------------
+# Self-test of judge().
+# --------------------------------------------------------------------------
+
+GOOD_LOG = '''\
+GRUB loading.
+Warden: booting
+IOMMU: 1 remapping unit
+KTAP version 1
+1..3
+ok 1 boot_info
+# frames: 128 MiB usable
+ok 2 frames_above_4g
+ok 3 iommu_units # SKIP no IOMMU
+warden-test: PASS
+'''
+KTAP_CFG = {'name': 'selftest'}
+CRASH_CFG = {'name': 'selftest-crash', 'ktap': False, 'exit': EXIT_PANIC,
+             'expect': [r'unhandled exception #PF \(vector 14\)']}
+NOISY_LOG = ('\x1b[2J\x1b[H\x1b[0;30;47mGRUB\x1b[0m\r\n\x1b[?25l'
+             + GOOD_LOG.replace('KTAP', '\x1b[0mKTAP').replace('\n', '\r\n'))
+
+
+def edit(old, new):
+    return GOOD_LOG.replace(old, new)
+
+
+# (name, config, log, exit code, timeout reason, reason substring or None)
+# A None substring means the run must pass; otherwise it must fail with a
+# reason containing that substring.
+SELFTEST_CASES = [
+    ('good log passes', KTAP_CFG, GOOD_LOG, 33, None, None),
+    ('missing KTAP header', KTAP_CFG, edit('KTAP version 1\n', ''), 33, None,
+     'KTAP version 1'),
+    ('missing plan', KTAP_CFG, edit('1..3\n', ''), 33, None, 'plan'),
+    ('plan 3 but 2 results', KTAP_CFG, edit('ok 2 frames_above_4g\n', ''),
+     33, None, 'plan says 3 tests but 2 results'),
+    ('not ok fails', KTAP_CFG, edit('ok 1 boot_info', 'not ok 1 boot_info'),
+     33, None, 'not ok 1 boot_info'),
+    ('out of order', KTAP_CFG,
+     edit('ok 1 boot_info', 'ok 2 boot_info').replace(
+         'ok 2 frames_above_4g', 'ok 1 frames_above_4g'),
+     33, None, 'out of order'),
+    ('duplicate number', KTAP_CFG, edit('ok 3 iommu', 'ok 2 iommu'), 33, None,
+     'duplicate'),
+    ('missing success line', KTAP_CFG, edit('warden-test: PASS\n', ''), 33,
+     None, 'warden-test: PASS'),
+    ('FAIL line present', KTAP_CFG, GOOD_LOG + 'warden-test: FAIL\n', 33,
+     None, 'warden-test: FAIL'),
+    ('wrong exit code', KTAP_CFG, GOOD_LOG, 37, None,
+     'exit code 37 (kernel panic), expected 33 (pass)'),
+    ('exit 0 is a triple fault', KTAP_CFG, GOOD_LOG, 0, None, 'triple fault'),
+    ('timeout is a failure', KTAP_CFG, GOOD_LOG, None, 'no output for 30s',
+     'no output for 30s'),
+    ('require_ok but skipped', dict(KTAP_CFG, require_ok=['iommu_units']),
+     GOOD_LOG, 33, None, 'iommu_units was skipped'),
+    ('require_ok and ran', dict(KTAP_CFG, require_ok=['frames_above_4g']),
+     GOOD_LOG, 33, None, None),
+    ('expect_skip but ran', dict(KTAP_CFG, expect_skip=['frames_above_4g']),
+     GOOD_LOG, 33, None, 'expected skip of frames_above_4g'),
+    ('expect_skip and skipped', dict(KTAP_CFG, expect_skip=['iommu_units']),
+     GOOD_LOG, 33, None, None),
+    ('missing expect regex', dict(KTAP_CFG, expect=[r'MADT: 2 CPUs']),
+     GOOD_LOG, 33, None, 'missing expected output: /MADT: 2 CPUs/'),
+    ('reject regex present', dict(KTAP_CFG, reject=[r'GRUB loading']),
+     GOOD_LOG, 33, None, 'GRUB loading'),
+    ('ANSI noise and CRLF pass', dict(KTAP_CFG, expect=[r'^IOMMU: 1 rem']),
+     NOISY_LOG, 33, None, None),
+    ('non-ktap config passes', CRASH_CFG,
+     'panic: unhandled exception #PF (vector 14)\n', 37, None, None),
+    ('non-ktap wrong exit', CRASH_CFG,
+     'panic: unhandled exception #PF (vector 14)\n', 33, None,
+     'expected 37 (kernel panic)'),
+]
+
+
+def run_selftest():
+    passed = failed = 0
+    for name, config, log, code, timeout, want in SELFTEST_CASES:
+        reasons = judge(config, log, code, timeout)
+        if want is None:
+            ok = not reasons
+            problem = 'expected pass, got: ' + '; '.join(reasons)
+        else:
+            ok = any(want in r for r in reasons)
+            problem = (f'expected a reason containing {want!r}, got: '
+                       + ('; '.join(reasons) or 'pass'))
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print(f'FAIL selftest: {name}: {problem}')
+    print(f'selftest: {passed} passed, {failed} failed')
+    return passed, failed
+
+
+# --------------------------------------------------------------------------
+# Command line.
+# --------------------------------------------------------------------------
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description='Boot the Warden test ISO under several QEMU '
+                    'configurations and judge each run.')
+    p.add_argument('--iso', help='test ISO (needed to run QEMU configs)')
+    p.add_argument('--unit', metavar='PATH', help='host unit-test binary')
+    p.add_argument('--selftest', action='store_true',
+                   help='self-test the log judge')
+    p.add_argument('--jobs', type=int, default=2,
+                   help='QEMU runs in parallel (default 2)')
+    p.add_argument('--only', nargs='+', metavar='NAME',
+                   help='run only these configs')
+    p.add_argument('--list', action='store_true',
+                   help='list configs and exit')
+    p.add_argument('--logdir', default='build/test-logs',
+                   help='where <config>.log files go (default %(default)s)')
+    p.add_argument('--qemu', default='qemu-system-x86_64',
+                   help='QEMU binary (default %(default)s)')
+    args = p.parse_args(argv)
+    if args.jobs < 1:
+        p.error('--jobs must be at least 1')
+    names = [c['name'] for c in CONFIGS]
+    unknown = [n for n in args.only or [] if n not in names]
+    if unknown:
+        p.error(f'unknown config(s) {", ".join(unknown)}; '
+                f'valid: {", ".join(names)}')
+    want_qemu = args.iso is not None or args.only or not (
+        args.selftest or args.unit)
+    if want_qemu and not args.list:
+        if args.iso is None:
+            p.error('--iso is required to run QEMU configs '
+                    '(or use only --selftest / --unit)')
+        if not os.path.isfile(args.iso):
+            p.error(f'ISO not found: {args.iso} (build it first)')
+        if shutil.which(args.qemu) is None:
+            p.error(f'QEMU binary not found: {args.qemu}')
+    args.run_qemu = bool(want_qemu)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.list:
+        width = max(len(c['name']) for c in CONFIGS)
+        for c in CONFIGS:
+            print(f'{c["name"]:<{width}}  {c["desc"]}')
+        return 0
+    passed = failed = 0
+    if args.unit:
+        p, f = run_unit(args.unit)
+        passed, failed = passed + p, failed + f
+    if args.selftest:
+        p, f = run_selftest()
+        passed, failed = passed + p, failed + f
+    if args.run_qemu:
+        only = set(args.only or [c['name'] for c in CONFIGS])
+        p, f = run_configs([c for c in CONFIGS if c['name'] in only], args)
+        passed, failed = passed + p, failed + f
+    sys.stdout.flush()
+    print(f'{passed} passed, {failed} failed', flush=True)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit('harness: interrupted')
