@@ -212,6 +212,20 @@ void kfree(void *ptr)
         panic("kfree: %p is not a live kmalloc object (double free or foreign pointer)", ptr);
 }
 
+void kobj_cache_shrink(struct kobj_cache *cache)
+{
+    if (cache->empty) {
+        slab_destroy(cache, cache->empty);
+        cache->empty = NULL;
+    }
+}
+
+void kobj_shrink_all(void)
+{
+    for (size_t i = 0; i < SIZE_CLASS_COUNT; i++)
+        kobj_cache_shrink(&kmalloc_caches[i]);
+}
+
 uint64_t kobj_pages_in_use(void)
 {
     return pages_in_use;

@@ -55,6 +55,11 @@ void *kmalloc(size_t size);
 bool kfree_checked(void *ptr);
 void kfree(void *ptr);     /* panics on a bad pointer */
 
+/* Returns a cache's kept empty slab (if any) to the page source. */
+void kobj_cache_shrink(struct kobj_cache *cache);
+/* The same for every kmalloc size class. */
+void kobj_shrink_all(void);
+
 /* Pages currently held by all caches (for leak checks). */
 uint64_t kobj_pages_in_use(void);
 
