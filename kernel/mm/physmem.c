@@ -1,5 +1,6 @@
 /*
  * physmem.c - builds and owns the global frame allocator. See physmem.h.
+ * Single CPU for now: SMP will need a lock around the allocator here.
  */
 #include "mm/physmem.h"
 #include "arch/x86_64/layout.h"
