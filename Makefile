@@ -7,6 +7,7 @@
 #   make compdb     compile_commands.json (with bear)
 #   make clean
 # QEMU_EXTRA adds QEMU options to run, debug and every test configuration.
+# V=1 shows full build commands.
 
 BUILD       := build
 CC          := gcc
@@ -15,6 +16,14 @@ LD          := ld
 PYTHON      := python3
 QEMU        := qemu-system-x86_64
 QEMU_EXTRA  ?=
+V           ?= 0
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 
 LAYOUT_H    := kernel/arch/x86_64/layout.h
 KERNEL_VMA  := $(shell sed -n 's/^\#define KERNEL_VMA \(0x[0-9A-Fa-f]*\)$$/\1/p' $(LAYOUT_H))
@@ -33,7 +42,7 @@ KERNEL_ASM  := boot/multiboot2.asm boot/entry.asm $(shell find kernel -name '*.a
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.o)
 
 # Pure kernel code that is also compiled on the host for unit tests.
-UNIT_KERNEL_C := kernel/core/format.c kernel/core/multiboot2.c kernel/core/cmdline.c \
+UNIT_KERNEL_C := kernel/core/format.c kernel/core/printk.c kernel/core/multiboot2.c kernel/core/cmdline.c \
 	kernel/mm/frame.c kernel/mm/kobj.c \
 	kernel/acpi/acpi.c kernel/acpi/madt.c kernel/acpi/mcfg.c kernel/acpi/dmar.c
 UNIT_C      := $(sort $(wildcard tests/unit/*.c))
@@ -53,25 +62,30 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.asm $(LAYOUT_H)
 	@mkdir -p $(dir $@)
-	$(NASM) $(NASMFLAGS) $< -o $@
+	$(call say,NASM,$<)
+	$(Q)$(NASM) $(NASMFLAGS) $< -o $@
 
 $(BUILD)/linker.ld: boot/linker.ld.S $(LAYOUT_H)
 	@mkdir -p $(dir $@)
-	$(CC) -E -P -undef -x c $< -o $@
+	$(call say,CPP,$<)
+	$(Q)$(CC) -E -P -undef -x c $< -o $@
 
 $(BUILD)/kernel.elf: $(KERNEL_OBJS) $(BUILD)/linker.ld
-	$(LD) $(LDFLAGS) -T $(BUILD)/linker.ld -o $@ $(KERNEL_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(LD) $(LDFLAGS) -T $(BUILD)/linker.ld -o $@ $(KERNEL_OBJS)
 
 # $(call make_iso,output,cmdline)
 define make_iso
 	@rm -rf $@.dir && mkdir -p $@.dir/boot/grub
-	cp $(BUILD)/kernel.elf $@.dir/boot/warden.elf
-	sed 's|@CMDLINE@|$(2)|' boot/grub.cfg.in > $@.dir/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $@.dir > $@.log 2>&1 || { cat $@.log; exit 1; }
+	$(call say,ISO,$@)
+	$(Q)cp $(BUILD)/kernel.elf $@.dir/boot/warden.elf
+	$(Q)sed 's|@CMDLINE@|$(2)|' boot/grub.cfg.in > $@.dir/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -o $@ $@.dir > $@.log 2>&1 || { cat $@.log; exit 1; }
 	@rm -rf $@.dir
 endef
 
@@ -83,10 +97,12 @@ $(BUILD)/warden-test.iso: $(BUILD)/kernel.elf boot/grub.cfg.in
 
 $(BUILD)/unit/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -c $< -o $@
+	$(call say,HOSTCC,$<)
+	$(Q)$(CC) $(UNIT_CFLAGS) -c $< -o $@
 
 $(BUILD)/unit/unit-tests: $(UNIT_OBJS)
-	$(CC) $(UNIT_CFLAGS) $^ -o $@
+	$(call say,HOSTLD,$@)
+	$(Q)$(CC) $(UNIT_CFLAGS) $^ -o $@
 
 unit: $(BUILD)/unit/unit-tests
 	$(BUILD)/unit/unit-tests
@@ -104,7 +120,7 @@ debug: deps $(BUILD)/warden.iso
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
 test: deps all $(BUILD)/unit/unit-tests
-	QEMU_EXTRA='$(QEMU_EXTRA)' $(PYTHON) tests/harness.py --selftest \
+	$(Q)QEMU_EXTRA='$(QEMU_EXTRA)' $(PYTHON) tests/harness.py --selftest \
 		--unit $(BUILD)/unit/unit-tests --iso $(BUILD)/warden-test.iso
 
 compdb:

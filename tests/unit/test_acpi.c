@@ -14,11 +14,23 @@
 static struct fake_phys fp;
 static struct acpi acpi;
 
-static int load(const char *machine)
+/* Loads a captured machine's tables into the fake physical memory. */
+static void load_fixture(const char *machine)
 {
     fake_phys_free(&fp);
     fake_phys_load(&fp, machine);
+}
+
+/* Runs discovery over whatever the fake physical memory holds now. */
+static int discover(void)
+{
     return acpi_init(&acpi, fp.rsdp, fp.rsdp_length, fake_phys_map, &fp);
+}
+
+static int load(const char *machine)
+{
+    load_fixture(machine);
+    return discover();
 }
 
 TEST(acpi_q35_iommu_tables_are_found_and_valid)
@@ -118,8 +130,7 @@ TEST(acpi_dmar_variants_aw48_bridge_and_none)
 
 TEST(acpi_bad_rsdp_is_refused)
 {
-    fake_phys_free(&fp);
-    fake_phys_load(&fp, "acpi-q35-iommu");
+    load_fixture("acpi-q35-iommu");
     uint8_t rsdp[36];
     memcpy(rsdp, fp.rsdp, 20);
     rsdp[8] ^= 1;                                   /* checksum byte */
@@ -134,8 +145,7 @@ TEST(acpi_bad_rsdp_is_refused)
 
 TEST(acpi_rsdp_v2_with_bad_extended_checksum_falls_back_to_rsdt)
 {
-    fake_phys_free(&fp);
-    fake_phys_load(&fp, "acpi-q35-iommu");
+    load_fixture("acpi-q35-iommu");
     struct acpi_rsdp r;
     memset(&r, 0, sizeof r);
     memcpy(&r, fp.rsdp, 20);
@@ -158,12 +168,11 @@ TEST(acpi_rsdp_v2_with_bad_extended_checksum_falls_back_to_rsdt)
 
 TEST(acpi_corrupt_table_is_skipped_others_kept)
 {
-    fake_phys_free(&fp);
-    fake_phys_load(&fp, "acpi-q35-iommu");
+    load_fixture("acpi-q35-iommu");
     size_t len;
     uint8_t *dmar = fake_phys_table(&fp, "DMAR", &len);
     dmar[40] ^= 0xFF;                               /* break the checksum */
-    CHECK_EQ(acpi_init(&acpi, fp.rsdp, fp.rsdp_length, fake_phys_map, &fp), ACPI_OK);
+    CHECK_EQ(discover(), ACPI_OK);
     CHECK_EQ(acpi.table_count, 5);
     CHECK_EQ(acpi.tables_rejected, 1);
     CHECK(acpi_find(&acpi, "DMAR", 0) == NULL);
@@ -174,48 +183,45 @@ TEST(acpi_corrupt_table_is_skipped_others_kept)
 
 TEST(acpi_table_length_past_its_end_is_skipped)
 {
-    fake_phys_free(&fp);
-    fake_phys_load(&fp, "acpi-q35-iommu");
+    load_fixture("acpi-q35-iommu");
     size_t len;
     uint8_t *mcfg = fake_phys_table(&fp, "MCFG", &len);
     uint32_t huge = 0x10000;
     memcpy(mcfg + 4, &huge, 4);                     /* claims 64 KiB; only 60 bytes exist */
-    CHECK_EQ(acpi_init(&acpi, fp.rsdp, fp.rsdp_length, fake_phys_map, &fp), ACPI_OK);
+    CHECK_EQ(discover(), ACPI_OK);
     CHECK(acpi_find(&acpi, "MCFG", 0) == NULL);
     CHECK(unit_log_contains("past readable memory"));
     uint32_t tiny = 10;
     memcpy(mcfg + 4, &tiny, 4);                     /* shorter than a header */
     unit_log_clear();
-    CHECK_EQ(acpi_init(&acpi, fp.rsdp, fp.rsdp_length, fake_phys_map, &fp), ACPI_OK);
+    CHECK_EQ(discover(), ACPI_OK);
     CHECK(acpi_find(&acpi, "MCFG", 0) == NULL);
     CHECK(unit_log_contains("impossible length"));
 }
 
 TEST(acpi_bad_root_table_is_an_error)
 {
-    fake_phys_free(&fp);
-    fake_phys_load(&fp, "acpi-q35-iommu");
+    load_fixture("acpi-q35-iommu");
     size_t len;
     uint8_t *rsdt = fake_phys_table(&fp, "RSDT", &len);
     rsdt[20] ^= 1;
-    CHECK_EQ(acpi_init(&acpi, fp.rsdp, fp.rsdp_length, fake_phys_map, &fp), ACPI_ERR_BAD_ROOT);
+    CHECK_EQ(discover(), ACPI_ERR_BAD_ROOT);
     rsdt[20] ^= 1;
     memcpy(rsdt, "XXXX", 4);
     fake_phys_fix_checksum(rsdt, len);
-    CHECK_EQ(acpi_init(&acpi, fp.rsdp, fp.rsdp_length, fake_phys_map, &fp), ACPI_ERR_BAD_ROOT);
+    CHECK_EQ(discover(), ACPI_ERR_BAD_ROOT);
     CHECK(unit_log_contains("expected RSDT"));
 }
 
 TEST(acpi_rsdt_entry_pointing_outside_memory_is_skipped)
 {
-    fake_phys_free(&fp);
-    fake_phys_load(&fp, "acpi-q35-iommu");
+    load_fixture("acpi-q35-iommu");
     size_t len;
     uint8_t *rsdt = fake_phys_table(&fp, "RSDT", &len);
     uint32_t nowhere = 0xFEC00000;                  /* the IOAPIC: must never be read as a table */
     memcpy(rsdt + 36, &nowhere, 4);
     fake_phys_fix_checksum(rsdt, len);
-    CHECK_EQ(acpi_init(&acpi, fp.rsdp, fp.rsdp_length, fake_phys_map, &fp), ACPI_OK);
+    CHECK_EQ(discover(), ACPI_OK);
     CHECK_EQ(acpi.table_count, 5);
     CHECK_EQ(acpi.tables_rejected, 1);
 }
