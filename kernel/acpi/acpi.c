@@ -28,7 +28,9 @@ static bool rsdp_valid(const struct acpi_rsdp *rsdp, size_t length)
     return true;
 }
 
-static bool rsdp_v2_valid(const struct acpi_rsdp *rsdp, size_t length)
+/* rsdp is a parsed copy; bytes/length are what the caller gave, and the
+ * extended checksum covers rsdp->length of those bytes. */
+static bool rsdp_v2_valid(const struct acpi_rsdp *rsdp, const void *bytes, size_t length)
 {
     if (rsdp->revision < 2)
         return false;
@@ -36,7 +38,7 @@ static bool rsdp_v2_valid(const struct acpi_rsdp *rsdp, size_t length)
         printk("acpi: RSDP revision %u but its extended part is missing; using the RSDT\n", rsdp->revision);
         return false;
     }
-    if (acpi_checksum(rsdp, rsdp->length) != 0) {
+    if (acpi_checksum(bytes, rsdp->length) != 0) {
         printk("acpi: RSDP extended checksum is wrong; using the RSDT\n");
         return false;
     }
@@ -115,7 +117,7 @@ int acpi_init(struct acpi *acpi, const void *rsdp_bytes, size_t rsdp_length, acp
 
     /* Prefer the XSDT (64-bit pointers); fall back to the RSDT. */
     const struct acpi_sdt_header *root = NULL;
-    if (rsdp_v2_valid(&rsdp, rsdp_length) && rsdp.xsdt_address) {
+    if (rsdp_v2_valid(&rsdp, rsdp_bytes, rsdp_length) && rsdp.xsdt_address) {
         root = map_table(acpi, rsdp.xsdt_address, "XSDT");
         if (root) {
             acpi->root_is_xsdt = true;

@@ -18,10 +18,15 @@ void kernel_stop(void)
     cpu_halt_forever();
 }
 
-void panic(const char *fmt, ...)
+bool panic_begin(void)
 {
     cpu_cli();
-    if (panicking++)
+    return panicking++ == 0;
+}
+
+void panic(const char *fmt, ...)
+{
+    if (!panic_begin())
         cpu_halt_forever();
     printk("\n*** KERNEL PANIC: ");
     va_list ap;

@@ -164,6 +164,20 @@ TEST(acpi_rsdp_v2_with_bad_extended_checksum_falls_back_to_rsdt)
     unit_log_clear();
     CHECK_EQ(acpi_init(&acpi, &r, 36, fake_phys_map, &fp), ACPI_OK);
     CHECK(unit_log_contains("extended checksum"));
+
+    /* A length field larger than the structure: the checksum covers the
+     * caller's bytes (ASan would catch a read past a 36-byte copy). */
+    uint8_t longer[64] = { 0 };
+    r.length = sizeof longer;
+    r.checksum = 0;
+    r.checksum = (uint8_t)(0x100 - acpi_checksum(&r, 20));
+    memcpy(longer, &r, 36);
+    longer[36] = 0x77;
+    longer[32] = 0;
+    longer[32] = (uint8_t)(0x100 - acpi_checksum(longer, sizeof longer));
+    unit_log_clear();
+    CHECK_EQ(acpi_init(&acpi, longer, sizeof longer, fake_phys_map, &fp), ACPI_OK);
+    CHECK(!unit_log_contains("extended checksum"));
 }
 
 TEST(acpi_corrupt_table_is_skipped_others_kept)

@@ -52,6 +52,8 @@ static void describe_page_fault(uint64_t error_code)
 __attribute__((noreturn)) static void exception_dump_and_stop(const struct trap_frame *f)
 {
     uint64_t cr2 = read_cr2();
+    if (!panic_begin())
+        cpu_halt_forever();     /* faulted while already dumping */
     printk("\n*** unhandled exception %s (vector %llu) in %s mode ***\n",
            exception_mnemonic(f->vector), (unsigned long long)f->vector,
            (f->cs & 3) ? "user" : "kernel");
