@@ -32,7 +32,10 @@ void test_timer_periodic_ticks(struct ktest_context *t)
     pit_wait_us(100000);
     uint64_t ticks = timer_interrupt_count() - before;
     printk("# %llu ticks at 100 Hz in 100 ms\n", (unsigned long long)ticks);
-    KTEST_EXPECT(t, ticks >= 3 && ticks <= 20);
+    /* 10 expected. At least 2 proves the timer re-arms itself (a one-shot
+     * gives 1); a loaded host may coalesce ticks while the vCPU is not
+     * running, so no tighter lower bound. 20 catches a 2x calibration error. */
+    KTEST_EXPECT(t, ticks >= 2 && ticks <= 20);
 }
 
 void test_timer_oneshot(struct ktest_context *t)

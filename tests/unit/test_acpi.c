@@ -49,7 +49,7 @@ TEST(acpi_q35_iommu_tables_are_found_and_valid)
             CHECK_EQ(acpi_checksum(h, h->length), 0);
     }
     CHECK(acpi_find(&acpi, "DMAR", 1) == NULL);
-    CHECK(acpi_find(&acpi, "XXXX", 0) == NULL);
+    CHECK(acpi_find(&acpi, "NONE", 0) == NULL);
 }
 
 TEST(acpi_q35_madt_summary)
@@ -221,7 +221,7 @@ TEST(acpi_bad_root_table_is_an_error)
     rsdt[20] ^= 1;
     CHECK_EQ(discover(), ACPI_ERR_BAD_ROOT);
     rsdt[20] ^= 1;
-    memcpy(rsdt, "XXXX", 4);
+    memcpy(rsdt, "FAKE", 4);
     fake_phys_fix_checksum(rsdt, len);
     CHECK_EQ(discover(), ACPI_ERR_BAD_ROOT);
     CHECK(unit_log_contains("expected RSDT"));
