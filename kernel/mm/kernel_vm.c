@@ -21,16 +21,16 @@ extern char __data_start[], __data_end[];
 
 static uint64_t kernel_pml4_phys;
 static uint64_t mmio_next = MMIO_WINDOW_BASE;
-static struct kernel_vm_stats stats;
+
+/* For the boot log. */
+static struct {
+    uint64_t direct_map_large_pages;
+    uint64_t direct_map_small_pages;
+} stats;
 
 uint64_t kernel_vm_pml4(void)
 {
     return kernel_pml4_phys;
-}
-
-struct kernel_vm_stats kernel_vm_stats(void)
-{
-    return stats;
 }
 
 static void map_or_panic(uint64_t va, uint64_t pa, uint64_t length, uint64_t flags, uint64_t page_size)
@@ -121,7 +121,6 @@ static void *window_map(uint64_t phys, uint64_t length, uint64_t flags)
         return NULL;
     void *va = (void *)(mmio_next + offset);
     mmio_next += size;
-    stats.mmio_bytes_mapped += size;
     return va;
 }
 

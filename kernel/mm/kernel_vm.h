@@ -25,12 +25,4 @@ volatile void *mmio_map(uint64_t phys, uint64_t length);
  * returns the virtual address of phys, or NULL. */
 const void *firmware_map(uint64_t phys, uint64_t length);
 
-/* Statistics for the boot log and tests. */
-struct kernel_vm_stats {
-    uint64_t direct_map_large_pages;
-    uint64_t direct_map_small_pages;
-    uint64_t mmio_bytes_mapped;
-};
-struct kernel_vm_stats kernel_vm_stats(void);
-
 #endif

@@ -64,6 +64,14 @@ void test_mcfg_ecam_matches_port_io(struct ktest_context *t)
         }
     }
     KTEST_EXPECT(t, compared > 0 && mismatched == 0);
+
+    /* Writes land too: the interrupt line register (0x3C, low byte) is a
+     * software scratch byte on every function. Restore it afterwards. */
+    uint32_t saved = pci_config_read32(0, 0, 0, 0x3C);
+    pci_config_write32(0, 0, 0, 0x3C, (saved & ~0xFFu) | 0xA5);
+    KTEST_EXPECT(t, (port_io_config_read32(0, 0, 0, 0x3C) & 0xFF) == 0xA5);
+    pci_config_write32(0, 0, 0, 0x3C, saved);
+    KTEST_EXPECT(t, pci_config_read32(0, 0, 0, 0x3C) == saved);
 }
 
 void test_iommu_units(struct ktest_context *t)

@@ -15,13 +15,14 @@ void test_timer_calibrated(struct ktest_context *t)
     struct timer_calibration c = timer_calibration();
     KTEST_EXPECT(t, c.lapic_ticks_per_ms > 0);
     KTEST_EXPECT(t, c.tsc_ticks_per_ms > 0);
-    uint64_t start = rdtsc();
+    uint64_t start = rdtsc(), start_ns = time_now_ns();
     pit_wait_us(20000);
-    uint64_t elapsed = rdtsc() - start;
+    uint64_t elapsed = rdtsc() - start, elapsed_ns = time_now_ns() - start_ns;
     uint64_t expected = 20 * c.tsc_ticks_per_ms;
     printk("# 20 ms on the PIT = %llu TSC ticks (calibrated: %llu)\n",
            (unsigned long long)elapsed, (unsigned long long)expected);
     KTEST_EXPECT(t, elapsed > expected / 2 && elapsed < expected * 2);
+    KTEST_EXPECT(t, elapsed_ns > 10000000 && elapsed_ns < 40000000);   /* the clock reads ~20 ms */
 }
 
 void test_timer_periodic_ticks(struct ktest_context *t)
