@@ -46,7 +46,7 @@ static const void *acpi_kernel_map(void *ctx, uint64_t phys, size_t length)
     const struct mb2_memory_region *r = region_containing(mc->boot, phys, length);
     if (!r)
         return NULL;
-    if (r->type == MB2_MEMORY_AVAILABLE || r->type == MB2_MEMORY_ACPI_RECLAIMABLE || r->type == MB2_MEMORY_NVS)
+    if (mb2_memory_type_is_ram(r->type))     /* exactly what the direct map covers */
         return physmem_is_reachable(phys, length) ? phys_to_virt(phys) : NULL;
 
     for (unsigned i = 0; i < mc->mapping_count; i++) {

@@ -184,3 +184,8 @@ const char *mb2_memory_type_name(uint32_t type)
     default: return "unknown";
     }
 }
+
+bool mb2_memory_type_is_ram(uint32_t type)
+{
+    return type == MB2_MEMORY_AVAILABLE || type == MB2_MEMORY_ACPI_RECLAIMABLE || type == MB2_MEMORY_NVS;
+}

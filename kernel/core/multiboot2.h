@@ -117,4 +117,8 @@ int mb2_parse(const void *info, size_t readable, uint64_t info_phys, struct mb2_
 
 const char *mb2_memory_type_name(uint32_t type);
 
+/* RAM the kernel may read through its direct map: available, ACPI
+ * reclaimable and ACPI NVS (not firmware-reserved or device ranges). */
+bool mb2_memory_type_is_ram(uint32_t type);
+
 #endif

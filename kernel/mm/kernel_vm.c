@@ -66,11 +66,6 @@ static void direct_map_range(uint64_t base, uint64_t end)
     }
 }
 
-static bool region_is_ram(uint32_t type)
-{
-    return type == MB2_MEMORY_AVAILABLE || type == MB2_MEMORY_ACPI_RECLAIMABLE || type == MB2_MEMORY_NVS;
-}
-
 void kernel_vm_init(const struct mb2_summary *boot)
 {
     kernel_pml4_phys = physmem_alloc_zeroed();
@@ -85,7 +80,7 @@ void kernel_vm_init(const struct mb2_summary *boot)
     direct_map_range(0, 0x100000);
     for (unsigned i = 0; i < boot->mmap_count; i++) {
         const struct mb2_memory_region *r = &boot->mmap[i];
-        if (!region_is_ram(r->type) || r->base >= DIRECT_MAP_MAX_BYTES)
+        if (!mb2_memory_type_is_ram(r->type) || r->base >= DIRECT_MAP_MAX_BYTES)
             continue;
         uint64_t end = r->base + r->length;
         if (end > DIRECT_MAP_MAX_BYTES)

@@ -230,3 +230,13 @@ TEST(mb2_long_cmdline_is_truncated)
     CHECK_EQ(strlen(s.cmdline), MB2_CMDLINE_MAX - 1);
     CHECK(unit_log_contains("truncated"));
 }
+
+TEST(mb2_ram_types)
+{
+    CHECK(mb2_memory_type_is_ram(MB2_MEMORY_AVAILABLE));
+    CHECK(mb2_memory_type_is_ram(MB2_MEMORY_ACPI_RECLAIMABLE));
+    CHECK(mb2_memory_type_is_ram(MB2_MEMORY_NVS));
+    CHECK(!mb2_memory_type_is_ram(MB2_MEMORY_RESERVED));
+    CHECK(!mb2_memory_type_is_ram(MB2_MEMORY_BADRAM));
+    CHECK(!mb2_memory_type_is_ram(0));
+}
