@@ -136,6 +136,18 @@ bool frame_is_allocated(const struct frame_allocator *fa, uint64_t phys)
     return f < fa->frame_count && test_bit(fa->usable, f) && test_bit(fa->used, f);
 }
 
+uint64_t frame_count_usable(const struct frame_allocator *fa, uint64_t min_phys, uint64_t max_phys)
+{
+    uint64_t first = (min_phys + FRAME_SIZE - 1) >> FRAME_SHIFT;
+    uint64_t end = max_phys >> FRAME_SHIFT;
+    if (end > fa->frame_count)
+        end = fa->frame_count;
+    uint64_t n = 0;
+    for (uint64_t f = first; f < end; f++)
+        n += test_bit(fa->usable, f);
+    return n;
+}
+
 int frame_free_contig(struct frame_allocator *fa, uint64_t phys, uint64_t count)
 {
     if (phys % FRAME_SIZE || count == 0)

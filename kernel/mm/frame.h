@@ -63,4 +63,7 @@ int frame_free_contig(struct frame_allocator *fa, uint64_t phys, uint64_t count)
 
 bool frame_is_allocated(const struct frame_allocator *fa, uint64_t phys);
 
+/* Number of usable frames (free or allocated) inside [min_phys, max_phys). */
+uint64_t frame_count_usable(const struct frame_allocator *fa, uint64_t min_phys, uint64_t max_phys);
+
 #endif

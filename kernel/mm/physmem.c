@@ -136,10 +136,7 @@ void physmem_init(const struct mb2_summary *boot)
     frame_reserve_range(&frames, bitmap_phys, bitmap_bytes);
 
     usable_bytes = frames.usable_frames * FRAME_SIZE;
-    above_4g_bytes = 0;
-    for (uint64_t f = FOUR_GIB >> FRAME_SHIFT; f < frame_count; f++)
-        if ((frames.usable[f / 64] >> (f % 64)) & 1)
-            above_4g_bytes += FRAME_SIZE;
+    above_4g_bytes = frame_count_usable(&frames, FOUR_GIB, UINT64_MAX) * FRAME_SIZE;
     if (usable_bytes < MIN_USABLE_BYTES)
         panic("memory: only %llu KiB usable; Warden needs at least %llu MiB",
               (unsigned long long)(usable_bytes >> 10), (unsigned long long)(MIN_USABLE_BYTES >> 20));

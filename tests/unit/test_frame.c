@@ -107,10 +107,13 @@ TEST(frame_memory_above_4g_is_managed)
     frame_add_free_range(&fa, 1 * MIB, 2 * GIB - 1 * MIB);
     frame_add_free_range(&fa, 4 * GIB, 2 * GIB);
     CHECK_EQ(fa.free_frames, (4 * GIB - 1 * MIB) / FRAME_SIZE);
+    CHECK_EQ(frame_count_usable(&fa, 4 * GIB, UINT64_MAX), 2 * GIB / FRAME_SIZE);
+    CHECK_EQ(frame_count_usable(&fa, 0, 4 * GIB), (2 * GIB - 1 * MIB) / FRAME_SIZE);
     uint64_t high;
     CHECK_EQ(frame_alloc_contig(&fa, 1, 1, 4 * GIB, UINT64_MAX, &high), FRAME_OK);
     CHECK_EQ(high, 4 * GIB);
     CHECK_EQ(frame_alloc_contig(&fa, 512, 512, 3 * GIB, 4 * GIB, &high), FRAME_ERR_NO_MEMORY); /* the hole */
     CHECK(frame_is_allocated(&fa, 4 * GIB));
+    CHECK_EQ(frame_count_usable(&fa, 4 * GIB, UINT64_MAX), 2 * GIB / FRAME_SIZE);   /* allocated still counts */
     CHECK_EQ(frame_free(&fa, 4 * GIB), FRAME_OK);
 }
