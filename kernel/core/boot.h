@@ -12,5 +12,7 @@
 
 extern struct mb2_summary boot_info;
 extern struct cmdline kernel_cmdline;
+/* The whole command line as text (GRUB's plus fw_cfg's). */
+extern char kernel_command_line[];
 
 #endif

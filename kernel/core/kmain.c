@@ -19,6 +19,9 @@
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/trap.h"
 #include "core/panic.h"
+#include "core/user_boot.h"
+#include "arch/x86_64/percpu.h"
+#include "sched/sched.h"
 #include "core/printk.h"
 #include "iommu/vtd_probe.h"
 #include "mm/kernel_vm.h"
@@ -29,7 +32,6 @@
 
 #include <string.h>
 
-#define SCHEDULER_TICK_HZ 100
 
 struct mb2_summary boot_info;
 struct cmdline kernel_cmdline;
@@ -52,15 +54,18 @@ static void read_boot_information(uint32_t magic, uint64_t info_phys)
 
 /* The command line from GRUB, plus flags the QEMU harness passes through
  * fw_cfg (so tests can add flags without rebuilding the ISO). */
+char kernel_command_line[CMDLINE_MAX_BYTES];
+
 static void read_command_line(void)
 {
-    static char combined[CMDLINE_MAX_BYTES];
+    char *combined = kernel_command_line;
+    const size_t combined_size = sizeof kernel_command_line;
     char extra[256];
-    size_t len = strnlen(boot_info.cmdline, sizeof combined - 1);
+    size_t len = strnlen(boot_info.cmdline, combined_size - 1);
     memcpy(combined, boot_info.cmdline, len);
     combined[len] = '\0';
     if (qemu_fwcfg_read_string("opt/warden/cmdline", extra, sizeof extra) > 0 &&
-        len + 1 + strlen(extra) < sizeof combined) {
+        len + 1 + strlen(extra) < combined_size) {
         combined[len] = ' ';
         memcpy(combined + len + 1, extra, strlen(extra) + 1);
     }
@@ -107,6 +112,7 @@ void kmain(uint32_t magic, uint64_t info_phys)
     printk("\nWarden %s: x86-64 microkernel with VT-d DMA isolation\n", WARDEN_VERSION);
     gdt_init();
     idt_init();
+    percpu_init_boot_cpu();
 
     read_boot_information(magic, info_phys);
     read_command_line();
@@ -119,8 +125,9 @@ void kmain(uint32_t magic, uint64_t info_phys)
     pic_disable();
     lapic_init(platform.has_madt ? platform.madt.lapic_address : 0);
     timer_init();
+    sched_init();
     cpu_sti();
-    timer_start_periodic(SCHEDULER_TICK_HZ);
+    timer_start_periodic(SCHED_TICK_HZ);
 
     if (platform.has_mcfg && ecam_init(&platform.mcfg))
         pci_log_bus0();
@@ -129,12 +136,21 @@ void kmain(uint32_t magic, uint64_t info_phys)
     if (cmdline_has(&kernel_cmdline, "acpidump"))
         acpi_dump(&platform.acpi, boot_info.rsdp, boot_info.rsdp_length);
     crash_on_request();
-    if (cmdline_has(&kernel_cmdline, "test"))
-        ktest_run_all();    /* does not return */
 
+    static struct wd_ktest_result ktests[WD_START_MAX_KTESTS];
+    unsigned ktest_count = 0;
+    if (cmdline_has(&kernel_cmdline, "test"))
+        ktest_count = ktest_run_all(ktests, WD_START_MAX_KTESTS);
+
+    kernel_vm_prepare_user_spaces();
+    cpu_cli();                      /* from here the kernel runs with interrupts off, except in idle */
+    timer_start_periodic(SCHED_TICK_HZ);    /* again: the boot tests reprogram the timer */
     struct physmem_stats mem = physmem_stats();
-    printk("Warden is up: %llu MiB free. User space arrives with the kernel core; idling.\n",
-           (unsigned long long)(mem.free_frames * FRAME_SIZE >> 20));
-    for (;;)
-        cpu_halt();
+    printk("Warden is up: %llu MiB free.\n", (unsigned long long)(mem.free_frames * FRAME_SIZE >> 20));
+    if (!user_boot_start_init(ktests, ktest_count) &&
+        (cmdline_has(&kernel_cmdline, "test") || cmdline_has(&kernel_cmdline, "bench"))) {
+        printk("warden-test: FAIL (no init)\n");
+        qemu_exit(QEMU_EXIT_FAIL);
+    }
+    sched_run_idle();
 }

@@ -128,3 +128,27 @@ const void *firmware_map(uint64_t phys, uint64_t length)
 {
     return window_map(phys, length, PTE_NO_EXECUTE);
 }
+
+/* User address spaces share the kernel half by copying its 256 PML4
+ * entries. Every one of them gets its PDPT now, so a later kernel mapping
+ * (MMIO, scratch) lands in a table all address spaces already point to. */
+void kernel_vm_prepare_user_spaces(void)
+{
+    uint64_t *pml4 = phys_to_virt(kernel_pml4_phys);
+    for (unsigned i = 256; i < 512; i++) {
+        if (pml4[i] & PTE_PRESENT)
+            continue;
+        uint64_t table = physmem_alloc_zeroed();
+        if (!table)
+            panic("kernel_vm: no memory for the kernel half's page tables");
+        pml4[i] = table | PTE_PRESENT | PTE_WRITABLE;
+    }
+}
+
+void kernel_vm_copy_kernel_half(uint64_t pml4_phys)
+{
+    uint64_t *dst = phys_to_virt(pml4_phys);
+    const uint64_t *src = phys_to_virt(kernel_pml4_phys);
+    for (unsigned i = 256; i < 512; i++)
+        dst[i] = src[i];
+}

@@ -17,6 +17,11 @@ void kernel_vm_init(const struct mb2_summary *boot);
 /* Physical address of the kernel's PML4. */
 uint64_t kernel_vm_pml4(void);
 
+/* Gives every kernel-half PML4 entry a table (once, before user space). */
+void kernel_vm_prepare_user_spaces(void);
+/* Copies the kernel half into a new user PML4. */
+void kernel_vm_copy_kernel_half(uint64_t pml4_phys);
+
 /* Maps device registers [phys, phys+length) uncached and non-executable;
  * returns the virtual address of phys, or NULL if the window is full. */
 volatile void *mmio_map(uint64_t phys, uint64_t length);

@@ -23,6 +23,7 @@ struct kobj_slab {
     uint64_t allocated[KOBJ_MAX_OBJECTS / 64];
 };
 
+static struct kobj_cache *all_caches;   /* since the last kobj_init */
 static const struct kobj_page_source *page_source;
 static uint64_t pages_in_use;
 
@@ -38,13 +39,30 @@ void kobj_init(const struct kobj_page_source *source)
 {
     page_source = source;
     pages_in_use = 0;
+    all_caches = NULL;
     for (size_t i = 0; i < SIZE_CLASS_COUNT; i++)
         kobj_cache_init(&kmalloc_caches[i], kmalloc_names[i], size_classes[i]);
 }
 
+static void register_cache(struct kobj_cache *cache)
+{
+    for (struct kobj_cache *c = all_caches; c; c = c->next_cache)
+        if (c == cache)
+            return;
+    cache->next_cache = all_caches;
+    all_caches = cache;
+}
+
 void kobj_cache_init(struct kobj_cache *cache, const char *name, size_t object_size)
 {
+    bool registered = false;
+    for (struct kobj_cache *c = all_caches; c; c = c->next_cache)
+        registered |= c == cache;
+    struct kobj_cache *keep_next = registered ? cache->next_cache : NULL;
     memset(cache, 0, sizeof *cache);
+    cache->next_cache = keep_next;
+    if (!registered)
+        register_cache(cache);
     if (object_size < KOBJ_MIN_SIZE)
         object_size = KOBJ_MIN_SIZE;
     object_size = (object_size + 15) & ~(size_t)15;
@@ -222,8 +240,8 @@ void kobj_cache_shrink(struct kobj_cache *cache)
 
 void kobj_shrink_all(void)
 {
-    for (size_t i = 0; i < SIZE_CLASS_COUNT; i++)
-        kobj_cache_shrink(&kmalloc_caches[i]);
+    for (struct kobj_cache *c = all_caches; c; c = c->next_cache)
+        kobj_cache_shrink(c);
 }
 
 uint64_t kobj_pages_in_use(void)

@@ -40,6 +40,7 @@ struct kobj_cache {
     struct kobj_slab *empty;        /* at most one kept for reuse */
     uint64_t slab_count;
     uint64_t live_objects;
+    struct kobj_cache *next_cache;  /* every initialised cache, for kobj_shrink_all */
 };
 
 void kobj_init(const struct kobj_page_source *source);
@@ -57,7 +58,7 @@ void kfree(void *ptr);     /* panics on a bad pointer */
 
 /* Returns a cache's kept empty slab (if any) to the page source. */
 void kobj_cache_shrink(struct kobj_cache *cache);
-/* The same for every kmalloc size class. */
+/* The same for every cache (kmalloc size classes and named caches). */
 void kobj_shrink_all(void);
 
 /* Pages currently held by all caches (for leak checks). */

@@ -177,6 +177,26 @@ void physmem_free(uint64_t phys)
         panic("physmem_free: frame 0x%llx is not allocated (error %d)", (unsigned long long)phys, r);
 }
 
+uint64_t physmem_alloc_contig(uint64_t count, uint64_t align_frames)
+{
+    uint64_t phys;
+    uint64_t max = direct_map_live ? UINT64_MAX : EARLY_WINDOW_BYTES;
+    return frame_alloc_contig(&frames, count, align_frames, 0, max, &phys) == FRAME_OK ? phys : 0;
+}
+
+void physmem_free_contig(uint64_t phys, uint64_t count)
+{
+    int r = frame_free_contig(&frames, phys, count);
+    if (r != FRAME_OK)
+        panic("physmem_free_contig: 0x%llx (+%llu frames) is not allocated (error %d)",
+              (unsigned long long)phys, (unsigned long long)count, r);
+}
+
+uint64_t physmem_free_frames(void)
+{
+    return frames.free_frames;
+}
+
 struct physmem_stats physmem_stats(void)
 {
     return (struct physmem_stats){ usable_bytes, above_4g_bytes, frames.free_frames, frames.frame_count };

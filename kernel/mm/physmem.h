@@ -33,6 +33,10 @@ uint64_t physmem_alloc(void);
 uint64_t physmem_alloc_zeroed(void);
 /* Freeing a frame that is not allocated is a kernel bug: panics. */
 void physmem_free(uint64_t phys);
+/* count contiguous frames aligned to align_frames, or 0; freed with physmem_free_contig. */
+uint64_t physmem_alloc_contig(uint64_t count, uint64_t align_frames);
+void physmem_free_contig(uint64_t phys, uint64_t count);
+uint64_t physmem_free_frames(void);
 
 struct physmem_stats physmem_stats(void);
 struct frame_allocator *physmem_allocator(void);

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 
+#include <warden/startinfo.h>
+
 struct ktest_context {
     bool failed;
     bool skipped;
@@ -29,7 +31,9 @@ bool ktest_check(struct ktest_context *t, bool cond, const char *expr, const cha
 
 void ktest_skip(struct ktest_context *t, const char *reason);
 
-__attribute__((noreturn)) void ktest_run_all(void);
+/* Runs every kernel test, prints them as an indented KTAP subtest and
+ * records up to max results (for init's start info). Returns how many. */
+unsigned ktest_run_all(struct wd_ktest_result *results, unsigned max);
 
 /* Test groups, one per file in kernel/selftest/. */
 void test_frame_alloc_real_map(struct ktest_context *t);

@@ -99,3 +99,8 @@ void gdt_init(void)
         "ltr %w3"
         : : "m"(gdtr), "i"(GDT_KERNEL_CODE), "r"(GDT_KERNEL_DATA), "r"(GDT_TSS) : "rax", "memory");
 }
+
+void gdt_set_kernel_stack(uint64_t rsp0)
+{
+    boot_cpu.tss.rsp[0] = rsp0;
+}

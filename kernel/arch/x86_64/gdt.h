@@ -25,4 +25,7 @@ enum ist_slot {
 /* Loads this CPU's GDT and TSS and reloads every segment register. */
 void gdt_init(void);
 
+/* The stack the CPU switches to on an interrupt from user mode (TSS.RSP0). */
+void gdt_set_kernel_stack(uint64_t rsp0);
+
 #endif

@@ -152,3 +152,35 @@ bool paging_translate(uint64_t pml4_phys, uint64_t va, uint64_t *pa, uint64_t *f
     *flags = *entry & ~(page_size == PAGE_SIZE_2M ? PTE_LARGE_ADDRESS_MASK : PTE_ADDRESS_MASK);
     return true;
 }
+
+static uint64_t free_tables_below(uint64_t table_phys, int level)
+{
+    uint64_t freed = 0;
+    uint64_t *table = table_at(table_phys);
+    for (unsigned i = 0; i < ENTRIES; i++) {
+        uint64_t e = table[i];
+        if (!(e & PTE_PRESENT) || (level == LEVEL_PD && (e & PTE_LARGE)) || level == LEVEL_PT)
+            continue;
+        freed += free_tables_below(e & PTE_ADDRESS_MASK, level - 1);
+        physmem_free(e & PTE_ADDRESS_MASK);
+        freed++;
+        table[i] = 0;
+    }
+    return freed;
+}
+
+uint64_t paging_free_user_tables(uint64_t pml4_phys)
+{
+    uint64_t freed = 0;
+    uint64_t *pml4 = table_at(pml4_phys);
+    for (unsigned i = 0; i < ENTRIES / 2; i++) {
+        uint64_t e = pml4[i];
+        if (!(e & PTE_PRESENT))
+            continue;
+        freed += free_tables_below(e & PTE_ADDRESS_MASK, LEVEL_PDPT);
+        physmem_free(e & PTE_ADDRESS_MASK);
+        freed++;
+        pml4[i] = 0;
+    }
+    return freed;
+}

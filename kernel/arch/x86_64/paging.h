@@ -54,4 +54,8 @@ bool paging_translate(uint64_t pml4_phys, uint64_t va, uint64_t *pa, uint64_t *f
 
 bool va_is_canonical(uint64_t va);
 
+/* Frees every page-table page of the lower (user) half of an address
+ * space, not the leaf pages they point to; returns how many. */
+uint64_t paging_free_user_tables(uint64_t pml4_phys);
+
 #endif

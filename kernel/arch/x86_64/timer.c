@@ -59,11 +59,20 @@ void pit_wait_us(uint64_t microseconds)
     pit_wait_chunk((uint32_t)microseconds);
 }
 
+static void (*tick_hook)(void);
+
+void timer_set_tick_hook(void (*hook)(void))
+{
+    tick_hook = hook;
+}
+
 static void timer_interrupt(struct trap_frame *frame)
 {
     (void)frame;
     interrupts++;
     lapic_eoi();
+    if (tick_hook)
+        tick_hook();
 }
 
 static void sort3(uint64_t v[3])

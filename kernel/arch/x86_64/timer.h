@@ -12,6 +12,8 @@
 void timer_init(void);
 
 void timer_start_periodic(unsigned hz);
+/* Called on every timer interrupt, after the EOI (the scheduler tick). */
+void timer_set_tick_hook(void (*hook)(void));
 void timer_start_oneshot(uint64_t microseconds);
 void timer_stop(void);
 

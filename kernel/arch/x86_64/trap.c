@@ -10,6 +10,8 @@
  * vectors are counted and logged, never fatal.
  */
 #include "arch/x86_64/trap.h"
+#include "obj/thread.h"
+#include "sched/sched.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/probe.h"
@@ -122,12 +124,24 @@ static void handle_interrupt(struct trap_frame *f)
         lapic_eoi();
 }
 
+/* Exceptions a user thread causes are its own fault; NMI and machine
+ * checks are the machine's, whoever was running. */
+static bool is_user_fault(const struct trap_frame *f)
+{
+    return (f->cs & 3) && f->vector != EXC_NMI && f->vector != EXC_MACHINE_CHECK &&
+           f->vector != EXC_DOUBLE_FAULT;
+}
+
 void trap_dispatch(struct trap_frame *frame)
 {
+    if (frame->vector < 32 && is_user_fault(frame))
+        thread_fault(frame);        /* does not return */
     if (frame->vector < 32)
         handle_exception(frame);
     else
         handle_interrupt(frame);
+    if (frame->cs & 3)
+        sched_preempt_point();
 }
 
 uint64_t extable_fixup_for(uint64_t rip)

@@ -4,6 +4,9 @@
 ; the vector number, and jumps to trap_common, which saves the general
 ; registers as a struct trap_frame (trap.h) and calls trap_dispatch(frame).
 ; The frame may be modified (RIP for exception fixups) before returning.
+; Entries from user mode (CS.RPL = 3) swap GS to the kernel's per-CPU data
+; and back on exit. trap_return_to_user is also the first way into user
+; mode of a new thread and the SYSCALL exit for non-canonical RIPs.
 
 bits 64
 section .text
@@ -29,6 +32,10 @@ trap_stub_%1:
 %endrep
 
 trap_common:
+    test qword [rsp + 24], 3        ; CS of the interrupted context
+    jz .from_kernel
+    swapgs
+.from_kernel:
     push rax
     push rbx
     push rcx
@@ -47,6 +54,9 @@ trap_common:
     cld
     mov rdi, rsp                ; struct trap_frame *
     call trap_dispatch
+
+global trap_return_to_user
+trap_return_to_user:
     pop r15
     pop r14
     pop r13
@@ -63,6 +73,10 @@ trap_common:
     pop rbx
     pop rax
     add rsp, 16                 ; vector and error code
+    test qword [rsp + 8], 3
+    jz .to_kernel
+    swapgs
+.to_kernel:
     iretq
 
 section .rodata

@@ -1,0 +1,47 @@
+/*
+ * warden/objects.h - structures system calls fill in, object flags and
+ * limits.
+ */
+#ifndef WARDEN_ABI_OBJECTS_H
+#define WARDEN_ABI_OBJECTS_H
+
+#include <warden/types.h>
+
+#define WD_PRIORITY_MAX 31
+#define WD_CSPACE_SLOTS 256             /* slots per process; slot 0 is never used */
+
+/* frame_create flags */
+#define WD_FRAME_CONTIGUOUS (1ull << 0) /* physically contiguous memory */
+#define WD_FRAME_KNOWN_FLAGS WD_FRAME_CONTIGUOUS
+#define WD_FRAME_MAX_BYTES (64ull << 20)
+
+struct wd_cap_info {
+    uint32_t type;                  /* enum wd_object_type */
+    uint32_t rights;
+    uint64_t badge;
+    uint64_t object_id;             /* process/thread id; unique per object */
+};
+
+struct wd_pool_info {
+    uint64_t budget;                /* bytes this pool may hold */
+    uint64_t used;                  /* bytes charged now (objects, frames, sub-pool budgets) */
+};
+
+struct wd_frame_info {
+    uint64_t size;
+    uint64_t flags;
+};
+
+struct wd_system_info {
+    uint64_t free_frames;           /* frames in the physical allocator */
+    uint64_t total_frames;
+    uint64_t kernel_object_pages;   /* pages held by the kernel's slab caches */
+    uint64_t live_processes;
+    uint64_t live_threads;
+    uint64_t live_objects;          /* every kernel object type */
+    uint64_t syscalls;              /* calls since boot */
+    uint64_t context_switches;
+    uint64_t tick_hz;
+};
+
+#endif

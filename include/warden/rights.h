@@ -1,0 +1,35 @@
+/*
+ * warden/rights.h - capability rights and object types.
+ *
+ * A copy of a capability may only lose rights. General rights: READ,
+ * WRITE, EXEC (frames), MAP (may be mapped), GRANT (may be transferred over
+ * IPC or copied into another process). Per-type rights: SEND/RECV
+ * (endpoints), ALLOC (pools: create objects charged to it), CONTROL
+ * (processes and threads: create threads in, map into, kill).
+ */
+#ifndef WARDEN_ABI_RIGHTS_H
+#define WARDEN_ABI_RIGHTS_H
+
+#define WD_RIGHT_READ    (1u << 0)
+#define WD_RIGHT_WRITE   (1u << 1)
+#define WD_RIGHT_EXEC    (1u << 2)
+#define WD_RIGHT_MAP     (1u << 3)
+#define WD_RIGHT_GRANT   (1u << 4)
+#define WD_RIGHT_SEND    (1u << 5)
+#define WD_RIGHT_RECV    (1u << 6)
+#define WD_RIGHT_ALLOC   (1u << 7)
+#define WD_RIGHT_CONTROL (1u << 8)
+#define WD_RIGHTS_ALL    0x1FFu
+
+/* Object types (wd_cap_info.type). */
+enum wd_object_type {
+    WD_TYPE_NONE = 0,
+    WD_TYPE_PROCESS = 1,
+    WD_TYPE_THREAD = 2,
+    WD_TYPE_ENDPOINT = 3,
+    WD_TYPE_POOL = 4,
+    WD_TYPE_FRAME = 5,
+    WD_TYPE_COUNT
+};
+
+#endif

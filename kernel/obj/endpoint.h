@@ -1,0 +1,66 @@
+/*
+ * endpoint.h - IPC endpoints: a queue of blocked senders, a queue of
+ * blocked receivers, and a FIFO of pending kernel events.
+ *
+ * Kernel events (faults, exits, timers) never block the kernel: each
+ * source owns one struct kevent; raising it bumps a counter and queues the
+ * record once; the next receive delivers it and resets the counter.
+ */
+#ifndef WARDEN_OBJ_ENDPOINT_H
+#define WARDEN_OBJ_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "obj/object.h"
+#include "sched/ktimer.h"
+
+struct thread;
+struct endpoint;
+
+struct thread_queue {
+    struct thread *head;
+    struct thread *tail;
+};
+
+#define KEVENT_WORDS 7
+
+struct kevent {
+    struct kevent *next;
+    struct endpoint *queued_on;     /* NULL when not pending */
+    uint32_t label;
+    uint64_t badge;
+    uint64_t count;                 /* raises since the last delivery */
+    unsigned nwords;                /* words after the count */
+    uint64_t words[KEVENT_WORDS];
+};
+
+struct endpoint {
+    struct kobject obj;
+    struct thread_queue senders;
+    struct thread_queue receivers;
+    struct kevent *events_head;
+    struct kevent *events_tail;
+    struct kevent timer_event;
+    struct ktimer timer;
+};
+
+struct pool;
+struct endpoint *endpoint_create(struct pool *pool, int *error);
+void endpoint_destroy(struct endpoint *ep);
+
+/* Queues ev on ep (or counts it if already pending) and, if a receiver
+ * waits, delivers it right away. */
+void kevent_raise(struct endpoint *ep, struct kevent *ev);
+/* Unqueues ev if pending (its source is going away). */
+void kevent_cancel(struct kevent *ev);
+/* Takes the oldest pending event, or NULL. */
+struct kevent *endpoint_take_event(struct endpoint *ep);
+
+void endpoint_set_timer(struct endpoint *ep, uint64_t badge, uint64_t ns);
+
+void thread_queue_push(struct thread_queue *q, struct thread *t);
+struct thread *thread_queue_pop(struct thread_queue *q);
+void thread_queue_remove(struct thread *t);
+
+#endif

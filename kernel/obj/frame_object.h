@@ -1,0 +1,40 @@
+/*
+ * frame_object.h - the frame object: user-visible RAM, zeroed at creation,
+ * either page by page or physically contiguous, or borrowed memory that is
+ * never returned to the allocator (boot modules). Mappings (CPU now, DMA
+ * later) hold references, so the memory returns to its pool only when no
+ * capability and no mapping refers to it.
+ */
+#ifndef WARDEN_OBJ_FRAME_OBJECT_H
+#define WARDEN_OBJ_FRAME_OBJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "obj/object.h"
+
+struct frame_object {
+    struct kobject obj;
+    uint64_t size;                  /* bytes, page multiple */
+    uint64_t flags;                 /* WD_FRAME_* */
+    uint64_t page_count;
+    uint64_t contiguous_base;       /* physical base when contiguous or borrowed, else 0 */
+    uint64_t *pages;                /* physical page addresses when not contiguous */
+    bool borrowed;                  /* memory the allocator does not own (boot modules) */
+    uint64_t mappings;              /* CPU mappings referring to it */
+};
+
+/* Creates a zeroed frame charged to pool; NULL with *error = WD_E_* on failure. */
+struct frame_object *frame_object_create(struct pool *pool, uint64_t size, uint64_t flags, int *error);
+/* Wraps existing memory [phys, phys+size) (boot modules); charged to nobody. */
+struct frame_object *frame_object_borrow(uint64_t phys, uint64_t size);
+
+/* Physical address of the page at byte offset (page aligned, < size). */
+uint64_t frame_object_page(const struct frame_object *f, uint64_t offset);
+
+void frame_object_destroy(struct frame_object *f);
+
+/* Bytes a frame of this size costs its pool. */
+uint64_t frame_object_cost(uint64_t size);
+
+#endif

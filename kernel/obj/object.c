@@ -1,0 +1,69 @@
+/*
+ * object.c - reference counting and destruction of kernel objects. Each
+ * type's destroy function releases what the object holds; this file then
+ * returns the object's charge to its pool and drops the pool reference.
+ */
+#include "obj/object.h"
+
+#include "core/panic.h"
+#include "obj/endpoint.h"
+#include "obj/frame_object.h"
+#include "obj/pool.h"
+#include "obj/process.h"
+#include "obj/thread.h"
+
+static uint64_t next_object_id = 1;
+static uint64_t live_objects;
+
+void kobject_init(struct kobject *o, uint32_t type, struct pool *pool, uint64_t charge)
+{
+    o->type = type;
+    o->refcount = 1;
+    o->id = next_object_id++;
+    o->pool = pool;
+    o->charge = charge;
+    if (pool)
+        kobject_get(&pool->obj);
+    live_objects++;
+}
+
+void kobject_get(struct kobject *o)
+{
+    KASSERT(o->refcount > 0);
+    o->refcount++;
+}
+
+void kobject_put(struct kobject *o)
+{
+    KASSERT(o->refcount > 0);
+    if (--o->refcount > 0)
+        return;
+    struct pool *pool = o->pool;
+    uint64_t charge = o->charge;
+    switch (o->type) {
+    case WD_TYPE_PROCESS: process_destroy((struct process *)o); break;
+    case WD_TYPE_THREAD: thread_destroy((struct thread *)o); break;
+    case WD_TYPE_ENDPOINT: endpoint_destroy((struct endpoint *)o); break;
+    case WD_TYPE_POOL: pool_destroy((struct pool *)o); break;
+    case WD_TYPE_FRAME: frame_object_destroy((struct frame_object *)o); break;
+    default: panic("kobject_put: object %p has unknown type %u", (void *)o, o->type);
+    }
+    live_objects--;
+    if (pool) {
+        pool_uncharge(pool, charge);
+        kobject_put(&pool->obj);
+    }
+}
+
+uint64_t kobject_live_count(void)
+{
+    return live_objects;
+}
+
+const char *kobject_type_name(uint32_t type)
+{
+    static const char *const names[WD_TYPE_COUNT] = {
+        "none", "process", "thread", "endpoint", "pool", "frame",
+    };
+    return type < WD_TYPE_COUNT ? names[type] : "?";
+}

@@ -1,0 +1,39 @@
+/*
+ * object.h - what every kernel object shares: its type, a reference count,
+ * a unique id, and the pool it is charged to.
+ *
+ * References are held by capabilities and by kernel links (a thread holds
+ * its process, a process its fault endpoint, a mapping its frame, every
+ * object its pool). kobject_put of the last reference destroys the object
+ * through its type's destroy function and returns its charge to its pool.
+ */
+#ifndef WARDEN_OBJ_OBJECT_H
+#define WARDEN_OBJ_OBJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <warden/rights.h>
+
+struct pool;
+
+struct kobject {
+    uint32_t type;              /* enum wd_object_type */
+    uint32_t refcount;
+    uint64_t id;
+    struct pool *pool;          /* charged pool (NULL only for the root pool) */
+    uint64_t charge;            /* bytes charged to it */
+};
+
+/* Initialises o with one reference. The caller has already charged `charge`
+ * bytes to pool; kobject_init takes a reference on the pool. */
+void kobject_init(struct kobject *o, uint32_t type, struct pool *pool, uint64_t charge);
+void kobject_get(struct kobject *o);
+void kobject_put(struct kobject *o);
+
+/* Counts for leak checks (wd_system_info). */
+uint64_t kobject_live_count(void);
+
+const char *kobject_type_name(uint32_t type);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * process.h - processes: an address space, a capability space, threads,
+ * and the endpoint its faults and exit are reported to.
+ *
+ * A process dies (process_terminate) by exit, kill, or when its last
+ * thread exits. Death stops every thread, deletes every capability in its
+ * cspace, unmaps everything (frames go back to their pools once nothing
+ * else refers to them) and sends one EXIT event. The struct stays (dead)
+ * while capabilities name it.
+ */
+#ifndef WARDEN_OBJ_PROCESS_H
+#define WARDEN_OBJ_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cap/cspace.h"
+#include "mm/vmspace.h"
+#include "obj/endpoint.h"
+#include "obj/object.h"
+
+struct thread;
+struct pool;
+
+struct process {
+    struct kobject obj;
+    struct cspace cspace;
+    struct vmspace vm;
+    struct pool *pool;              /* pays for page tables */
+    struct thread *threads;
+    uint32_t live_threads;
+    bool dead;
+    int64_t exit_status;
+    struct endpoint *fault_endpoint;    /* referenced; may be NULL */
+    uint64_t fault_badge;
+    struct kevent exit_event;
+};
+
+struct process *process_create(struct pool *pool, struct endpoint *fault_endpoint,
+                               uint64_t fault_badge, int *error);
+void process_terminate(struct process *p, int reason, int64_t status);
+void process_destroy(struct process *p);
+/* A thread of p ended (exit or kill); the last one ends the process. */
+void process_thread_ended(struct process *p);
+uint64_t process_live_count(void);
+
+#endif

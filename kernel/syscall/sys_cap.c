@@ -1,0 +1,110 @@
+/*
+ * sys_cap.c - capability calls: copy, move, delete, revoke, info, and the
+ * helpers other handlers use to resolve process handles and install new
+ * objects.
+ */
+#include "syscall/syscall.h"
+
+#include "mm/usercopy.h"
+
+int lookup_process(wd_handle_t h, struct process **out)
+{
+    if (h == WD_NULL) {
+        *out = current_process();
+        return 0;
+    }
+    struct cap_slot *slot;
+    int r = lookup_cap(h, WD_TYPE_PROCESS, WD_RIGHT_CONTROL, &slot);
+    if (r)
+        return r;
+    *out = (struct process *)slot->object;
+    return 0;
+}
+
+int64_t install_new_object(struct kobject *obj, uint32_t rights)
+{
+    int64_t h = cap_insert(&current_process()->cspace, obj, rights, 0, NULL);
+    kobject_put(obj);               /* the creation reference; the slot holds its own */
+    return h;
+}
+
+/* Resolves the destination of a copy or move: the caller, or another live
+ * process (CONTROL) when the capability may be granted. */
+static int copy_destination(wd_handle_t dest, struct cap_slot *src, struct cspace **out)
+{
+    struct process *p;
+    int r = lookup_process(dest, &p);
+    if (r)
+        return r;
+    if (p != current_process() && !(src->rights & WD_RIGHT_GRANT))
+        return -WD_E_NO_RIGHTS;
+    if (p->dead)
+        return -WD_E_DEAD;
+    *out = &p->cspace;
+    return 0;
+}
+
+int64_t sys_cap_copy(wd_handle_t cap, wd_handle_t dest_process, uint64_t rights, uint64_t badge)
+{
+    struct cap_slot *src;
+    struct cspace *dest;
+    int r = lookup_cap(cap, WD_TYPE_NONE, 0, &src);
+    if (r)
+        return r;
+    if (rights & ~(uint64_t)WD_RIGHTS_ALL)
+        return -WD_E_BAD_FLAGS;
+    if ((src->rights & rights) != rights)
+        return -WD_E_NO_RIGHTS;
+    if (badge && src->badge && badge != src->badge)
+        return -WD_E_INVALID_ARG;
+    r = copy_destination(dest_process, src, &dest);
+    if (r)
+        return r;
+    return cap_insert(dest, src->object, (uint32_t)rights, badge ? badge : src->badge, src);
+}
+
+int64_t sys_cap_move(wd_handle_t cap, wd_handle_t dest_process)
+{
+    struct cap_slot *src;
+    struct cspace *dest;
+    int r = lookup_cap(cap, WD_TYPE_NONE, 0, &src);
+    if (r == 0)
+        r = copy_destination(dest_process, src, &dest);
+    if (r)
+        return r;
+    return cap_move_to(src, dest);
+}
+
+int64_t sys_cap_delete(wd_handle_t cap)
+{
+    struct cap_slot *slot;
+    int r = lookup_cap(cap, WD_TYPE_NONE, 0, &slot);
+    if (r)
+        return r;
+    cap_delete(slot);
+    return 0;
+}
+
+int64_t sys_cap_revoke(wd_handle_t cap)
+{
+    struct cap_slot *slot;
+    int r = lookup_cap(cap, WD_TYPE_NONE, 0, &slot);
+    if (r)
+        return r;
+    return (int64_t)cap_revoke(slot);
+}
+
+int64_t sys_cap_info(wd_handle_t cap, struct wd_cap_info *out)
+{
+    struct cap_slot *slot;
+    int r = lookup_cap(cap, WD_TYPE_NONE, 0, &slot);
+    if (r)
+        return r;
+    struct wd_cap_info info = {
+        .type = slot->object->type,
+        .rights = slot->rights,
+        .badge = slot->badge,
+        .object_id = slot->object->id,
+    };
+    return copy_to_user((uint64_t)out, &info, sizeof info);
+}

@@ -1,0 +1,155 @@
+/*
+ * sys_process.c - processes, threads, sleeping and address spaces.
+ */
+#include "syscall/syscall.h"
+
+#include "core/panic.h"
+#include "mm/usercopy.h"
+#include "mm/vmspace.h"
+#include "obj/frame_object.h"
+#include "obj/pool.h"
+#include "sched/sched.h"
+
+#define MAP_RIGHTS (WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_EXEC)
+
+static int lookup_typed(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject **out)
+{
+    struct cap_slot *slot;
+    int r = lookup_cap(h, type, rights, &slot);
+    if (r == 0)
+        *out = slot->object;
+    return r;
+}
+
+int64_t sys_process_create(wd_handle_t pool_handle, wd_handle_t fault_endpoint, uint64_t fault_badge,
+                           uint64_t flags)
+{
+    struct kobject *pool, *ep = NULL;
+    int r = lookup_typed(pool_handle, WD_TYPE_POOL, WD_RIGHT_ALLOC, &pool);
+    if (r == 0 && fault_endpoint != WD_NULL)
+        r = lookup_typed(fault_endpoint, WD_TYPE_ENDPOINT, WD_RIGHT_SEND, &ep);
+    if (r == 0 && flags)
+        r = -WD_E_BAD_FLAGS;
+    if (r == 0 && !cspace_free_slots(&current_process()->cspace))
+        r = -WD_E_CSPACE_FULL;
+    if (r)
+        return r;
+    int error;
+    struct process *p = process_create((struct pool *)pool, (struct endpoint *)ep, fault_badge, &error);
+    if (!p)
+        return -error;
+    return install_new_object(&p->obj, WD_RIGHTS_ALL);
+}
+
+/* The caller is dead after this: never returns to user mode. */
+static void leave_dead(void)
+{
+    schedule();
+    panic("a dead thread was scheduled again");
+}
+
+int64_t sys_process_kill(wd_handle_t process, int64_t status)
+{
+    struct kobject *obj;
+    int r = lookup_typed(process, WD_TYPE_PROCESS, WD_RIGHT_CONTROL, &obj);
+    if (r)
+        return r;
+    struct process *p = (struct process *)obj;
+    bool self = p == current_process();
+    process_terminate(p, WD_EXIT_KILLED, status);
+    if (self)
+        leave_dead();
+    return 0;
+}
+
+int64_t sys_process_exit(int64_t status)
+{
+    process_terminate(current_process(), WD_EXIT_NORMAL, status);
+    leave_dead();
+    return 0;
+}
+
+int64_t sys_thread_create(wd_handle_t pool_handle, wd_handle_t process, uint64_t entry, uint64_t stack,
+                          uint64_t arg, uint64_t priority)
+{
+    struct kobject *pool;
+    struct process *p;
+    int r = lookup_typed(pool_handle, WD_TYPE_POOL, WD_RIGHT_ALLOC, &pool);
+    if (r == 0)
+        r = lookup_process(process, &p);
+    if (r)
+        return r;
+    if (!user_range_valid(entry, 1) || !user_range_valid(stack - 1, 1) || stack == 0)
+        return -WD_E_BAD_ADDRESS;
+    if (stack % 16)
+        return -WD_E_UNALIGNED;
+    if (priority > WD_PRIORITY_MAX)
+        return -WD_E_INVALID_ARG;
+    if (p->dead)
+        return -WD_E_DEAD;
+    if (!cspace_free_slots(&current_process()->cspace))
+        return -WD_E_CSPACE_FULL;
+    int error;
+    struct thread *t = thread_create((struct pool *)pool, p, entry, stack, arg, (uint32_t)priority, &error);
+    if (!t)
+        return -error;
+    int64_t h = cap_insert(&current_process()->cspace, &t->obj, WD_RIGHTS_ALL, 0, NULL);
+    KASSERT(h > 0);                 /* a free slot was checked above */
+    thread_start(t);                /* its creation reference is its alive reference */
+    return h;
+}
+
+int64_t sys_thread_exit(void)
+{
+    struct thread *t = current_thread();
+    struct process *p = t->process;
+    thread_kill(t);
+    process_thread_ended(p);
+    leave_dead();
+    return 0;
+}
+
+int64_t sys_thread_yield(void)
+{
+    schedule();
+    return 0;
+}
+
+int64_t sys_thread_sleep(uint64_t ns)
+{
+    struct thread *t = current_thread();
+    t->state = THREAD_SLEEPING;
+    ktimer_arm(&t->timeout, ns);
+    schedule();
+    return 0;
+}
+
+int64_t sys_vm_map(wd_handle_t process, wd_handle_t frame, uint64_t offset, uint64_t vaddr, uint64_t len,
+                   uint64_t rights)
+{
+    struct process *p;
+    struct kobject *f;
+    int r = lookup_process(process, &p);
+    if (r == 0)
+        r = lookup_typed(frame, WD_TYPE_FRAME, WD_RIGHT_MAP, &f);
+    if (r)
+        return r;
+    if (rights & ~(uint64_t)WD_RIGHTS_ALL)
+        return -WD_E_BAD_FLAGS;
+    if ((rights & ~(uint64_t)MAP_RIGHTS) || !(rights & WD_RIGHT_READ))
+        return -WD_E_INVALID_ARG;
+    struct cap_slot *slot;
+    r = lookup_cap(frame, WD_TYPE_FRAME, (uint32_t)rights, &slot);
+    if (r)
+        return r;
+    return vmspace_map(&p->vm, (struct frame_object *)f, offset, vaddr, len, (uint32_t)rights);
+}
+
+int64_t sys_vm_unmap(wd_handle_t process, uint64_t vaddr, uint64_t len)
+{
+    struct process *p;
+    int r = lookup_process(process, &p);
+    if (r)
+        return r;
+    return vmspace_unmap(&p->vm, vaddr, len);
+}

@@ -1,0 +1,61 @@
+/*
+ * syscall.h - prototypes of every system call handler, generated from
+ * include/warden/syscalls.def, and helpers the handlers share.
+ */
+#ifndef WARDEN_SYSCALL_SYSCALL_H
+#define WARDEN_SYSCALL_SYSCALL_H
+
+#include <stdint.h>
+
+#include <warden/abi.h>
+
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
+#include "cap/cspace.h"
+#include "obj/process.h"
+#include "obj/thread.h"
+
+#define SYSCALL_FRAME_VECTOR 0x100
+
+#define WD_ARGS0() void
+#define WD_ARGS1(t1, a1) t1 a1
+#define WD_ARGS2(t1, a1, t2, a2) t1 a1, t2 a2
+#define WD_ARGS3(t1, a1, t2, a2, t3, a3) t1 a1, t2 a2, t3 a3
+#define WD_ARGS4(t1, a1, t2, a2, t3, a3, t4, a4) t1 a1, t2 a2, t3 a3, t4 a4
+#define WD_ARGS5(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5) t1 a1, t2 a2, t3 a3, t4 a4, t5 a5
+#define WD_ARGS6(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6) t1 a1, t2 a2, t3 a3, t4 a4, t5 a5, t6 a6
+#define WD_SYSCALL(nr, name, params) int64_t sys_##name(params);
+#define WD_SYSCALL_IPC(nr, name) int64_t sys_##name(struct trap_frame *f);
+#include <warden/syscalls.def>
+#undef WD_SYSCALL
+#undef WD_SYSCALL_IPC
+#undef WD_ARGS0
+#undef WD_ARGS1
+#undef WD_ARGS2
+#undef WD_ARGS3
+#undef WD_ARGS4
+#undef WD_ARGS5
+#undef WD_ARGS6
+
+void syscall_dispatch(struct trap_frame *frame);
+uint64_t syscall_count(void);
+
+static inline struct process *current_process(void)
+{
+    return current_thread()->process;
+}
+
+/* Looks a handle up in the caller's cspace (0 or -WD_E_*). */
+static inline int lookup_cap(wd_handle_t h, uint32_t type, uint32_t rights, struct cap_slot **slot)
+{
+    return cap_lookup(&current_process()->cspace, h, type, rights, slot);
+}
+
+/* WD_NULL names the caller; another process needs CONTROL. */
+int lookup_process(wd_handle_t h, struct process **out);
+/* Puts a new object in the caller's cspace with all rights; drops the
+ * creation reference. Returns the handle or -WD_E_CSPACE_FULL (the object
+ * is then destroyed). */
+int64_t install_new_object(struct kobject *obj, uint32_t rights);
+
+#endif
