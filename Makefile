@@ -4,6 +4,8 @@
 #   make debug      the same, QEMU waiting for gdb; then: gdb -x build/gdbinit
 #   make test       host unit tests + boot suite under every QEMU configuration
 #   make unit       host unit tests only
+#   make bench      microbenchmarks under -icount (instruction counts)
+#   make docs       regenerate docs/syscalls.md from include/warden/syscalls.def
 #   make compdb     compile_commands.json (with bear)
 #   make clean
 # QEMU_EXTRA adds QEMU options to run, debug and every test configuration.
@@ -42,7 +44,7 @@ KERNEL_ASM  := boot/multiboot2.asm boot/entry.asm $(shell find kernel -name '*.a
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.o)
 
 # Pure kernel code that is also compiled on the host for unit tests.
-UNIT_KERNEL_C := kernel/core/format.c kernel/core/printk.c kernel/core/multiboot2.c kernel/core/cmdline.c \
+UNIT_KERNEL_C := kernel/core/elf.c kernel/core/format.c kernel/core/printk.c kernel/core/multiboot2.c kernel/core/cmdline.c \
 	kernel/mm/frame.c kernel/mm/kobj.c \
 	kernel/acpi/acpi.c kernel/acpi/madt.c kernel/acpi/mcfg.c kernel/acpi/dmar.c
 UNIT_C      := $(sort $(wildcard tests/unit/*.c))
@@ -51,9 +53,18 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Itests/unit \
 	-DFIXTURE_DIR='"$(CURDIR)/tests/unit/fixtures"' -MMD -MP
 UNIT_OBJS   := $(UNIT_KERNEL_C:%.c=$(BUILD)/unit/%.o) $(UNIT_C:%.c=$(BUILD)/unit/%.o)
 
+.DEFAULT_GOAL := all
+include libc/libc.mk
+
+# User programs, loaded by GRUB as boot modules named after them.
+$(call user_program,init,$(wildcard servers/init/*.c))
+$(call user_program,boot-tests,$(wildcard tests/boot/*.c tests/boot/*.asm))
+$(call user_program,bench,$(wildcard tests/bench/*.c))
+BOOT_MODULES := init boot-tests bench
+
 QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu
 
-.PHONY: all iso run debug test unit compdb clean deps
+.PHONY: all iso run debug test unit compdb clean deps docs bench
 all: $(BUILD)/warden.iso $(BUILD)/warden-test.iso
 iso: all
 
@@ -84,15 +95,18 @@ define make_iso
 	@rm -rf $@.dir && mkdir -p $@.dir/boot/grub
 	$(call say,ISO,$@)
 	$(Q)cp $(BUILD)/kernel.elf $@.dir/boot/warden.elf
-	$(Q)sed 's|@CMDLINE@|$(2)|' boot/grub.cfg.in > $@.dir/boot/grub/grub.cfg
+	$(Q)for m in $(BOOT_MODULES); do cp $(BUILD)/user/$$m.elf $@.dir/boot/$$m; done
+	$(Q)sed -e 's|@CMDLINE@|$(2)|' \
+		-e 's|@MODULES@|$(foreach m,$(BOOT_MODULES),    module2 /boot/$(m) $(m)\n)|' \
+		boot/grub.cfg.in > $@.dir/boot/grub/grub.cfg
 	$(Q)grub-mkrescue -o $@ $@.dir > $@.log 2>&1 || { cat $@.log; exit 1; }
 	@rm -rf $@.dir
 endef
 
-$(BUILD)/warden.iso: $(BUILD)/kernel.elf boot/grub.cfg.in
+$(BUILD)/warden.iso: $(BUILD)/kernel.elf boot/grub.cfg.in $(USER_PROGRAMS)
 	$(call make_iso,$@,)
 
-$(BUILD)/warden-test.iso: $(BUILD)/kernel.elf boot/grub.cfg.in
+$(BUILD)/warden-test.iso: $(BUILD)/kernel.elf boot/grub.cfg.in $(USER_PROGRAMS)
 	$(call make_iso,$@,test)
 
 $(BUILD)/unit/%.o: %.c
@@ -119,7 +133,11 @@ debug: deps $(BUILD)/warden.iso
 	$(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot -s -S \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
+docs:
+	$(PYTHON) tools/gen-syscall-docs.py -o docs/syscalls.md
+
 test: deps all $(BUILD)/unit/unit-tests
+	$(Q)$(PYTHON) tools/gen-syscall-docs.py --check docs/syscalls.md
 	$(Q)QEMU_EXTRA='$(QEMU_EXTRA)' $(PYTHON) tests/harness.py --selftest \
 		--unit $(BUILD)/unit/unit-tests --iso $(BUILD)/warden-test.iso
 

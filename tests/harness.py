@@ -102,7 +102,7 @@ CONFIGS = [
         'name': 'mem6g',
         'desc': '6 GiB, so physical memory exists above 4 GiB',
         'args': ['-m', '6G'] + IOMMU,
-        'require_ok': ['frames_above_4g'],
+        'require_ok': ['kernel.frames_above_4g', 'syscall_fuzzer', 'ipc_call_reply_words'],
         'expect': [r'above 4 GiB: [1-9]\d* MiB'],
     },
     {
@@ -116,7 +116,7 @@ CONFIGS = [
         'desc': 'no intel-iommu device; IOMMU tests must skip, not fail',
         'args': ['-m', '512M', '-device', 'edu'],
         'expect': [r'no IOMMU'],
-        'expect_skip': ['iommu_units'],
+        'expect_skip': ['kernel.iommu_units'],
     },
     {
         'name': 'exception-dump',

@@ -1,0 +1,89 @@
+/*
+ * init - the root task. It receives the boot modules, the root pool and
+ * the command line from the kernel; starts the program the command line
+ * asks for (the boot test runner with `test`, the benchmarks with
+ * `bench`); supervises its children (fault and exit messages arrive on its
+ * endpoint); and serves the name registry on the same endpoint.
+ *
+ * When the harness child (runner or bench) exits, init exits with its
+ * status, which ends a test or bench boot.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <warden/registry.h>
+#include <warden/spawn.h>
+#include <warden/syscalls.h>
+
+#include "init.h"
+
+#define CHILD_BADGE 0x1000          /* fault badge of the harness child */
+#define CLIENT_BADGE 0x2000         /* badge of registry capabilities init hands out */
+
+static bool cmdline_has(const char *cmdline, const char *flag)
+{
+    size_t n = strlen(flag);
+    for (const char *p = cmdline; *p;) {
+        while (*p == ' ')
+            p++;
+        const char *end = p;
+        while (*end && *end != ' ')
+            end++;
+        if ((size_t)(end - p) >= n && strncmp(p, flag, n) == 0 && (end - p == (long)n || p[n] == '='))
+            return true;
+        p = end;
+    }
+    return false;
+}
+
+static long start_child(const char *args, const char *module_name, wd_handle_t endpoint, wd_handle_t *child)
+{
+    const struct wd_module *m = wd_find_module(module_name);
+    if (!m) {
+        printf("init: no boot module \"%s\"\n", module_name);
+        return -WD_E_NOT_FOUND;
+    }
+    long registry = wd_cap_copy(endpoint, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, CLIENT_BADGE);
+    if (registry < 0)
+        return registry;
+    struct wd_spawn s = {
+        .args = args,
+        .image = m->frame,
+        .image_size = m->size,
+        .pool = wd_start_info->pool,
+        .fault_endpoint = endpoint,
+        .fault_badge = CHILD_BADGE,
+        .registry = (wd_handle_t)registry,
+        .pass_modules = true,
+    };
+    long r = wd_spawn(&s, NULL);
+    wd_cap_delete((wd_handle_t)registry);
+    if (r < 0)
+        return r;
+    *child = (wd_handle_t)r;
+    return 0;
+}
+
+int main(void)
+{
+    const struct wd_start_info *info = wd_start_info;
+    printf("init: started with %u boot module(s)\n", info->module_count);
+    long ep = wd_endpoint_create(info->pool);
+    if (ep < 0) {
+        printf("init: cannot create its endpoint: %s\n", wd_error_name(ep));
+        return 1;
+    }
+    wd_handle_t child = WD_NULL;
+    const char *mode = cmdline_has(info->cmdline, "test") ? "test" : cmdline_has(info->cmdline, "bench") ? "bench" : NULL;
+    if (mode) {
+        long r = strcmp(mode, "test") == 0 ? start_child("boot-tests runner", "boot-tests", (wd_handle_t)ep, &child)
+                                           : start_child("bench main", "bench", (wd_handle_t)ep, &child);
+        if (r < 0) {
+            printf("init: cannot start the %s program: %s\n", mode, wd_error_name(r));
+            printf("warden-test: FAIL\n");
+            return 1;
+        }
+    } else {
+        printf("init: no services to start yet; serving the name registry\n");
+    }
+    return init_serve((wd_handle_t)ep, child, CHILD_BADGE);
+}

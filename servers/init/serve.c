@@ -1,0 +1,107 @@
+/*
+ * serve.c - init's loop: supervision messages from the kernel (a child
+ * faulted or exited) and name registry requests, all on one endpoint.
+ * The registry keeps at most REGISTRY_SIZE names; each entry holds an
+ * endpoint capability that lookups hand out copies of.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <warden/registry.h>
+#include <warden/syscalls.h>
+
+#include "init.h"
+
+#define REGISTRY_SIZE 32
+
+static struct {
+    char name[WD_NAME_MAX + 1];
+    wd_handle_t endpoint;
+} registry[REGISTRY_SIZE];
+
+/* Entries whose endpoint capability was revoked (stale handle) are dropped. */
+static int find_name(const char *name)
+{
+    for (int i = 0; i < REGISTRY_SIZE; i++) {
+        if (!registry[i].endpoint || strcmp(registry[i].name, name) != 0)
+            continue;
+        struct wd_cap_info info;
+        if (wd_cap_info(registry[i].endpoint, &info) == 0)
+            return i;
+        registry[i].endpoint = WD_NULL;
+    }
+    return -1;
+}
+
+/* Fills the reply in msg. */
+static void registry_request(struct wd_msg *msg)
+{
+    char name[WD_NAME_MAX + 1];
+    uint32_t label = wd_msg_label(msg->info);
+    long result = wd_name_unpack(msg, name);
+    unsigned ncaps = 0;
+    if (result == 0 && label == WD_REGISTRY_REGISTER) {
+        int free_slot = -1;
+        for (int i = 0; i < REGISTRY_SIZE && free_slot < 0; i++)
+            if (!registry[i].endpoint)
+                free_slot = i;
+        if (wd_msg_ncaps(msg->info) != 1)
+            result = -WD_E_INVALID_ARG;
+        else if (find_name(name) >= 0)
+            result = -WD_E_EXISTS;
+        else if (free_slot < 0)
+            result = -WD_E_CSPACE_FULL;
+        else {
+            registry[free_slot].endpoint = msg->caps[0];
+            memcpy(registry[free_slot].name, name, sizeof name);
+            printf("init: registered \"%s\"\n", name);
+        }
+        if (result != 0 && wd_msg_ncaps(msg->info) >= 1)
+            wd_cap_delete(msg->caps[0]);
+    } else if (result == 0 && label == WD_REGISTRY_LOOKUP) {
+        int i = find_name(name);
+        if (i < 0) {
+            result = -WD_E_NOT_FOUND;
+        } else {
+            msg->caps[0] = registry[i].endpoint;
+            ncaps = 1;
+        }
+    } else if (result == 0) {
+        result = -WD_E_INVALID_ARG;
+    }
+    msg->w[0] = (uint64_t)result;
+    msg->info = wd_msg_info(label, 1, ncaps);
+}
+
+int init_serve(wd_handle_t endpoint, wd_handle_t child, uint64_t child_badge)
+{
+    struct wd_msg msg;
+    long r = wd_recv(endpoint, &msg, WD_FOREVER);
+    for (;;) {
+        if (r < 0) {
+            printf("init: receive failed: %s\n", wd_error_name(r));
+            r = wd_recv(endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        uint32_t label = wd_msg_label(msg.info);
+        if (label == WD_LABEL_EXIT && msg.badge == child_badge && child) {
+            int64_t status = (int64_t)msg.w[2];
+            printf("init: the harness program exited with status %lld\n", (long long)status);
+            wd_cap_delete(child);
+            return status == 0 ? 0 : 1;
+        }
+        if (label == WD_LABEL_FAULT) {
+            printf("init: child (badge 0x%llx) faulted: vector %llu at RIP 0x%llx; killing it\n",
+                   (unsigned long long)msg.badge, (unsigned long long)msg.w[2], (unsigned long long)msg.w[5]);
+            if (msg.badge == child_badge && child)
+                wd_process_kill(child, -1);
+            r = wd_recv(endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        if (label >= WD_LABEL_KERNEL) {
+            r = wd_recv(endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        registry_request(&msg);
+        r = wd_reply_recv(endpoint, &msg, WD_FOREVER);
+    }
+}

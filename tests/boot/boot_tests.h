@@ -1,0 +1,83 @@
+/*
+ * boot_tests.h - the user-space boot suite: one program, "boot-tests",
+ * started by init as the runner ("boot-tests runner"), by the runner once
+ * per test ("boot-tests <test>"), and by tests as helper processes
+ * ("boot-tests helper <role> ..."). A test passes when its process exits
+ * with status 0 and leaves no memory behind.
+ */
+#ifndef WARDEN_BOOT_TESTS_H
+#define WARDEN_BOOT_TESTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <warden/abi.h>
+#include <warden/syscalls.h>
+
+#define BT_EXIT_PASS 0
+#define BT_EXIT_FAIL 1
+#define BT_EXIT_SKIP 77
+
+struct boot_test {
+    const char *name;
+    void (*run)(void);
+};
+
+extern const struct boot_test boot_tests[];
+extern const unsigned boot_test_count;
+
+extern int bt_failures;
+
+#define BT_CHECK(cond)                                                                 \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            bt_failures++;                                                             \
+            printf("# %s:%d: expected %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                              \
+    } while (0)
+
+#define BT_CHECK_EQ(actual, expected)                                                  \
+    do {                                                                               \
+        long long bt_a_ = (long long)(actual), bt_e_ = (long long)(expected);          \
+        if (bt_a_ != bt_e_) {                                                          \
+            bt_failures++;                                                             \
+            printf("# %s:%d: %s is %lld (0x%llx), expected %s = %lld\n", __FILE__,     \
+                   __LINE__, #actual, bt_a_, (unsigned long long)bt_a_, #expected, bt_e_); \
+        }                                                                              \
+    } while (0)
+
+/* Result of a call that must succeed (>= 0); a failure is reported with its name. */
+#define BT_OK(expr)                                                                    \
+    ({                                                                                 \
+        long bt_r_ = (long)(expr);                                                     \
+        if (bt_r_ < 0) {                                                               \
+            bt_failures++;                                                             \
+            printf("# %s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr,              \
+                   wd_error_name(bt_r_));                                              \
+        }                                                                              \
+        bt_r_;                                                                         \
+    })
+
+/* The pool this test process may spend. */
+wd_handle_t bt_pool(void);
+
+/* Starts "boot-tests helper <role_args>" as a new process with caps in its
+ * start info. Faults and exit are reported to fault_ep with badge. The
+ * helper is killed by bt_cleanup() if still alive. Returns its process. */
+wd_handle_t bt_spawn_helper(const char *role_args, const wd_handle_t *caps, unsigned ncaps,
+                            wd_handle_t fault_ep, uint64_t badge);
+/* Kills and forgets every helper this process started. */
+void bt_cleanup(void);
+
+/* Waits on ep (at most timeout ns) for a kernel message with label and
+ * badge; other messages are skipped. Returns 0 with msg filled, or -error. */
+long bt_wait_kernel_message(wd_handle_t ep, uint32_t label, uint64_t badge, struct wd_msg *msg,
+                            uint64_t timeout);
+
+/* Runs a helper role (argv[2..]). */
+int bt_helper_main(int argc, char **argv);
+/* The runner. */
+int bt_runner_main(void);
+
+#define BT_MS 1000000ull
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * helpers.c - what tests share: spawning helper processes of this same
+ * program, waiting for kernel messages, and the helper roles:
+ *   echo             serve caps[0]: reply label+1, words w[i]+i+1 (see t_ipc.c)
+ *   capcheck         serve caps[0]: reply w0 = wd_cap_info(caps[1]) result
+ *   fault <kind>     pagefault | ud | gp | divide
+ *   exit             exit(0) at once
+ *   spin             loop forever
+ *   block            wait forever on caps[0]
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <warden/spawn.h>
+
+#include "boot_tests.h"
+#include "t_ipc.h"
+
+#define MAX_HELPERS 32
+
+static wd_handle_t helpers[MAX_HELPERS];
+
+wd_handle_t bt_pool(void)
+{
+    return wd_start_info->pool;
+}
+
+wd_handle_t bt_spawn_helper(const char *role_args, const wd_handle_t *caps, unsigned ncaps,
+                            wd_handle_t fault_ep, uint64_t badge)
+{
+    const struct wd_module *self = wd_find_module("boot-tests");
+    if (!self) {
+        printf("# no boot-tests module to start a helper from\n");
+        bt_failures++;
+        return WD_NULL;
+    }
+    char args[128];
+    snprintf(args, sizeof args, "boot-tests helper %s", role_args);
+    struct wd_spawn s = {
+        .args = args,
+        .image = self->frame,
+        .image_size = self->size,
+        .pool = bt_pool(),
+        .fault_endpoint = fault_ep,
+        .fault_badge = badge,
+        .pass_modules = true,
+        .cap_count = ncaps,
+    };
+    for (unsigned i = 0; i < ncaps && i < WD_START_MAX_CAPS; i++)
+        s.caps[i] = caps[i];
+    long child = BT_OK(wd_spawn(&s, NULL));
+    if (child < 0)
+        return WD_NULL;
+    for (unsigned i = 0; i < MAX_HELPERS; i++) {
+        if (!helpers[i]) {
+            helpers[i] = (wd_handle_t)child;
+            break;
+        }
+    }
+    return (wd_handle_t)child;
+}
+
+void bt_cleanup(void)
+{
+    for (unsigned i = 0; i < MAX_HELPERS; i++) {
+        if (helpers[i]) {
+            wd_process_kill(helpers[i], 0);
+            wd_cap_delete(helpers[i]);
+            helpers[i] = WD_NULL;
+        }
+    }
+}
+
+long bt_wait_kernel_message(wd_handle_t ep, uint32_t label, uint64_t badge, struct wd_msg *msg,
+                            uint64_t timeout)
+{
+    uint64_t deadline = (uint64_t)wd_time_now() + timeout;
+    for (;;) {
+        uint64_t now = (uint64_t)wd_time_now();
+        if (now >= deadline)
+            return -WD_E_TIMEOUT;
+        long r = wd_recv(ep, msg, deadline - now);
+        if (r < 0)
+            return r;
+        if (wd_msg_label(msg->info) == label && msg->badge == badge)
+            return 0;
+    }
+}
+
+static int echo_server(wd_handle_t ep)
+{
+    struct wd_msg msg;
+    long r = wd_recv(ep, &msg, WD_FOREVER);
+    for (;;) {
+        if (r < 0)
+            return 2;
+        echo_prepare_reply(&msg);
+        r = wd_reply_recv(ep, &msg, WD_FOREVER);
+    }
+}
+
+static int capcheck_server(wd_handle_t ep, wd_handle_t target)
+{
+    struct wd_msg msg;
+    long r = wd_recv(ep, &msg, WD_FOREVER);
+    for (;;) {
+        if (r < 0)
+            return 2;
+        struct wd_cap_info info;
+        msg.w[0] = (uint64_t)wd_cap_info(target, &info);
+        msg.info = wd_msg_info(0, 1, 0);
+        r = wd_reply_recv(ep, &msg, WD_FOREVER);
+    }
+}
+
+static int fault_on_purpose(const char *kind)
+{
+    if (strcmp(kind, "pagefault") == 0)
+        return *(volatile int *)0xdead000;
+    if (strcmp(kind, "ud") == 0)
+        __asm__ volatile("ud2");
+    if (strcmp(kind, "gp") == 0)
+        return *(volatile int *)0x8000000000000000ull;
+    if (strcmp(kind, "divide") == 0) {
+        uint64_t zero = 0;          /* a real DIV: the compiler may not fold it away */
+        __asm__ volatile("xor %%edx, %%edx; mov $1, %%eax; div %0" : : "r"(zero) : "rax", "rdx");
+    }
+    return 3;
+}
+
+int bt_helper_main(int argc, char **argv)
+{
+    const char *role = argv[2];
+    const wd_handle_t *caps = wd_start_info->caps;
+    if (strcmp(role, "echo") == 0)
+        return echo_server(caps[0]);
+    if (strcmp(role, "capcheck") == 0)
+        return capcheck_server(caps[0], caps[1]);
+    if (strcmp(role, "fault") == 0 && argc >= 4)
+        return fault_on_purpose(argv[3]);
+    if (strcmp(role, "exit") == 0)
+        return 0;
+    if (strcmp(role, "spin") == 0)
+        for (;;)
+            __asm__ volatile("" ::: "memory");
+    if (strcmp(role, "block") == 0) {
+        struct wd_msg msg;
+        wd_recv(caps[0], &msg, WD_FOREVER);
+        return 0;
+    }
+    printf("# unknown helper role %s\n", role);
+    return 4;
+}

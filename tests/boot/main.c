@@ -1,0 +1,66 @@
+/*
+ * main.c - entry of the boot-tests program and the test table.
+ */
+#include <string.h>
+
+#include "boot_tests.h"
+
+void test_ipc_call_reply_words(void);
+void test_ipc_badges(void);
+void test_ipc_cap_transfer(void);
+void test_ipc_errors(void);
+void test_cap_copy_reduced_rights(void);
+void test_cap_revoke_other_process(void);
+void test_cap_stale_and_wrong_type(void);
+void test_pool_exhaustion(void);
+void test_vm_map_errors(void);
+void test_fault_reported_to_supervisor(void);
+void test_fault_vectors(void);
+void test_kill_blocked_process(void);
+void test_preemption(void);
+void test_sleep_and_timeouts(void);
+void test_endpoint_timer_coalesces(void);
+void test_name_registry(void);
+void test_process_churn_no_leak(void);
+void test_syscall_fuzzer(void);
+
+const struct boot_test boot_tests[] = {
+    { "ipc_call_reply_words", test_ipc_call_reply_words },
+    { "ipc_badges", test_ipc_badges },
+    { "ipc_cap_transfer", test_ipc_cap_transfer },
+    { "ipc_errors", test_ipc_errors },
+    { "cap_copy_reduced_rights", test_cap_copy_reduced_rights },
+    { "cap_revoke_other_process", test_cap_revoke_other_process },
+    { "cap_stale_and_wrong_type", test_cap_stale_and_wrong_type },
+    { "pool_exhaustion", test_pool_exhaustion },
+    { "vm_map_errors", test_vm_map_errors },
+    { "fault_reported_to_supervisor", test_fault_reported_to_supervisor },
+    { "fault_vectors", test_fault_vectors },
+    { "kill_blocked_process", test_kill_blocked_process },
+    { "preemption", test_preemption },
+    { "sleep_and_timeouts", test_sleep_and_timeouts },
+    { "endpoint_timer_coalesces", test_endpoint_timer_coalesces },
+    { "name_registry", test_name_registry },
+    { "process_churn_no_leak", test_process_churn_no_leak },
+    { "syscall_fuzzer", test_syscall_fuzzer },
+};
+const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
+
+int bt_failures;
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "runner") == 0)
+        return bt_runner_main();
+    if (argc >= 3 && strcmp(argv[1], "helper") == 0)
+        return bt_helper_main(argc, argv);
+    for (unsigned i = 0; argc >= 2 && i < boot_test_count; i++) {
+        if (strcmp(argv[1], boot_tests[i].name) == 0) {
+            boot_tests[i].run();
+            bt_cleanup();
+            return bt_failures ? BT_EXIT_FAIL : BT_EXIT_PASS;
+        }
+    }
+    printf("# boot-tests: unknown role or test \"%s\"\n", argc >= 2 ? argv[1] : "");
+    return BT_EXIT_FAIL;
+}

@@ -1,0 +1,125 @@
+/*
+ * runner.c - runs every boot test in its own process and prints the KTAP
+ * report: first the kernel's own tests (from the start info), then one
+ * line per user-space test. A test fails if its process fails, faults,
+ * times out, or if free memory is not back to its starting value once the
+ * test's processes and pool are gone (leak check).
+ */
+#include <string.h>
+#include <warden/spawn.h>
+
+#include "boot_tests.h"
+
+#define TEST_POOL_BYTES (24ull << 20)
+#define TEST_TIMEOUT_NS (60000ull * BT_MS)
+
+static uint64_t free_frames(void)
+{
+    struct wd_system_info info;
+    return wd_system_info(&info) == 0 ? info.free_frames : 0;
+}
+
+/* Runs one test; returns its exit status, or -1 for a fault/timeout. */
+static int run_one(const struct boot_test *t, wd_handle_t ep, uint64_t badge, const struct wd_module *self)
+{
+    long pool = wd_pool_create(wd_start_info->pool, TEST_POOL_BYTES);
+    if (pool < 0) {
+        printf("# cannot create the test's pool: %s\n", wd_error_name(pool));
+        return -1;
+    }
+    char args[96];
+    snprintf(args, sizeof args, "boot-tests %s", t->name);
+    struct wd_spawn s = {
+        .args = args,
+        .image = self->frame,
+        .image_size = self->size,
+        .pool = (wd_handle_t)pool,
+        .fault_endpoint = ep,
+        .fault_badge = badge,
+        .registry = wd_start_info->registry,
+        .pass_modules = true,
+    };
+    long child = wd_spawn(&s, NULL);
+    if (child < 0) {
+        printf("# cannot start the test process: %s\n", wd_error_name(child));
+        wd_cap_delete((wd_handle_t)pool);
+        return -1;
+    }
+    int status = -1;
+    uint64_t deadline = (uint64_t)wd_time_now() + TEST_TIMEOUT_NS;
+    for (;;) {
+        uint64_t now = (uint64_t)wd_time_now();
+        struct wd_msg msg;
+        long r = now < deadline ? wd_recv(ep, &msg, deadline - now) : -WD_E_TIMEOUT;
+        if (r == -WD_E_TIMEOUT) {
+            printf("# timed out after %llu ms\n", (unsigned long long)(TEST_TIMEOUT_NS / BT_MS));
+            wd_process_kill((wd_handle_t)child, -1);
+            break;
+        }
+        if (r < 0 || msg.badge != badge)
+            continue;
+        uint32_t label = wd_msg_label(msg.info);
+        if (label == WD_LABEL_FAULT) {
+            printf("# test process faulted: vector %llu, address 0x%llx, RIP 0x%llx\n",
+                   (unsigned long long)msg.w[2], (unsigned long long)msg.w[4], (unsigned long long)msg.w[5]);
+            wd_process_kill((wd_handle_t)child, -1);
+        } else if (label == WD_LABEL_EXIT) {
+            if (msg.w[3] == WD_EXIT_NORMAL)
+                status = (int)(int64_t)msg.w[2];
+            break;
+        }
+    }
+    wd_cap_delete((wd_handle_t)child);
+    wd_cap_delete((wd_handle_t)pool);
+    return status;
+}
+
+int bt_runner_main(void)
+{
+    const struct wd_start_info *info = wd_start_info;
+    const struct wd_module *self = wd_find_module("boot-tests");
+    long ep = wd_endpoint_create(info->pool);
+    if (!self || ep < 0) {
+        printf("warden-test: FAIL (runner cannot start: module %s, endpoint %s)\n", self ? "found" : "missing",
+               ep < 0 ? wd_error_name(ep) : "ok");
+        return 1;
+    }
+    unsigned plan = info->kernel_test_count + boot_test_count, n = 0, failed = 0, skipped = 0;
+    printf("KTAP version 1\n1..%u\n", plan);
+    for (unsigned i = 0; i < info->kernel_test_count; i++) {
+        const struct wd_ktest_result *k = &info->kernel_tests[i];
+        if (k->status == 1)
+            failed++;
+        if (k->status == 2)
+            skipped++;
+        printf("%s %u kernel.%s%s%s\n", k->status == 1 ? "not ok" : "ok", ++n, k->name,
+               k->status == 2 ? " # SKIP " : "", k->status == 2 ? k->note : "");
+    }
+    /* A first spawn grows the runner's own page tables (its scratch
+     * mappings); do it once so the per-test leak check compares like with like. */
+    struct boot_test warm_up = { "helper exit", NULL };
+    run_one(&warm_up, (wd_handle_t)ep, 0xFF, self);
+    for (unsigned i = 0; i < boot_test_count; i++) {
+        const struct boot_test *t = &boot_tests[i];
+        uint64_t before = free_frames();
+        int status = run_one(t, (wd_handle_t)ep, 0x100 + i, self);
+        uint64_t after = free_frames();
+        bool leaked = after != before;
+        if (leaked)
+            printf("# %s: free memory is %lld frames off its starting value after the test\n", t->name,
+                   (long long)(after - before));
+        ++n;
+        if (status == BT_EXIT_SKIP && !leaked) {
+            skipped++;
+            printf("ok %u %s # SKIP see above\n", n, t->name);
+        } else if (status == BT_EXIT_PASS && !leaked) {
+            printf("ok %u %s\n", n, t->name);
+        } else {
+            failed++;
+            printf("not ok %u %s\n", n, t->name);
+        }
+    }
+    printf("# %u passed, %u failed, %u skipped\n", plan - failed - skipped, failed, skipped);
+    printf("warden-test: %s\n", failed ? "FAIL" : "PASS");
+    return failed ? 1 : 0;
+}
