@@ -133,6 +133,9 @@ debug: deps $(BUILD)/warden.iso
 	$(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot -s -S \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
+bench: deps $(BUILD)/warden.iso
+	$(Q)tools/bench.sh $(BUILD)/warden.iso $(QEMU_EXTRA)
+
 docs:
 	$(PYTHON) tools/gen-syscall-docs.py -o docs/syscalls.md
 

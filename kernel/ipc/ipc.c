@@ -239,6 +239,8 @@ static int64_t send_common(struct trap_frame *f, bool call)
         kobject_put(&ep->obj);      /* the receiver's wait reference; our cap keeps ep */
         if (!call) {
             sched_ready(receiver);
+            t->send_cap_count = 0;
+            f->rdi = 0;             /* no badge comes back from a send */
             return 0;
         }
         link_reply(receiver, t);
@@ -320,6 +322,7 @@ int64_t sys_ipc_reply(struct trap_frame *f)
     if (r)
         return r;
     sched_ready(deliver_reply(t));
+    f->rdi = 0;
     return 0;
 }
 

@@ -1,0 +1,22 @@
+#!/bin/sh
+# tools/bench.sh - boots Warden with `bench` under -icount shift=0,sleep=off
+# (the guest TSC counts guest instructions; see docs/performance.md), shows
+# the serial log in build/bench.log and prints the BENCH lines.
+# Usage: tools/bench.sh ISO [extra QEMU arguments...]
+set -eu
+iso=$1
+shift
+log=build/bench.log
+status=0
+timeout 600 qemu-system-x86_64 -machine q35 -accel tcg -cpu qemu64 -m 512M \
+    -icount shift=0,sleep=off \
+    -device intel-iommu,intremap=on -device edu \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -display none -serial file:$log -no-reboot \
+    -fw_cfg name=opt/warden/cmdline,string=bench \
+    -cdrom "$iso" "$@" || status=$?
+grep '^BENCH ' $log || true
+if [ "$status" -ne 33 ]; then
+    echo "bench: QEMU exited with status $status (33 = the bench program finished); see $log" >&2
+    exit 1
+fi
