@@ -36,7 +36,7 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
 	-mgeneral-regs-only -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fcf-protection=none -fno-strict-aliasing -MMD -MP
-NASMFLAGS   := -f elf64 -g -DKERNEL_VMA=$(KERNEL_VMA)
+NASMFLAGS   := -f elf64 -g -DKERNEL_VMA=$(KERNEL_VMA) -ikernel/arch/x86_64/
 LDFLAGS     := -nostdlib -z max-page-size=0x1000 -z noexecstack
 
 KERNEL_C    := $(shell find kernel -name '*.c' | sort)
@@ -76,7 +76,7 @@ $(BUILD)/%.o: %.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.asm $(LAYOUT_H)
+$(BUILD)/%.o: %.asm $(LAYOUT_H) kernel/arch/x86_64/trap_frame.inc
 	@mkdir -p $(dir $@)
 	$(call say,NASM,$<)
 	$(Q)$(NASM) $(NASMFLAGS) $< -o $@

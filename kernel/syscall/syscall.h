@@ -17,25 +17,11 @@
 
 #define SYSCALL_FRAME_VECTOR 0x100
 
-#define WD_ARGS0() void
-#define WD_ARGS1(t1, a1) t1 a1
-#define WD_ARGS2(t1, a1, t2, a2) t1 a1, t2 a2
-#define WD_ARGS3(t1, a1, t2, a2, t3, a3) t1 a1, t2 a2, t3 a3
-#define WD_ARGS4(t1, a1, t2, a2, t3, a3, t4, a4) t1 a1, t2 a2, t3 a3, t4 a4
-#define WD_ARGS5(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5) t1 a1, t2 a2, t3 a3, t4 a4, t5 a5
-#define WD_ARGS6(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6) t1 a1, t2 a2, t3 a3, t4 a4, t5 a5, t6 a6
+#include <warden/syscall_params.h>
 #define WD_SYSCALL(nr, name, params) int64_t sys_##name(params);
 #define WD_SYSCALL_IPC(nr, name) int64_t sys_##name(struct trap_frame *f);
 #include <warden/syscalls.def>
-#undef WD_SYSCALL
-#undef WD_SYSCALL_IPC
-#undef WD_ARGS0
-#undef WD_ARGS1
-#undef WD_ARGS2
-#undef WD_ARGS3
-#undef WD_ARGS4
-#undef WD_ARGS5
-#undef WD_ARGS6
+#include <warden/syscall_params_end.h>
 
 void syscall_dispatch(struct trap_frame *frame);
 uint64_t syscall_count(void);

@@ -8,6 +8,7 @@
 ; (SYSRET to a non-canonical RIP would fault in ring 0); otherwise IRETQ.
 
 bits 64
+%include "trap_frame.inc"
 section .text
 
 %define PERCPU_KERNEL_RSP 8
@@ -32,21 +33,7 @@ syscall_entry:
     push rcx                        ; user RIP
     push 0                          ; error code
     push SYSCALL_FRAME_VECTOR
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_TRAP_REGS
     mov rdi, rsp
     call syscall_dispatch
     ; fall through: return to user from the frame at rsp
@@ -57,21 +44,7 @@ syscall_exit:
     mov r11, USER_RIP_LIMIT
     cmp rcx, r11
     jae .iret_path
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_TRAP_REGS
     mov rcx, [rsp + 16]             ; RIP
     mov r11, [rsp + 32]             ; RFLAGS
     mov rsp, [rsp + 40]             ; user RSP

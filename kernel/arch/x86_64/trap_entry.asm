@@ -9,6 +9,7 @@
 ; mode of a new thread and the SYSCALL exit for non-canonical RIPs.
 
 bits 64
+%include "trap_frame.inc"
 section .text
 
 extern trap_dispatch
@@ -36,42 +37,14 @@ trap_common:
     jz .from_kernel
     swapgs
 .from_kernel:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_TRAP_REGS
     cld
     mov rdi, rsp                ; struct trap_frame *
     call trap_dispatch
 
 global trap_return_to_user
 trap_return_to_user:
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_TRAP_REGS
     add rsp, 16                 ; vector and error code
     test qword [rsp + 8], 3
     jz .to_kernel

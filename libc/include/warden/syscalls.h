@@ -29,26 +29,11 @@ enum wd_syscall_number {
 };
 
 /* One stub per register-convention call: long wd_<name>(args). */
-#define WD_ARGS0() void
-#define WD_ARGS1(t1, a1) t1 a1
-#define WD_ARGS2(t1, a1, t2, a2) t1 a1, t2 a2
-#define WD_ARGS3(t1, a1, t2, a2, t3, a3) t1 a1, t2 a2, t3 a3
-#define WD_ARGS4(t1, a1, t2, a2, t3, a3, t4, a4) t1 a1, t2 a2, t3 a3, t4 a4
-#define WD_ARGS5(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5) t1 a1, t2 a2, t3 a3, t4 a4, t5 a5
-#define WD_ARGS6(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6) \
-    t1 a1, t2 a2, t3 a3, t4 a4, t5 a5, t6 a6
+#include <warden/syscall_params.h>
 #define WD_SYSCALL(nr, name, args) long wd_##name(args);
 #define WD_SYSCALL_IPC(nr, name)
 #include <warden/syscalls.def>
-#undef WD_SYSCALL
-#undef WD_SYSCALL_IPC
-#undef WD_ARGS0
-#undef WD_ARGS1
-#undef WD_ARGS2
-#undef WD_ARGS3
-#undef WD_ARGS4
-#undef WD_ARGS5
-#undef WD_ARGS6
+#include <warden/syscall_params_end.h>
 
 /* libc/ipc.asm reads and writes struct wd_msg at these offsets. */
 _Static_assert(offsetof(struct wd_msg, info) == 0, "wd_msg.info at 0");
