@@ -119,6 +119,17 @@ CONFIGS = [
         'expect_skip': ['kernel.iommu_units'],
     },
     {
+        'name': 'bench',
+        'desc': 'the benchmarks run under -icount and print every measure '
+                '(numbers are checked by make bench, not here)',
+        'args': ['-m', '512M', '-cpu', 'qemu64', '-icount', 'shift=0,sleep=off'] + IOMMU,
+        'cmdline': 'bench',
+        'ktap': False,
+        'expect': [r'^BENCH %s min=\d+ median=\d+ p90=\d+ insns' % name
+                   for name in ('null_syscall', 'ipc_call_reply_0w', 'ipc_call_reply_8w',
+                                'ipc_cap_transfer', 'yield_2proc', 'vm_map_unmap_4k')],
+    },
+    {
         'name': 'exception-dump',
         'desc': 'a kernel page fault prints vector, error code, RIP, CR2 '
                 'and a stack trace, then stops',
