@@ -180,7 +180,6 @@ void ipc_drop_reply_links(struct thread *t)
 void ipc_deliver_event_to_waiting(struct thread *receiver, struct endpoint *ep)
 {
     /* receiver was popped from ep->receivers by the caller. */
-    receiver->queue = NULL;
     struct kevent *ev = endpoint_take_event(ep);
     KASSERT(ev);
     deliver_event(ev, receiver);

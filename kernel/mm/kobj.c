@@ -44,15 +44,6 @@ void kobj_init(const struct kobj_page_source *source)
         kobj_cache_init(&kmalloc_caches[i], kmalloc_names[i], size_classes[i]);
 }
 
-static void register_cache(struct kobj_cache *cache)
-{
-    for (struct kobj_cache *c = all_caches; c; c = c->next_cache)
-        if (c == cache)
-            return;
-    cache->next_cache = all_caches;
-    all_caches = cache;
-}
-
 void kobj_cache_init(struct kobj_cache *cache, const char *name, size_t object_size)
 {
     bool registered = false;
@@ -61,8 +52,10 @@ void kobj_cache_init(struct kobj_cache *cache, const char *name, size_t object_s
     struct kobj_cache *keep_next = registered ? cache->next_cache : NULL;
     memset(cache, 0, sizeof *cache);
     cache->next_cache = keep_next;
-    if (!registered)
-        register_cache(cache);
+    if (!registered) {
+        cache->next_cache = all_caches;
+        all_caches = cache;
+    }
     if (object_size < KOBJ_MIN_SIZE)
         object_size = KOBJ_MIN_SIZE;
     object_size = (object_size + 15) & ~(size_t)15;

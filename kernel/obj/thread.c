@@ -111,7 +111,6 @@ struct thread *thread_create(struct pool *pool, struct process *process, uint64_
 void thread_start(struct thread *t)
 {
     t->slice_left = SCHED_SLICE_TICKS;
-    t->state = THREAD_READY;
     sched_ready(t);
 }
 

@@ -121,11 +121,6 @@ void schedule(void)
     sched_switch_to(take_next());
 }
 
-void sched_yield(void)
-{
-    schedule();
-}
-
 void sched_preempt_point(void)
 {
     if (this_cpu()->need_resched)

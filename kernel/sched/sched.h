@@ -33,7 +33,6 @@ void schedule(void);
 void sched_switch_to(struct thread *next);
 /* Preemption point on the way back to user mode. */
 void sched_preempt_point(void);
-void sched_yield(void);
 
 /* The boot context becomes the idle loop; never returns. */
 __attribute__((noreturn)) void sched_run_idle(void);

@@ -7,18 +7,30 @@
 
 #include "mm/usercopy.h"
 
+int lookup_object(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject **out)
+{
+    struct cap_slot *slot;
+    int r = lookup_cap(h, type, rights, &slot);
+    if (r == 0)
+        *out = slot->object;
+    return r;
+}
+
 int lookup_process(wd_handle_t h, struct process **out)
 {
     if (h == WD_NULL) {
         *out = current_process();
         return 0;
     }
-    struct cap_slot *slot;
-    int r = lookup_cap(h, WD_TYPE_PROCESS, WD_RIGHT_CONTROL, &slot);
-    if (r)
-        return r;
-    *out = (struct process *)slot->object;
-    return 0;
+    return lookup_object(h, WD_TYPE_PROCESS, WD_RIGHT_CONTROL, (struct kobject **)out);
+}
+
+int lookup_creation_pool(wd_handle_t h, struct pool **out)
+{
+    int r = lookup_object(h, WD_TYPE_POOL, WD_RIGHT_ALLOC, (struct kobject **)out);
+    if (r == 0 && !cspace_free_slots(&current_process()->cspace))
+        r = -WD_E_CSPACE_FULL;
+    return r;
 }
 
 int64_t install_new_object(struct kobject *obj, uint32_t rights)

@@ -8,28 +8,10 @@
 #include "obj/frame_object.h"
 #include "obj/pool.h"
 
-static int lookup_pool(wd_handle_t h, uint32_t rights, struct pool **out)
-{
-    struct cap_slot *slot;
-    int r = lookup_cap(h, WD_TYPE_POOL, rights, &slot);
-    if (r == 0)
-        *out = (struct pool *)slot->object;
-    return r;
-}
-
-/* Every creation needs one free slot for the result; checking first means
- * nothing is created (and charged) only to be thrown away. */
-static int need_free_slot(void)
-{
-    return cspace_free_slots(&current_process()->cspace) ? 0 : -WD_E_CSPACE_FULL;
-}
-
 int64_t sys_pool_create(wd_handle_t parent, uint64_t budget)
 {
     struct pool *pool;
-    int r = lookup_pool(parent, WD_RIGHT_ALLOC, &pool);
-    if (r == 0)
-        r = need_free_slot();
+    int r = lookup_creation_pool(parent, &pool);
     if (r)
         return r;
     int error;
@@ -42,7 +24,7 @@ int64_t sys_pool_create(wd_handle_t parent, uint64_t budget)
 int64_t sys_pool_info(wd_handle_t h, struct wd_pool_info *out)
 {
     struct pool *pool;
-    int r = lookup_pool(h, WD_RIGHT_READ, &pool);
+    int r = lookup_object(h, WD_TYPE_POOL, WD_RIGHT_READ, (struct kobject **)&pool);
     if (r)
         return r;
     struct wd_pool_info info = { .budget = pool->budget, .used = pool->used };
@@ -52,9 +34,7 @@ int64_t sys_pool_info(wd_handle_t h, struct wd_pool_info *out)
 int64_t sys_endpoint_create(wd_handle_t pool_handle)
 {
     struct pool *pool;
-    int r = lookup_pool(pool_handle, WD_RIGHT_ALLOC, &pool);
-    if (r == 0)
-        r = need_free_slot();
+    int r = lookup_creation_pool(pool_handle, &pool);
     if (r)
         return r;
     int error;
@@ -77,9 +57,7 @@ int64_t sys_endpoint_timer(wd_handle_t endpoint, uint64_t badge, uint64_t ns)
 int64_t sys_frame_create(wd_handle_t pool_handle, uint64_t size, uint64_t flags)
 {
     struct pool *pool;
-    int r = lookup_pool(pool_handle, WD_RIGHT_ALLOC, &pool);
-    if (r == 0)
-        r = need_free_slot();
+    int r = lookup_creation_pool(pool_handle, &pool);
     if (r)
         return r;
     int error;

@@ -12,30 +12,20 @@
 
 #define MAP_RIGHTS (WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_EXEC)
 
-static int lookup_typed(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject **out)
-{
-    struct cap_slot *slot;
-    int r = lookup_cap(h, type, rights, &slot);
-    if (r == 0)
-        *out = slot->object;
-    return r;
-}
-
 int64_t sys_process_create(wd_handle_t pool_handle, wd_handle_t fault_endpoint, uint64_t fault_badge,
                            uint64_t flags)
 {
-    struct kobject *pool, *ep = NULL;
-    int r = lookup_typed(pool_handle, WD_TYPE_POOL, WD_RIGHT_ALLOC, &pool);
+    struct pool *pool;
+    struct kobject *ep = NULL;
+    int r = lookup_creation_pool(pool_handle, &pool);
     if (r == 0 && fault_endpoint != WD_NULL)
-        r = lookup_typed(fault_endpoint, WD_TYPE_ENDPOINT, WD_RIGHT_SEND, &ep);
+        r = lookup_object(fault_endpoint, WD_TYPE_ENDPOINT, WD_RIGHT_SEND, &ep);
     if (r == 0 && flags)
         r = -WD_E_BAD_FLAGS;
-    if (r == 0 && !cspace_free_slots(&current_process()->cspace))
-        r = -WD_E_CSPACE_FULL;
     if (r)
         return r;
     int error;
-    struct process *p = process_create((struct pool *)pool, (struct endpoint *)ep, fault_badge, &error);
+    struct process *p = process_create(pool, (struct endpoint *)ep, fault_badge, &error);
     if (!p)
         return -error;
     return install_new_object(&p->obj, WD_RIGHTS_ALL);
@@ -51,7 +41,7 @@ static void leave_dead(void)
 int64_t sys_process_kill(wd_handle_t process, int64_t status)
 {
     struct kobject *obj;
-    int r = lookup_typed(process, WD_TYPE_PROCESS, WD_RIGHT_CONTROL, &obj);
+    int r = lookup_object(process, WD_TYPE_PROCESS, WD_RIGHT_CONTROL, &obj);
     if (r)
         return r;
     struct process *p = (struct process *)obj;
@@ -72,9 +62,9 @@ int64_t sys_process_exit(int64_t status)
 int64_t sys_thread_create(wd_handle_t pool_handle, wd_handle_t process, uint64_t entry, uint64_t stack,
                           uint64_t arg, uint64_t priority)
 {
-    struct kobject *pool;
+    struct pool *pool;
     struct process *p;
-    int r = lookup_typed(pool_handle, WD_TYPE_POOL, WD_RIGHT_ALLOC, &pool);
+    int r = lookup_creation_pool(pool_handle, &pool);
     if (r == 0)
         r = lookup_process(process, &p);
     if (r)
@@ -87,10 +77,8 @@ int64_t sys_thread_create(wd_handle_t pool_handle, wd_handle_t process, uint64_t
         return -WD_E_INVALID_ARG;
     if (p->dead)
         return -WD_E_DEAD;
-    if (!cspace_free_slots(&current_process()->cspace))
-        return -WD_E_CSPACE_FULL;
     int error;
-    struct thread *t = thread_create((struct pool *)pool, p, entry, stack, arg, (uint32_t)priority, &error);
+    struct thread *t = thread_create(pool, p, entry, stack, arg, (uint32_t)priority, &error);
     if (!t)
         return -error;
     int64_t h = cap_insert(&current_process()->cspace, &t->obj, WD_RIGHTS_ALL, 0, NULL);
@@ -127,19 +115,15 @@ int64_t sys_thread_sleep(uint64_t ns)
 int64_t sys_vm_map(wd_handle_t process, wd_handle_t frame, uint64_t offset, uint64_t vaddr, uint64_t len,
                    uint64_t rights)
 {
-    struct process *p;
-    struct kobject *f;
-    int r = lookup_process(process, &p);
-    if (r == 0)
-        r = lookup_typed(frame, WD_TYPE_FRAME, WD_RIGHT_MAP, &f);
-    if (r)
-        return r;
     if (rights & ~(uint64_t)WD_RIGHTS_ALL)
         return -WD_E_BAD_FLAGS;
     if ((rights & ~(uint64_t)MAP_RIGHTS) || !(rights & WD_RIGHT_READ))
         return -WD_E_INVALID_ARG;
-    struct cap_slot *slot;
-    r = lookup_cap(frame, WD_TYPE_FRAME, (uint32_t)rights, &slot);
+    struct process *p;
+    struct kobject *f;
+    int r = lookup_process(process, &p);
+    if (r == 0)
+        r = lookup_object(frame, WD_TYPE_FRAME, WD_RIGHT_MAP | (uint32_t)rights, &f);
     if (r)
         return r;
     return vmspace_map(&p->vm, (struct frame_object *)f, offset, vaddr, len, (uint32_t)rights);

@@ -37,8 +37,15 @@ static inline int lookup_cap(wd_handle_t h, uint32_t type, uint32_t rights, stru
     return cap_lookup(&current_process()->cspace, h, type, rights, slot);
 }
 
+/* The object a handle names, of `type` with every right in `rights`. */
+int lookup_object(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject **out);
 /* WD_NULL names the caller; another process needs CONTROL. */
 int lookup_process(wd_handle_t h, struct process **out);
+struct pool;
+/* The pool a creation call charges (ALLOC), after checking the caller has
+ * a free slot for the new capability: nothing is created (and charged)
+ * only to be thrown away. */
+int lookup_creation_pool(wd_handle_t h, struct pool **out);
 /* Puts a new object in the caller's cspace with all rights; drops the
  * creation reference. Returns the handle or -WD_E_CSPACE_FULL (the object
  * is then destroyed). */

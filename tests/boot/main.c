@@ -22,6 +22,7 @@ void test_sleep_and_timeouts(void);
 void test_endpoint_timer_coalesces(void);
 void test_name_registry(void);
 void test_process_churn_no_leak(void);
+void test_syscall_argument_errors(void);
 void test_syscall_fuzzer(void);
 
 const struct boot_test boot_tests[] = {
@@ -42,6 +43,7 @@ const struct boot_test boot_tests[] = {
     { "endpoint_timer_coalesces", test_endpoint_timer_coalesces },
     { "name_registry", test_name_registry },
     { "process_churn_no_leak", test_process_churn_no_leak },
+    { "syscall_argument_errors", test_syscall_argument_errors },
     { "syscall_fuzzer", test_syscall_fuzzer },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
