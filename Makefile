@@ -46,21 +46,26 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.o)
 # Pure kernel code that is also compiled on the host for unit tests.
 UNIT_KERNEL_C := kernel/core/elf.c kernel/core/format.c kernel/core/printk.c kernel/core/multiboot2.c kernel/core/cmdline.c \
 	kernel/mm/frame.c kernel/mm/kobj.c \
-	kernel/acpi/acpi.c kernel/acpi/madt.c kernel/acpi/mcfg.c kernel/acpi/dmar.c
+	kernel/acpi/acpi.c kernel/acpi/madt.c kernel/acpi/mcfg.c kernel/acpi/dmar.c \
+	kernel/pci/pci_enum.c kernel/pci/config_policy.c \
+	kernel/iommu/slpt.c
 UNIT_C      := $(sort $(wildcard tests/unit/*.c))
-UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Itests/unit \
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Iinclude -Itests/unit \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-DFIXTURE_DIR='"$(CURDIR)/tests/unit/fixtures"' -MMD -MP
 UNIT_OBJS   := $(UNIT_KERNEL_C:%.c=$(BUILD)/unit/%.o) $(UNIT_C:%.c=$(BUILD)/unit/%.o)
 
 .DEFAULT_GOAL := all
 include libc/libc.mk
+include drivers/lib/libdriver.mk
 
 # User programs, loaded by GRUB as boot modules named after them.
 $(call user_program,init,$(wildcard servers/init/*.c))
-$(call user_program,boot-tests,$(wildcard tests/boot/*.c tests/boot/*.asm))
+$(call user_program,boot-tests,$(wildcard tests/boot/*.c tests/boot/*.asm),-Idrivers/edu)
 $(call user_program,bench,$(wildcard tests/bench/*.c))
-BOOT_MODULES := init boot-tests bench
+$(call user_program,devmgr,$(wildcard servers/devmgr/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
+$(call user_program,edu,$(wildcard drivers/edu/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
+BOOT_MODULES := init boot-tests bench devmgr edu
 
 QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu
 

@@ -9,6 +9,7 @@
 #include <warden/rights.h>
 #include <warden/ipc.h>
 #include <warden/objects.h>
+#include <warden/device.h>
 #include <warden/startinfo.h>
 
 #endif

@@ -31,7 +31,13 @@
     WD_ERROR(19, DEAD,            "the object (process, thread, partner) is dead") \
     WD_ERROR(20, BUSY,            "the object is in use in a way that forbids this") \
     WD_ERROR(21, NOT_SUPPORTED,   "this machine or configuration cannot do it") \
-    WD_ERROR(22, NOT_FOUND,       "nothing by that name")
+    WD_ERROR(22, NOT_FOUND,       "nothing by that name") \
+    WD_ERROR(23, OVERFLOW,        "address plus length wraps around") \
+    WD_ERROR(24, BEYOND_WIDTH,    "the IOVA range ends beyond the IOMMU's address width") \
+    WD_ERROR(25, RESERVED_RANGE,  "the IOVA range overlaps the interrupt window 0xFEE00000-0xFEEFFFFF") \
+    WD_ERROR(26, NOT_OWNER,       "another process owns this device") \
+    WD_ERROR(27, PROTECTED,       "the kernel owns this register (BARs, MSI/MSI-X, bridge windows)") \
+    WD_ERROR(28, NO_IOMMU,        "no active IOMMU translates this device; DMA is refused")
 
 enum wd_error {
 #define WD_ERROR(code, name, text) WD_E_##name = code,

@@ -52,6 +52,10 @@ struct wd_msg {
                                        w4 fault address (CR2), w5 RIP, w6 process id */
 #define WD_LABEL_EXIT   0xFFFF0002u /* w0 count, w1 process id, w2 status, w3 wd_exit_reason */
 #define WD_LABEL_TIMER  0xFFFF0003u /* w0 count (expiries coalesced), w1 now in ns */
+#define WD_LABEL_DMA_FAULT 0xFFFF0004u /* w0 count (faults since the last delivery), w1 source
+                                       (requester) ID, w2 faulting IOVA (page), w3 VT-d fault
+                                       reason, w4 WD_DMA_FAULT_* flags, w5 owner process id,
+                                       w6 the device's PCI address (WD_PCI_ADDRESS) */
 
 enum wd_exit_reason {
     WD_EXIT_NORMAL = 1,             /* process_exit, or its last thread exited */

@@ -13,6 +13,7 @@
 /* frame_create flags */
 #define WD_FRAME_CONTIGUOUS (1ull << 0) /* physically contiguous memory */
 #define WD_FRAME_KNOWN_FLAGS WD_FRAME_CONTIGUOUS
+#define WD_FRAME_MMIO (1ull << 1)       /* frame_info only: a device BAR, mapped uncached */
 #define WD_FRAME_MAX_BYTES (64ull << 20)
 
 struct wd_cap_info {

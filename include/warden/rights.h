@@ -5,7 +5,10 @@
  * WRITE, EXEC (frames), MAP (may be mapped), GRANT (may be transferred over
  * IPC or copied into another process). Per-type rights: SEND/RECV
  * (endpoints), ALLOC (pools: create objects charged to it), CONTROL
- * (processes and threads: create threads in, map into, kill).
+ * (processes and threads: create threads in, map into, kill; devices and
+ * dmaspaces: attach, detach, bind faults; the device root: open devices).
+ * Devices: READ config reads, WRITE config writes, MAP BAR frames.
+ * Dmaspaces: MAP dma_map/dma_unmap.
  */
 #ifndef WARDEN_ABI_RIGHTS_H
 #define WARDEN_ABI_RIGHTS_H
@@ -29,6 +32,9 @@ enum wd_object_type {
     WD_TYPE_ENDPOINT = 3,
     WD_TYPE_POOL = 4,
     WD_TYPE_FRAME = 5,
+    WD_TYPE_DEVICE = 6,             /* one PCI function */
+    WD_TYPE_DMASPACE = 7,           /* an IOMMU domain: domain ID + I/O page table */
+    WD_TYPE_DEVICE_ROOT = 8,        /* lists PCI functions and opens device capabilities */
     WD_TYPE_COUNT
 };
 

@@ -37,6 +37,7 @@ struct wd_start_info {
     wd_handle_t self_thread;        /* init only (WD_NULL in spawned programs) */
     wd_handle_t pool;               /* ALLOC: what this process may spend */
     wd_handle_t registry;           /* SEND to init's name registry endpoint (WD_NULL in init) */
+    wd_handle_t device_root;        /* init only: READ|CONTROL|GRANT on the device root */
     uint64_t process_id;
     char args[256];                 /* argv, space separated; args[0] is the program name */
     char cmdline[512];              /* the kernel command line (init; copied to children) */

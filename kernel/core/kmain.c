@@ -5,6 +5,7 @@
  *   serial -> GDT/TSS/IDT -> boot information -> command line
  *   -> frame allocator -> kernel page tables (direct map) -> object allocator
  *   -> ACPI (MADT, MCFG, DMAR) -> LAPIC + timer -> PCI (ECAM) -> IOMMU probe
+ *   -> bus mastering off everywhere, IOMMU units enabled (deny-all), groups
  *   -> boot tests (with `test`) or idle
  */
 #include "core/boot.h"
@@ -23,6 +24,7 @@
 #include "arch/x86_64/percpu.h"
 #include "sched/sched.h"
 #include "core/printk.h"
+#include "iommu/iommu.h"
 #include "iommu/vtd_probe.h"
 #include "mm/kernel_vm.h"
 #include "mm/kobj.h"
@@ -129,9 +131,10 @@ void kmain(uint32_t magic, uint64_t info_phys)
     cpu_sti();
     timer_start_periodic(SCHED_TICK_HZ);
 
-    if (platform.has_mcfg && ecam_init(&platform.mcfg))
-        pci_log_bus0();
+    if (platform.has_mcfg && !ecam_init(&platform.mcfg))
+        printk("pci: no usable ECAM window: no devices will be listed\n");
     vtd_probe(platform.has_dmar ? &platform.dmar : NULL);
+    iommu_boot(platform.has_dmar ? &platform.dmar : NULL);
 
     if (cmdline_has(&kernel_cmdline, "acpidump"))
         acpi_dump(&platform.acpi, boot_info.rsdp, boot_info.rsdp_length);

@@ -13,6 +13,7 @@
 #include "core/panic.h"
 #include "core/printk.h"
 #include "mm/physmem.h"
+#include "obj/device.h"
 #include "obj/frame_object.h"
 #include "obj/pool.h"
 #include "obj/process.h"
@@ -119,6 +120,7 @@ bool user_boot_start_init(const struct wd_ktest_result *ktests, unsigned ktest_c
     info.magic = WD_START_MAGIC;
     info.self_process = (wd_handle_t)give(p, &p->obj, WD_RIGHTS_ALL);
     info.pool = (wd_handle_t)give(p, &root->obj, WD_RIGHTS_ALL);
+    info.device_root = (wd_handle_t)give(p, device_root_object(), WD_RIGHT_READ | WD_RIGHT_CONTROL | WD_RIGHT_GRANT);
     info.process_id = p->obj.id;
     copy_string(info.args, sizeof info.args, "init");
     copy_string(info.cmdline, sizeof info.cmdline, kernel_command_line);

@@ -18,9 +18,73 @@ enum vtd_register {
     VTD_REG_GSTS = 0x1C,        /* 32-bit */
     VTD_REG_RTADDR = 0x20,
     VTD_REG_CCMD = 0x28,
-    VTD_REG_FSTS = 0x34,
-    VTD_REG_FECTL = 0x38,
+    VTD_REG_FSTS = 0x34,        /* 32-bit */
+    VTD_REG_FECTL = 0x38,       /* 32-bit */
+    VTD_REG_FEDATA = 0x3C,
+    VTD_REG_FEADDR = 0x40,
+    VTD_REG_FEUADDR = 0x44,
+    VTD_REG_PMEN = 0x64,
+    VTD_REG_IQH = 0x80,         /* 64-bit: queue head, descriptor index << 4 */
+    VTD_REG_IQT = 0x88,         /* 64-bit: queue tail */
+    VTD_REG_IQA = 0x90,         /* 64-bit: queue base | size (2^QS pages) */
+    VTD_REG_ICS = 0x9C,         /* 32-bit: bit 0 wait descriptor complete */
 };
+
+/* Register-based invalidation (CCMD at 0x28, IOTLB at ECAP.IRO + 8). */
+#define VTD_CCMD_ICC            (1ull << 63)
+#define VTD_CCMD_GLOBAL         (1ull << 61)
+#define VTD_CCMD_DEVICE         (3ull << 61)
+#define VTD_CCMD_SID(sid)       ((uint64_t)(sid) << 16)
+#define VTD_CCMD_DID(did)       ((uint64_t)(did))
+#define VTD_IOTLB_IVT           (1ull << 63)
+#define VTD_IOTLB_GLOBAL        (1ull << 60)
+#define VTD_IOTLB_DOMAIN        (2ull << 60)
+#define VTD_IOTLB_PAGE          (3ull << 60)
+#define VTD_IOTLB_DRAIN         ((1ull << 49) | (1ull << 48))  /* drain reads and writes */
+#define VTD_IOTLB_DID(did)      ((uint64_t)(did) << 32)
+
+/* Queued invalidation descriptors (128 bits; VT-d spec 6.5.2). */
+#define VTD_QI_CONTEXT          0x1ull
+#define VTD_QI_IOTLB            0x2ull
+#define VTD_QI_WAIT             0x5ull
+#define VTD_QI_GRAN_GLOBAL      (1ull << 4)
+#define VTD_QI_GRAN_DOMAIN      (2ull << 4)
+#define VTD_QI_GRAN_DEVICE      (3ull << 4)     /* context cache: one source ID */
+#define VTD_QI_GRAN_PAGE        (3ull << 4)     /* IOTLB: 2^AM pages at ADDR */
+#define VTD_QI_IOTLB_DW         (1ull << 6)
+#define VTD_QI_IOTLB_DR         (1ull << 7)
+#define VTD_QI_DID(did)         ((uint64_t)(did) << 16)
+#define VTD_QI_SID(sid)         ((uint64_t)(sid) << 32)
+#define VTD_QI_WAIT_SW          (1ull << 5)     /* write status data to the address */
+#define VTD_QI_WAIT_FN          (1ull << 6)     /* fence: later descriptors wait for this one */
+#define VTD_QI_WAIT_DATA(v)     ((uint64_t)(v) << 32)
+
+/* Fault recording register i (128 bits at FRO + 16 i); VT-d spec 11.4.14. */
+static inline bool vtd_frcd_fault(uint64_t hi) { return hi >> 63; }                 /* F */
+static inline bool vtd_frcd_is_read(uint64_t hi) { return (hi >> 62) & 1; }         /* T: 1 read, 0 write */
+static inline unsigned vtd_frcd_reason(uint64_t hi) { return (hi >> 32) & 0xFF; }   /* FR */
+static inline uint16_t vtd_frcd_source(uint64_t hi) { return hi & 0xFFFF; }         /* SID */
+static inline uint64_t vtd_frcd_address(uint64_t lo) { return lo & ~0xFFFull; }     /* FI */
+
+/* FSTS */
+#define VTD_FSTS_PFO (1u << 0)      /* primary fault overflow */
+#define VTD_FSTS_PPF (1u << 1)      /* primary pending fault */
+#define VTD_FSTS_IQE (1u << 4)      /* invalidation queue error */
+static inline unsigned vtd_fsts_fault_index(uint32_t fsts) { return (fsts >> 8) & 0xFF; }  /* FRI */
+#define VTD_FECTL_IM (1u << 31)     /* fault interrupt masked */
+
+/* Root and context entries (legacy mode, 128 bits each). */
+#define VTD_ROOT_PRESENT        1ull
+#define VTD_CONTEXT_PRESENT     1ull
+#define VTD_CONTEXT_AW(levels)  ((uint64_t)((levels) - 2))     /* hi: 3 levels = 1, 4 = 2 */
+#define VTD_CONTEXT_DID(did)    ((uint64_t)(did) << 8)        /* hi */
+
+/* CAP fields used for invalidation and superpages. */
+static inline unsigned vtd_cap_max_invalidation_order(uint64_t cap) { return (cap >> 48) & 0x3F; }  /* MAMV */
+static inline bool vtd_cap_page_selective(uint64_t cap) { return (cap >> 39) & 1; }                /* PSI */
+static inline bool vtd_cap_write_buffer_flush(uint64_t cap) { return (cap >> 4) & 1; }             /* RWBF */
+static inline bool vtd_cap_read_drain(uint64_t cap) { return (cap >> 55) & 1; }                    /* DRD */
+static inline bool vtd_cap_write_drain(uint64_t cap) { return (cap >> 54) & 1; }                   /* DWD */
 
 #define VTD_REGISTER_PAGE_BYTES 0x1000
 
@@ -56,5 +120,13 @@ static inline unsigned vtd_ecap_iotlb_register_offset(uint64_t ecap) { return (u
 #define VTD_GSTS_RTPS (1u << 30)    /* root table pointer set */
 #define VTD_GSTS_QIES (1u << 26)    /* queued invalidation enabled */
 #define VTD_GSTS_IRES (1u << 25)    /* interrupt remapping enabled */
+/* GCMD takes the same bit positions; write (GSTS & VTD_GSTS_PRESERVE) | one new bit, since
+ * the one-shot bits (SRTP, SFL, WBF, SIRTP) must not be written back as set. */
+#define VTD_GCMD_TE   VTD_GSTS_TES
+#define VTD_GCMD_SRTP VTD_GSTS_RTPS
+#define VTD_GCMD_QIE  VTD_GSTS_QIES
+#define VTD_GCMD_WBF  (1u << 27)
+#define VTD_GSTS_WBFS (1u << 27)
+#define VTD_GSTS_PRESERVE 0x96FFFFFFu
 
 #endif

@@ -44,6 +44,8 @@ static int load_message(struct thread *t, struct trap_frame *f)
     uint64_t info = f->rsi;
     if ((info & ~WD_MSG_KNOWN_BITS) || (info & WD_MSG_CAPS_LOST))
         return -WD_E_BAD_FLAGS;
+    if (wd_msg_label(info) >= WD_LABEL_KERNEL)
+        return -WD_E_INVALID_ARG;       /* kernel labels cannot be forged */
     unsigned ncaps = wd_msg_ncaps(info);
     if (wd_msg_nwords(info) > WD_MSG_WORDS || ncaps > WD_MSG_CAPS)
         return -WD_E_INVALID_ARG;

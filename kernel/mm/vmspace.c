@@ -14,6 +14,7 @@
 #include "obj/pool.h"
 
 #include <warden/errors.h>
+#include <warden/objects.h>
 #include <warden/rights.h>
 #include <warden/types.h>
 
@@ -75,9 +76,11 @@ static uint64_t worst_case_tables(uint64_t va, uint64_t len)
            ((last >> 39) - (va >> 39) + 1);
 }
 
-static uint64_t pte_flags_for(uint32_t rights)
+static uint64_t pte_flags_for(uint32_t rights, const struct frame_object *frame)
 {
     uint64_t flags = PTE_USER;
+    if (frame->flags & WD_FRAME_MMIO)
+        flags |= PTE_CACHE_DISABLE | PTE_WRITE_THROUGH;     /* device registers: uncached */
     if (rights & WD_RIGHT_WRITE)
         flags |= PTE_WRITABLE;
     if (!(rights & WD_RIGHT_EXEC))
@@ -128,7 +131,7 @@ int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset,
         return -WD_E_POOL_EXHAUSTED;
     struct vm_mapping *m = kmalloc(sizeof *m);
     uint64_t free_before = physmem_free_frames();
-    int r = m ? map_pages(vm, frame, offset, vaddr, length, pte_flags_for(rights)) : -WD_E_NO_MEMORY;
+    int r = m ? map_pages(vm, frame, offset, vaddr, length, pte_flags_for(rights, frame)) : -WD_E_NO_MEMORY;
     uint64_t new_tables = free_before - physmem_free_frames();
     vm->table_pages += new_tables;
     /* Keep the charge for the tables that exist now (also after a failure:

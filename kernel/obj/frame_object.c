@@ -15,7 +15,8 @@
 #include <warden/errors.h>
 #include <warden/objects.h>
 
-#define PAGE_ARRAY_KMALLOC_MAX 2048     /* bytes: larger page arrays take whole pages */
+#define PAGE_ARRAY_KMALLOC_MAX 2048
+#define LARGE_PAGE_BYTES 0x200000ull     /* bytes: larger page arrays take whole pages */
 
 static struct kobj_cache frame_cache;
 static bool cache_ready;
@@ -74,7 +75,11 @@ static void free_memory(struct frame_object *f)
 static bool allocate_memory(struct frame_object *f)
 {
     if (f->flags & WD_FRAME_CONTIGUOUS) {
-        uint64_t base = physmem_alloc_contig(f->page_count, 1);
+        /* 2 MiB alignment when it fits lets DMA (and later CPU) mappings use superpages. */
+        uint64_t align = f->size >= LARGE_PAGE_BYTES ? LARGE_PAGE_BYTES / FRAME_SIZE : 1;
+        uint64_t base = physmem_alloc_contig(f->page_count, align);
+        if (!base && align > 1)
+            base = physmem_alloc_contig(f->page_count, 1);
         if (!base)
             return false;
         memset(phys_to_virt(base), 0, f->size);
@@ -150,6 +155,13 @@ struct frame_object *frame_object_borrow(uint64_t phys, uint64_t size)
     f->contiguous_base = phys;
     f->borrowed = true;
     kobject_init(&f->obj, WD_TYPE_FRAME, NULL, 0);
+    return f;
+}
+
+struct frame_object *frame_object_borrow_mmio(uint64_t phys, uint64_t size)
+{
+    struct frame_object *f = frame_object_borrow(phys, size);
+    f->flags = WD_FRAME_MMIO;
     return f;
 }
 

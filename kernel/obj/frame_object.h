@@ -28,6 +28,8 @@ struct frame_object {
 struct frame_object *frame_object_create(struct pool *pool, uint64_t size, uint64_t flags, int *error);
 /* Wraps existing memory [phys, phys+size) (boot modules); charged to nobody. */
 struct frame_object *frame_object_borrow(uint64_t phys, uint64_t size);
+/* Wraps a device's MMIO range (a BAR): WD_FRAME_MMIO, mapped uncached, never DMA-mapped. */
+struct frame_object *frame_object_borrow_mmio(uint64_t phys, uint64_t size);
 
 /* Physical address of the page at byte offset (page aligned, < size). */
 uint64_t frame_object_page(const struct frame_object *f, uint64_t offset);

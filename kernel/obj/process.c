@@ -13,6 +13,7 @@
 #include "core/user_boot.h"
 #include "mm/kernel_vm.h"
 #include "mm/kobj.h"
+#include "obj/device.h"
 #include "obj/pool.h"
 #include "obj/thread.h"
 
@@ -78,6 +79,7 @@ void process_terminate(struct process *p, int reason, int64_t status)
     p->live_threads = 0;
     if (current_thread()->process == p)
         write_cr3(kernel_vm_pml4());
+    device_release_owned(p);        /* bus mastering off, DMA detached and flushed, before any memory is freed */
     cspace_destroy(&p->cspace);
     vmspace_destroy(&p->vm);
     live_processes--;

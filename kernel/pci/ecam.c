@@ -57,6 +57,38 @@ void pci_config_write32(uint8_t bus, uint8_t device, uint8_t function, uint16_t 
         *p = value;
 }
 
+static volatile uint8_t *config_byte(uint8_t bus, uint8_t device, uint8_t function, uint16_t offset, unsigned width)
+{
+    if ((width != 1 && width != 2 && width != 4) || offset % width)
+        return NULL;
+    volatile uint32_t *dword = config_address(bus, device, function, offset & ~3u);
+    return dword ? (volatile uint8_t *)dword + (offset & 3u) : NULL;
+}
+
+uint32_t pci_config_read(uint8_t bus, uint8_t device, uint8_t function, uint16_t offset, unsigned width)
+{
+    volatile uint8_t *p = config_byte(bus, device, function, offset, width);
+    if (!p)
+        return width == 4 ? 0xFFFFFFFFu : (1u << (8 * width)) - 1;
+    switch (width) {
+    case 1: return *p;
+    case 2: return *(volatile uint16_t *)p;
+    default: return *(volatile uint32_t *)p;
+    }
+}
+
+void pci_config_write(uint8_t bus, uint8_t device, uint8_t function, uint16_t offset, unsigned width, uint32_t value)
+{
+    volatile uint8_t *p = config_byte(bus, device, function, offset, width);
+    if (!p)
+        return;
+    switch (width) {
+    case 1: *p = (uint8_t)value; break;
+    case 2: *(volatile uint16_t *)p = (uint16_t)value; break;
+    default: *(volatile uint32_t *)p = value; break;
+    }
+}
+
 void pci_log_bus0(void)
 {
     if (!ecam_base)

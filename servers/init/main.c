@@ -1,9 +1,11 @@
 /*
- * init - the root task. It receives the boot modules, the root pool and
- * the command line from the kernel; starts the program the command line
- * asks for (the boot test runner with `test`, the benchmarks with
- * `bench`); supervises its children (fault and exit messages arrive on its
- * endpoint); and serves the name registry on the same endpoint.
+ * init - the root task. It receives the boot modules, the root pool, the
+ * device root and the command line from the kernel; starts the program the
+ * command line asks for (the boot test runner with `test`, the benchmarks
+ * with `bench`, each with the device root as caps[0]) or, in normal mode,
+ * the device manager (devmgr, with the device root as caps[0] and its own
+ * sub-pool); supervises its children (fault and exit messages arrive on
+ * its endpoint); and serves the name registry on the same endpoint.
  *
  * When the harness child (runner or bench) exits, init exits with its
  * status, which ends a test or bench boot.
@@ -18,6 +20,8 @@
 
 #define CHILD_BADGE 0x1000          /* fault badge of the harness child */
 #define CLIENT_BADGE 0x2000         /* badge of registry capabilities init hands out */
+#define DEVMGR_BADGE 0x3000         /* fault badge of devmgr */
+#define DEVMGR_POOL_BYTES (64ull << 20) /* devmgr and the drivers it starts */
 
 static bool cmdline_has(const char *cmdline, const char *flag)
 {
@@ -35,7 +39,11 @@ static bool cmdline_has(const char *cmdline, const char *flag)
     return false;
 }
 
-static long start_child(const char *args, const char *module_name, wd_handle_t endpoint, wd_handle_t *child)
+/* Spawns module_name with args, paid by pool, with caps[0] = device_root
+ * (which may be WD_NULL), the module list and a registry capability;
+ * faults and exit are reported to endpoint with badge. */
+static long start_child(const char *args, const char *module_name, wd_handle_t endpoint, uint64_t badge,
+                        wd_handle_t pool, wd_handle_t device_root, wd_handle_t *child)
 {
     const struct wd_module *m = wd_find_module(module_name);
     if (!m) {
@@ -49,10 +57,12 @@ static long start_child(const char *args, const char *module_name, wd_handle_t e
         .args = args,
         .image = m->frame,
         .image_size = m->size,
-        .pool = wd_start_info->pool,
+        .pool = pool,
         .fault_endpoint = endpoint,
-        .fault_badge = CHILD_BADGE,
+        .fault_badge = badge,
         .registry = (wd_handle_t)registry,
+        .cap_count = 1,
+        .caps = { device_root },
         .pass_modules = true,
     };
     long r = wd_spawn(&s, NULL);
@@ -61,6 +71,28 @@ static long start_child(const char *args, const char *module_name, wd_handle_t e
         return r;
     *child = (wd_handle_t)r;
     return 0;
+}
+
+/* Normal mode: devmgr in its own sub-pool. A failure is reported, and init
+ * goes on serving the registry. */
+static void start_devmgr(wd_handle_t endpoint)
+{
+    const struct wd_start_info *info = wd_start_info;
+    if (!info->device_root)
+        printf("init: the kernel gave no device root; devmgr will find no devices\n");
+    long pool = wd_pool_create(info->pool, DEVMGR_POOL_BYTES);
+    if (pool < 0) {
+        printf("init: cannot create devmgr's pool: %s\n", wd_error_name(pool));
+        return;
+    }
+    wd_handle_t devmgr;
+    long r = start_child("devmgr", "devmgr", endpoint, DEVMGR_BADGE, (wd_handle_t)pool, info->device_root, &devmgr);
+    wd_cap_delete((wd_handle_t)pool); /* devmgr holds its own copy */
+    if (r < 0) {
+        printf("init: cannot start devmgr: %s\n", wd_error_name(r));
+        return;
+    }
+    init_supervise_service(devmgr, DEVMGR_BADGE, "devmgr");
 }
 
 int main(void)
@@ -76,15 +108,18 @@ int main(void)
     /* bench wins over test: the harness adds `bench` to the test ISO's command line. */
     const char *mode = cmdline_has(info->cmdline, "bench") ? "bench" : cmdline_has(info->cmdline, "test") ? "test" : NULL;
     if (mode) {
-        long r = strcmp(mode, "test") == 0 ? start_child("boot-tests runner", "boot-tests", (wd_handle_t)ep, &child)
-                                           : start_child("bench main", "bench", (wd_handle_t)ep, &child);
+        long r = strcmp(mode, "test") == 0
+                     ? start_child("boot-tests runner", "boot-tests", (wd_handle_t)ep, CHILD_BADGE, info->pool,
+                                   info->device_root, &child)
+                     : start_child("bench main", "bench", (wd_handle_t)ep, CHILD_BADGE, info->pool,
+                                   info->device_root, &child);
         if (r < 0) {
             printf("init: cannot start the %s program: %s\n", mode, wd_error_name(r));
             printf("warden-test: FAIL\n");
             return 1;
         }
     } else {
-        printf("init: no services to start yet; serving the name registry\n");
+        start_devmgr((wd_handle_t)ep);
     }
     return init_serve((wd_handle_t)ep, child, CHILD_BADGE);
 }

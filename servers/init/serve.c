@@ -2,7 +2,8 @@
  * serve.c - init's loop: supervision messages from the kernel (a child
  * faulted or exited) and name registry requests, all on one endpoint.
  * The registry keeps at most REGISTRY_SIZE names; each entry holds an
- * endpoint capability that lookups hand out copies of.
+ * endpoint capability that lookups hand out copies of. Supervised
+ * services (devmgr) are killed when they fault; their exit is logged.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,50 @@
 #include "init.h"
 
 #define REGISTRY_SIZE 32
+#define MAX_SERVICES 4
+
+static struct {
+    const char *name;
+    wd_handle_t process;
+    uint64_t badge;
+} services[MAX_SERVICES];
+
+void init_supervise_service(wd_handle_t process, uint64_t badge, const char *name)
+{
+    for (int i = 0; i < MAX_SERVICES; i++) {
+        if (!services[i].process) {
+            services[i].name = name;
+            services[i].process = process;
+            services[i].badge = badge;
+            return;
+        }
+    }
+    printf("init: cannot supervise %s: too many services\n", name);
+}
+
+/* The FAULT or EXIT message msg about a supervised service (else false). */
+static bool service_message(const struct wd_msg *msg)
+{
+    uint32_t label = wd_msg_label(msg->info);
+    for (int i = 0; i < MAX_SERVICES; i++) {
+        if (!services[i].process || services[i].badge != msg->badge)
+            continue;
+        if (label == WD_LABEL_FAULT) {
+            printf("init: %s faulted: vector %llu at RIP 0x%llx; killing it\n", services[i].name,
+                   (unsigned long long)msg->w[2], (unsigned long long)msg->w[5]);
+            wd_process_kill(services[i].process, -1);
+            return true;
+        }
+        if (label == WD_LABEL_EXIT) {
+            printf("init: %s %s with status %lld\n", services[i].name,
+                   msg->w[3] == WD_EXIT_KILLED ? "was killed" : "exited", (long long)(int64_t)msg->w[2]);
+            wd_cap_delete(services[i].process);
+            services[i].process = WD_NULL;
+            return true;
+        }
+    }
+    return false;
+}
 
 static struct {
     char name[WD_NAME_MAX + 1];
@@ -88,6 +133,10 @@ int init_serve(wd_handle_t endpoint, wd_handle_t child, uint64_t child_badge)
             printf("init: the harness program exited with status %lld\n", (long long)status);
             wd_cap_delete(child);
             return status == 0 ? 0 : 1;
+        }
+        if (label >= WD_LABEL_KERNEL && service_message(&msg)) {
+            r = wd_recv(endpoint, &msg, WD_FOREVER);
+            continue;
         }
         if (label == WD_LABEL_FAULT) {
             printf("init: child (badge 0x%llx) faulted: vector %llu at RIP 0x%llx; killing it\n",

@@ -6,6 +6,7 @@
  *   0..31     CPU exceptions
  *   0x20..2F  legacy 8259 PIC, remapped and fully masked (only spurious)
  *   0x30      LAPIC timer
+ *   0x38      IOMMU fault events (iommu/vtd.h)
  *   0xFF      LAPIC spurious
  */
 #ifndef WARDEN_ARCH_TRAP_H

@@ -1,0 +1,40 @@
+/*
+ * edu.h - the parts of the edu driver: the device operations (edu_device.c),
+ * the request loop (serve.c) and start-up (main.c) share struct edu.
+ */
+#ifndef WARDEN_EDU_H
+#define WARDEN_EDU_H
+
+#include <warden/driver.h>
+
+#include "edu_protocol.h"
+
+#define EDU_FAULT_BADGE  0xD0A         /* DMA fault messages from the kernel */
+#define EDU_CLIENT_BADGE 0xC11         /* the endpoint capability clients get from the registry */
+
+struct edu {
+    struct wd_driver driver;
+    volatile void *regs;            /* BAR0 */
+    uint64_t regs_size;
+    struct wd_dma_buffer buffer;    /* 4 KiB the device may read and write: the self-test's */
+    wd_handle_t endpoint;           /* requests (EDU_CLIENT_BADGE) and DMA faults (EDU_FAULT_BADGE) */
+    uint64_t stats[EDU_STAT_WORDS]; /* indexed by enum edu_stat */
+};
+
+/* Device operations; each checks its arguments before touching the device. */
+uint32_t edu_read_id(struct edu *e);
+uint32_t edu_liveness(struct edu *e, uint32_t value);
+/* n! (>= 0), or -WD_E_INVALID_ARG (n > EDU_FACTORIAL_MAX), -BUSY, -TIMEOUT. */
+long edu_factorial(struct edu *e, uint32_t n);
+/* One DMA transfer between the device buffer at device_offset and RAM at
+ * iova, waiting for completion. 0, or -INVALID_ARG / -RANGE (bad length,
+ * offset or IOVA), -BUSY (a transfer is running), -TIMEOUT. */
+long edu_dma(struct edu *e, bool to_device, uint64_t iova, uint64_t device_offset, uint64_t length);
+/* A round trip RAM -> device -> RAM through e->buffer; false (after printing
+ * what went wrong) when the data did not come back. */
+bool edu_self_test(struct edu *e);
+
+/* Serves requests and DMA fault messages on e->endpoint; returns the exit status. */
+int edu_serve(struct edu *e);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * edu_device.c - what the edu driver does to the device: ID and liveness,
+ * factorial, DMA transfers, and the start-up DMA self-test.
+ *
+ * Invariant: no transfer is started that leaves the device's DMA window
+ * (device offset + length <= EDU_DMA_MAX_BYTES: QEMU 7.2 aborts otherwise)
+ * or uses an IOVA the device's 28-bit mask would silently change.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <warden/syscalls.h>
+
+#include "edu.h"
+#include "edu_regs.h"
+
+#define POLL_INTERVAL_NS (1000ull * 1000)               /* rounded up to the 10 ms tick */
+#define FACTORIAL_TIMEOUT_NS (1000ull * 1000 * 1000)    /* 1 s */
+#define DMA_TIMEOUT_NS (2000ull * 1000 * 1000)          /* 2 s; a transfer takes 100 ms */
+#define SELF_TEST_BYTES 256u
+#define SELF_TEST_BACK 2048u                            /* where the read-back lands in the buffer */
+
+/* Orders CPU accesses to DMA memory against the MMIO accesses around them. */
+static inline void compiler_barrier(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
+uint32_t edu_read_id(struct edu *e)
+{
+    return wd_mmio_read32(e->regs, EDU_REG_ID);
+}
+
+uint32_t edu_liveness(struct edu *e, uint32_t value)
+{
+    wd_mmio_write32(e->regs, EDU_REG_LIVENESS, value);
+    return wd_mmio_read32(e->regs, EDU_REG_LIVENESS);
+}
+
+long edu_factorial(struct edu *e, uint32_t n)
+{
+    if (n > EDU_FACTORIAL_MAX)
+        return -WD_E_INVALID_ARG;
+    if (wd_mmio_read32(e->regs, EDU_REG_STATUS) & EDU_STATUS_COMPUTING)
+        return -WD_E_BUSY;  /* the device ignores a new n while it computes */
+    wd_mmio_write32(e->regs, EDU_REG_FACTORIAL, n);
+    long r = wd_mmio_poll32(e->regs, EDU_REG_STATUS, EDU_STATUS_COMPUTING, 0, FACTORIAL_TIMEOUT_NS,
+                            POLL_INTERVAL_NS);
+    if (r < 0)
+        return r;
+    return wd_mmio_read32(e->regs, EDU_REG_FACTORIAL);
+}
+
+long edu_dma(struct edu *e, bool to_device, uint64_t iova, uint64_t device_offset, uint64_t length)
+{
+    if (length == 0 || length > EDU_DMA_MAX_BYTES)
+        return -WD_E_INVALID_ARG;
+    if (device_offset > EDU_DMA_MAX_BYTES - length)
+        return -WD_E_RANGE;
+    if (iova > EDU_DMA_MASK || length - 1 > EDU_DMA_MASK - iova)
+        return -WD_E_RANGE;
+    if (wd_mmio_read32(e->regs, EDU_REG_DMA_CMD) & EDU_DMA_CMD_START)
+        return -WD_E_BUSY;  /* the device ignores new parameters while a transfer runs */
+    uint64_t device_address = EDU_DMA_WINDOW + device_offset;
+    compiler_barrier();
+    wd_mmio_write64(e->regs, EDU_REG_DMA_SRC, to_device ? iova : device_address);
+    wd_mmio_write64(e->regs, EDU_REG_DMA_DST, to_device ? device_address : iova);
+    wd_mmio_write64(e->regs, EDU_REG_DMA_COUNT, length);
+    wd_mmio_write32(e->regs, EDU_REG_DMA_CMD, EDU_DMA_CMD_START | (to_device ? 0 : EDU_DMA_CMD_TO_RAM));
+    long r = wd_mmio_poll32(e->regs, EDU_REG_DMA_CMD, EDU_DMA_CMD_START, 0, DMA_TIMEOUT_NS, POLL_INTERVAL_NS);
+    compiler_barrier();
+    if (r < 0)
+        return r;   /* if it still runs, the caller's unmap makes it fault, harmlessly */
+    e->stats[EDU_STAT_TRANSFERS]++;
+    e->stats[EDU_STAT_BYTES] += length;
+    return 0;
+}
+
+bool edu_self_test(struct edu *e)
+{
+    uint8_t *bytes = e->buffer.cpu;
+    for (unsigned i = 0; i < SELF_TEST_BYTES; i++) {
+        bytes[i] = (uint8_t)(i * 7 + 3);
+        bytes[SELF_TEST_BACK + i] = 0;
+    }
+    long r = edu_dma(e, true, e->buffer.iova, 0, SELF_TEST_BYTES);
+    if (r == 0)
+        r = edu_dma(e, false, e->buffer.iova + SELF_TEST_BACK, 0, SELF_TEST_BYTES);
+    if (r < 0) {
+        printf("edu: DMA self-test: transfer failed: %s (%s)\n", wd_error_name(r), wd_error_text(r));
+        return false;
+    }
+    for (unsigned i = 0; i < SELF_TEST_BYTES; i++) {
+        if (bytes[SELF_TEST_BACK + i] != bytes[i]) {
+            printf("edu: DMA self-test: byte %u came back as 0x%02x, 0x%02x was sent (was the DMA blocked? "
+                   "a DMA fault report follows if so)\n",
+                   i, bytes[SELF_TEST_BACK + i], bytes[i]);
+            return false;
+        }
+    }
+    return true;
+}

@@ -1,0 +1,111 @@
+/*
+ * edu - the driver for QEMU's edu device (PCI 1234:11e8), started by devmgr
+ * as "edu [registry-name]" with:
+ *   start info caps[0]  its device capability (and nothing else of the machine)
+ *   start info pool     its own sub-pool
+ *   start info registry SEND to init's name registry
+ * Start-up: libdriver (dmaspace + attach), BAR0, the ID register, memory
+ * decode + bus mastering, a 4 KiB DMA buffer, an endpoint that also gets
+ * the device's DMA faults, a DMA self-test, then registration as "edu"
+ * (or the name given) and the request loop (serve.c). Any start-up failure
+ * is printed with its error name and ends the driver with status 1.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <warden/registry.h>
+#include <warden/syscalls.h>
+
+#include "edu.h"
+#include "edu_regs.h"
+
+#define EDU_VENDOR_ID 0x1234
+#define EDU_DEVICE_ID 0x11e8
+
+static struct edu edu;
+
+static int fail(const char *what, long error)
+{
+    printf("edu: %s: %s (%s)\n", what, wd_error_name(error), wd_error_text(error));
+    return 1;
+}
+
+/* The endpoint clients and the kernel's DMA fault messages arrive on. */
+static int create_endpoint(struct edu *e)
+{
+    long ep = wd_endpoint_create(wd_start_info->pool);
+    if (ep < 0)
+        return fail("cannot create an endpoint", ep);
+    e->endpoint = (wd_handle_t)ep;
+    long r = wd_device_fault_bind(e->driver.device, e->endpoint, EDU_FAULT_BADGE);
+    if (r < 0)
+        return fail("cannot bind the device's DMA faults to its endpoint", r);
+    return 0;
+}
+
+/* Registers a badged SEND copy of the endpoint under name. */
+static int register_name(struct edu *e, const char *name)
+{
+    if (!wd_start_info->registry) {
+        printf("edu: no name registry was given; nobody could reach this driver\n");
+        return 1;
+    }
+    long client = wd_cap_copy(e->endpoint, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, EDU_CLIENT_BADGE);
+    if (client < 0)
+        return fail("cannot make the clients' endpoint capability", client);
+    long r = wd_name_register(wd_start_info->registry, name, (wd_handle_t)client);
+    wd_cap_delete((wd_handle_t)client); /* the registry holds its own copy */
+    if (r < 0) {
+        printf("edu: cannot register as \"%s\": %s (%s)\n", name, wd_error_name(r), wd_error_text(r));
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const struct wd_start_info *info = wd_start_info;
+    const char *name = argc >= 2 ? argv[1] : EDU_SERVICE_NAME;
+    struct edu *e = &edu;
+    if (info->cap_count < 1 || !info->caps[0]) {
+        printf("edu: started without a device capability in caps[0]\n");
+        return 1;
+    }
+    long r = wd_driver_init(&e->driver, info->caps[0], info->pool);
+    if (r < 0)
+        return fail("cannot give the device a DMA space (dmaspace_create + dma_attach)", r);
+    const struct wd_device_info *dev = &e->driver.info;
+    unsigned bus = WD_PCI_BUS(dev->address), slot = WD_PCI_DEV(dev->address), fn = WD_PCI_FN(dev->address);
+    if (dev->vendor_id != EDU_VENDOR_ID || dev->device_id != EDU_DEVICE_ID) {
+        printf("edu: caps[0] is %02x:%02x.%x, a %04x:%04x device, not an edu device (%04x:%04x)\n", bus, slot, fn,
+               dev->vendor_id, dev->device_id, EDU_VENDOR_ID, EDU_DEVICE_ID);
+        return 1;
+    }
+    r = wd_driver_bar_map(&e->driver, 0, &e->regs, &e->regs_size);
+    if (r < 0)
+        return fail("cannot map BAR0", r);
+    uint32_t id = edu_read_id(e);
+    if (id != EDU_ID_VALUE) {
+        printf("edu: %02x:%02x.%x: ID register reads 0x%08x, expected 0x%08x\n", bus, slot, fn, id, EDU_ID_VALUE);
+        return 1;
+    }
+    r = wd_driver_enable(&e->driver);
+    if (r < 0)
+        return fail("cannot enable memory decode and bus mastering", r);
+    wd_mmio_write32(e->regs, EDU_REG_STATUS, 0); /* no factorial interrupt: the driver polls */
+    r = wd_dma_alloc(&e->driver, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE, &e->buffer);
+    if (r < 0)
+        return fail("cannot allocate its DMA buffer", r);
+    if (create_endpoint(e) != 0)
+        return 1;
+    if (!edu_self_test(e)) {
+        printf("edu: %02x:%02x.%x: DMA self-test failed; not serving\n", bus, slot, fn);
+        return 1;
+    }
+    if (register_name(e, name) != 0)
+        return 1;
+    printf("edu: %02x:%02x.%x ready: ID 0x%08x, BAR0 %llu KiB at 0x%llx, DMA buffer at IOVA 0x%llx, "
+           "self-test passed; registered as \"%s\"\n",
+           bus, slot, fn, id, (unsigned long long)(e->regs_size >> 10), (unsigned long long)(uintptr_t)e->regs,
+           (unsigned long long)e->buffer.iova, name);
+    return edu_serve(e);
+}

@@ -1,0 +1,115 @@
+/*
+ * driver.c - libdriver's driver object: wd_driver_init/fini (the device's
+ * dmaspace and its attachment), the IOVA limit, enabling the device, BAR
+ * mappings and MMIO polling. See warden/driver.h.
+ *
+ * Invariant: between a successful wd_driver_init and wd_driver_fini, the
+ * device is attached to d->dmaspace and this process owns its IOMMU group.
+ */
+#include <string.h>
+#include <warden/driver.h>
+#include <warden/syscalls.h>
+
+#include "span.h"
+
+long wd_driver_init(struct wd_driver *d, wd_handle_t device, wd_handle_t pool)
+{
+    memset(d, 0, sizeof *d);
+    long r = wd_device_info(device, &d->info);
+    if (r < 0)
+        return r;
+    long dmaspace = wd_dmaspace_create(pool);
+    if (dmaspace < 0)
+        return dmaspace;
+    r = wd_dma_attach(device, (wd_handle_t)dmaspace);
+    if (r < 0) {
+        wd_cap_delete((wd_handle_t)dmaspace);
+        return r;
+    }
+    d->device = device;
+    d->pool = pool;
+    d->dmaspace = (wd_handle_t)dmaspace;
+    wd_span_init(&d->iova, WD_DRIVER_IOVA_BASE, WD_DRIVER_IOVA_LIMIT, WD_IOVA_WINDOW_START, WD_IOVA_WINDOW_END);
+    wd_span_init(&d->vaddr, WD_DRIVER_VADDR_BASE, WD_DRIVER_VADDR_LIMIT, 0, 0);
+    return 0;
+}
+
+long wd_driver_fini(struct wd_driver *d)
+{
+    if (!d->dmaspace)
+        return -WD_E_INVALID_ARG;
+    long r = wd_dma_detach(d->device);
+    long deleted = wd_cap_delete(d->dmaspace);
+    d->dmaspace = WD_NULL;
+    return r < 0 ? r : deleted;
+}
+
+long wd_driver_set_iova_limit(struct wd_driver *d, uint64_t limit)
+{
+    if ((limit & (WD_PAGE_SIZE - 1)) || limit < d->iova.next)
+        return -WD_E_INVALID_ARG;
+    d->iova.limit = limit;
+    return 0;
+}
+
+long wd_driver_enable(struct wd_driver *d)
+{
+    long command = wd_config_read16(d, WD_PCI_COMMAND);
+    if (command < 0)
+        return command;
+    uint16_t wanted = (uint16_t)command | WD_PCI_COMMAND_MEMORY | WD_PCI_COMMAND_BUS_MASTER;
+    if (wanted == command)
+        return 0;
+    return wd_config_write16(d, WD_PCI_COMMAND, wanted);
+}
+
+long wd_driver_bar_map(struct wd_driver *d, unsigned bar, volatile void **out, uint64_t *size)
+{
+    if (bar >= WD_DEVICE_BARS)
+        return -WD_E_INVALID_ARG;
+    long frame = wd_device_bar_frame(d->device, bar);
+    if (frame < 0)
+        return frame;
+    struct wd_frame_info info;
+    uint64_t vaddr = 0;
+    long r = wd_frame_info((wd_handle_t)frame, &info);
+    if (r == 0)
+        r = wd_span_take(&d->vaddr, info.size + WD_DRIVER_GUARD_BYTES, WD_PAGE_SIZE, &vaddr);
+    if (r == 0) {
+        r = wd_vm_map(WD_NULL, (wd_handle_t)frame, 0, vaddr, info.size, WD_RIGHT_READ | WD_RIGHT_WRITE);
+        if (r < 0)
+            wd_span_give_back(&d->vaddr, vaddr, info.size + WD_DRIVER_GUARD_BYTES);
+    }
+    wd_cap_delete((wd_handle_t)frame); /* the mapping keeps the frame */
+    if (r < 0)
+        return r;
+    *out = (volatile void *)vaddr;
+    if (size)
+        *size = info.size;
+    return 0;
+}
+
+long wd_driver_bar_unmap(struct wd_driver *d, volatile void *mapping, uint64_t size)
+{
+    uint64_t vaddr = (uint64_t)mapping;
+    if (vaddr < WD_DRIVER_VADDR_BASE || vaddr >= d->vaddr.next || (vaddr & (WD_PAGE_SIZE - 1)))
+        return -WD_E_INVALID_ARG; /* not a mapping wd_driver_bar_map made */
+    long r = wd_vm_unmap(WD_NULL, vaddr, size);
+    if (r < 0)
+        return r;
+    wd_span_give_back(&d->vaddr, vaddr, size + WD_DRIVER_GUARD_BYTES);
+    return 0;
+}
+
+long wd_mmio_poll32(volatile void *base, uint64_t offset, uint32_t mask, uint32_t value, uint64_t timeout_ns,
+                    uint64_t interval_ns)
+{
+    uint64_t deadline = (uint64_t)wd_time_now() + timeout_ns;
+    for (;;) {
+        if ((wd_mmio_read32(base, offset) & mask) == value)
+            return 0;
+        if ((uint64_t)wd_time_now() >= deadline)
+            return (wd_mmio_read32(base, offset) & mask) == value ? 0 : -WD_E_TIMEOUT;
+        wd_thread_sleep(interval_ns);
+    }
+}

@@ -1,0 +1,170 @@
+/*
+ * warden/driver.h - libdriver, the small library every user-space driver
+ * links: the device's DMA space and IOVA allocation, DMA buffers (frame +
+ * CPU mapping + IOMMU mapping in one call), BAR mappings, mediated config
+ * space access, MMIO accessors, and decoding of DMA fault messages.
+ *
+ * A driver starts with a device capability and a pool (its start info),
+ * calls wd_driver_init, and from then on every DMA buffer it allocates is
+ * mapped only in its own dmaspace, at an IOVA libdriver picks:
+ *   - IOVAs start at WD_DRIVER_IOVA_BASE (never 0: a device that DMAs to a
+ *     NULL address faults) and stay below the IOVA limit (default 256 MiB,
+ *     because QEMU's edu device masks DMA addresses to 28 bits);
+ *   - the interrupt window 0xFEE00000-0xFEEFFFFF is never handed out;
+ *   - every buffer is followed by one unmapped guard page, so a device that
+ *     runs past the end of a buffer faults instead of hitting the next one.
+ * CPU addresses for buffers and BARs come from the driver region at
+ * WD_DRIVER_VADDR_BASE.
+ *
+ * Every call returns >= 0 on success and -WD_E_* on failure, and undoes its
+ * own partial work when it fails. Nothing here is thread safe: one thread
+ * per struct wd_driver.
+ */
+#ifndef WARDEN_DRIVER_H
+#define WARDEN_DRIVER_H
+
+#include <warden/abi.h>
+
+#define WD_DRIVER_IOVA_BASE      0x100000ull            /* the first IOVA handed out */
+#define WD_DRIVER_IOVA_LIMIT     (256ull << 20)         /* default limit: a 28-bit DMA mask */
+#define WD_DRIVER_VADDR_BASE     0x0000600000000000ull  /* CPU mappings of buffers and BARs */
+#define WD_DRIVER_VADDR_LIMIT    0x0000680000000000ull
+#define WD_DRIVER_GUARD_BYTES    WD_PAGE_SIZE           /* unmapped gap after each allocation */
+#define WD_IOVA_WINDOW_START     0xFEE00000ull          /* interrupt window: never an IOVA */
+#define WD_IOVA_WINDOW_END       0xFEF00000ull
+#define WD_SPAN_FREE_SLOTS       32
+
+/* PCI configuration space: the command register. */
+#define WD_PCI_VENDOR_ID         0x00
+#define WD_PCI_DEVICE_ID         0x02
+#define WD_PCI_COMMAND           0x04
+#define WD_PCI_COMMAND_IO        (1u << 0)
+#define WD_PCI_COMMAND_MEMORY    (1u << 1)
+#define WD_PCI_COMMAND_BUS_MASTER (1u << 2)
+#define WD_PCI_COMMAND_INTX_DISABLE (1u << 10)
+
+/* A range of addresses handed out by bumping, with freed ranges kept in a
+ * small sorted list for reuse (a range that does not fit the list is lost,
+ * which only wastes address space). [hole_start, hole_end) is never given. */
+struct wd_span_allocator {
+    uint64_t next, limit;
+    uint64_t hole_start, hole_end;
+    unsigned free_count;
+    struct {
+        uint64_t start, end;
+    } free[WD_SPAN_FREE_SLOTS];
+};
+
+struct wd_driver {
+    wd_handle_t device;             /* the device capability the driver was given */
+    wd_handle_t dmaspace;           /* created and attached by wd_driver_init */
+    wd_handle_t pool;               /* pays for the dmaspace, buffers and page tables */
+    struct wd_device_info info;     /* device_info at init time */
+    struct wd_span_allocator iova;  /* IOVAs in dmaspace */
+    struct wd_span_allocator vaddr; /* CPU addresses in this process */
+};
+
+/* One DMA buffer: memory the CPU sees at cpu and the device at iova. */
+struct wd_dma_buffer {
+    wd_handle_t frame;              /* the frame (READ|WRITE|MAP|GRANT...); may be shared */
+    void *cpu;                      /* mapped READ|WRITE in this process */
+    uint64_t iova;                  /* what to program into the device */
+    uint64_t size;                  /* bytes, page-rounded */
+};
+
+/* A decoded WD_LABEL_DMA_FAULT message. */
+struct wd_dma_fault {
+    uint64_t count;                 /* faults since the previous message */
+    uint16_t source_id;             /* requester ID the IOMMU saw (bus << 8 | devfn) */
+    uint64_t iova;                  /* the faulting IOVA (page) */
+    uint32_t reason;                /* VT-d fault reason code */
+    uint32_t flags;                 /* WD_DMA_FAULT_* */
+    uint64_t owner_pid;             /* the process that owns the device */
+    uint64_t address;               /* the device's WD_PCI_ADDRESS */
+    uint64_t badge;                 /* the badge the message carried */
+};
+
+/* --- the driver ----------------------------------------------------------- */
+
+/* device_info, dmaspace_create(pool), dma_attach(device, dmaspace). Needs
+ * CONTROL on device and ALLOC on pool; fails with NO_IOMMU where no IOMMU
+ * translates the device (no DMA without isolation). */
+long wd_driver_init(struct wd_driver *d, wd_handle_t device, wd_handle_t pool);
+/* Detaches the device (the kernel waits for the IOTLB flush) and deletes the
+ * dmaspace, which removes any DMA mapping still in it. Free buffers first to
+ * get their CPU mappings and frames back. The device capability stays. */
+long wd_driver_fini(struct wd_driver *d);
+/* Raises or lowers the highest IOVA (exclusive, 4 KiB aligned) handed out
+ * from now on; above 4 GiB the interrupt window is skipped. INVALID_ARG when
+ * it is below what is already handed out. */
+long wd_driver_set_iova_limit(struct wd_driver *d, uint64_t limit);
+/* Sets memory decode and bus mastering in the command register. */
+long wd_driver_enable(struct wd_driver *d);
+
+/* Maps memory BAR bar (0..5) READ|WRITE, uncached; *out and *size (may be
+ * NULL) describe the mapping. */
+long wd_driver_bar_map(struct wd_driver *d, unsigned bar, volatile void **out, uint64_t *size);
+long wd_driver_bar_unmap(struct wd_driver *d, volatile void *mapping, uint64_t size);
+
+/* --- DMA ---------------------------------------------------------------- */
+
+/* Creates a physically contiguous frame of size bytes (page-rounded), maps
+ * it READ|WRITE into this process and dma_maps it at a fresh IOVA with
+ * dma_rights (WD_RIGHT_READ: the device may read it; WD_RIGHT_WRITE: the
+ * device may write it). */
+long wd_dma_alloc(struct wd_driver *d, uint64_t size, uint64_t dma_rights, struct wd_dma_buffer *out);
+/* Unmaps from the device first (the kernel waits for the IOTLB flush), then
+ * from the CPU, and deletes the frame capability. On a dma_unmap failure the
+ * IOVA range is kept out of use and the error is returned. */
+long wd_dma_free(struct wd_driver *d, struct wd_dma_buffer *buf);
+
+/* Maps [offset, offset+len) (4 KiB aligned) of someone else's frame for the
+ * device at a fresh IOVA (*iova); for client buffers. */
+long wd_dma_map_frame(struct wd_driver *d, wd_handle_t frame, uint64_t offset, uint64_t len,
+                      uint64_t dma_rights, uint64_t *iova);
+/* Undoes wd_dma_map_frame. */
+long wd_dma_unmap_frame(struct wd_driver *d, uint64_t iova, uint64_t len);
+
+/* 0 and *out filled when msg is a WD_LABEL_DMA_FAULT message, else INVALID_ARG. */
+long wd_dma_fault_decode(const struct wd_msg *msg, struct wd_dma_fault *out);
+/* "write denied", "context entry not present", ... for a VT-d reason code. */
+const char *wd_dma_fault_reason_name(uint32_t reason);
+/* One line: "<who>: DMA fault: 00:02.0 (source 0x0010) write at IOVA ...". */
+void wd_dma_fault_print(const char *who, const struct wd_dma_fault *f);
+
+/* --- configuration space (mediated by the kernel) ------------------------- */
+
+/* The value read (>= 0) or -WD_E_*. */
+long wd_config_read8(struct wd_driver *d, unsigned offset);
+long wd_config_read16(struct wd_driver *d, unsigned offset);
+long wd_config_read32(struct wd_driver *d, unsigned offset);
+/* 0 or -WD_E_* (PROTECTED: a register the kernel owns). */
+long wd_config_write8(struct wd_driver *d, unsigned offset, uint8_t value);
+long wd_config_write16(struct wd_driver *d, unsigned offset, uint16_t value);
+long wd_config_write32(struct wd_driver *d, unsigned offset, uint32_t value);
+
+/* --- MMIO --------------------------------------------------------------- */
+
+static inline uint32_t wd_mmio_read32(volatile void *base, uint64_t offset)
+{
+    return *(volatile uint32_t *)((volatile char *)base + offset);
+}
+static inline void wd_mmio_write32(volatile void *base, uint64_t offset, uint32_t value)
+{
+    *(volatile uint32_t *)((volatile char *)base + offset) = value;
+}
+static inline uint64_t wd_mmio_read64(volatile void *base, uint64_t offset)
+{
+    return *(volatile uint64_t *)((volatile char *)base + offset);
+}
+static inline void wd_mmio_write64(volatile void *base, uint64_t offset, uint64_t value)
+{
+    *(volatile uint64_t *)((volatile char *)base + offset) = value;
+}
+
+/* Waits until (read32(offset) & mask) == value, checking every interval_ns
+ * (rounded up to the scheduler tick) for at most timeout_ns. 0 or -WD_E_TIMEOUT. */
+long wd_mmio_poll32(volatile void *base, uint64_t offset, uint32_t mask, uint32_t value, uint64_t timeout_ns,
+                    uint64_t interval_ns);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * device.h - device objects (one per PCI function), the IOMMU groups they
+ * belong to, and the device root that lists and opens them.
+ *
+ * All three are made once at boot from the PCI enumeration and live
+ * forever: capabilities come and go, the objects stay. What changes is a
+ * group's state: its owner (the first process to attach one of its
+ * devices), the dmaspace it is attached to, whether it was quiesced after a
+ * fault flood, and where its DMA faults are reported.
+ */
+#ifndef WARDEN_OBJ_DEVICE_H
+#define WARDEN_OBJ_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <warden/device.h>
+
+#include "obj/endpoint.h"
+#include "obj/object.h"
+#include "pci/pci_enum.h"
+
+struct process;
+struct dmaspace;
+struct vtd_unit;
+struct frame_object;
+
+struct iommu_group {
+    unsigned index;
+    struct vtd_unit *unit;          /* NULL: no active IOMMU translates it */
+    uint16_t requester_id;
+    bool reserved;                  /* RMRR identity map for firmware: never handed out */
+    struct process *owner;          /* NULL when unowned */
+    struct dmaspace *space;         /* referenced while attached */
+    bool quiesced;                  /* bus mastering forced off after a fault flood */
+    uint64_t faults;                /* since boot */
+    uint64_t window_start_ns;       /* fault-flood window */
+    uint64_t window_faults;
+    struct kevent supervisor_event; /* DMA faults to the owner's fault endpoint */
+    struct kevent driver_event;     /* ... and to the endpoint the driver bound */
+    struct endpoint *driver_endpoint;
+};
+
+struct device {
+    struct kobject obj;
+    const struct pci_function *fn;
+    struct iommu_group *group;
+    struct frame_object *bar_frames[WD_DEVICE_BARS];   /* MMIO frames of page-aligned memory BARs */
+};
+
+/* Builds devices and groups from the enumeration (after the IOMMU is up). */
+void device_init_all(const struct pci_topology *topology, struct vtd_unit *(*unit_for)(uint32_t dmar_index));
+
+struct kobject *device_root_object(void);
+unsigned device_count(void);
+struct device *device_at(unsigned index);
+struct device *device_find(uint64_t pci_address);
+unsigned iommu_group_count(void);
+struct iommu_group *iommu_group_at(unsigned index);
+/* The group whose DMA carries source_id through unit, or NULL. */
+struct iommu_group *iommu_group_by_source(const struct vtd_unit *unit, uint16_t source_id);
+
+void device_describe(const struct device *d, const struct process *caller, struct wd_device_info *out);
+
+/* Turns bus mastering off on every function of the group. */
+void iommu_group_quiesce(struct iommu_group *g);
+/* Lets the bridges above the group's devices forward their DMA (bus
+ * mastering on every upstream bridge; bridges stay kernel-owned). */
+void iommu_group_enable_upstream(struct iommu_group *g);
+/* Ownership: attach/detach (dmaspace.c does the context entries). */
+void iommu_group_set_owner(struct iommu_group *g, struct process *p);
+/* Quiesces, detaches and forgets every group p owns (p is dying). */
+void device_release_owned(struct process *p);
+/* Routes a DMA fault record to the group's owner's supervisor and driver. */
+void iommu_group_report_fault(struct iommu_group *g, uint16_t source_id, uint64_t iova, unsigned reason,
+                              bool write);
+void iommu_group_bind_driver(struct iommu_group *g, struct endpoint *ep, uint64_t badge);
+
+#endif

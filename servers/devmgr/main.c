@@ -1,0 +1,61 @@
+/*
+ * devmgr - the device manager. init starts it in normal mode with
+ *   start info caps[0]  the device root (READ|CONTROL|GRANT): lists PCI
+ *                       functions and opens device capabilities
+ *   start info pool     its sub-pool; each driver gets a sub-pool of it
+ *   the boot modules    the drivers it may start
+ * It reports the IOMMU units, prints every PCI function and the IOMMU
+ * groups, starts a driver for each function it knows (drivers.c), then
+ * supervises them: their faults, exits and DMA faults arrive on its
+ * endpoint. DMA drivers are started only when an IOMMU exists.
+ */
+#include <stdio.h>
+#include <warden/syscalls.h>
+
+#include "devmgr.h"
+
+static struct inventory inventory;  /* ~25 KiB: not on the stack */
+
+static int supervise(wd_handle_t endpoint)
+{
+    for (;;) {
+        struct wd_msg msg;
+        long r = wd_recv(endpoint, &msg, WD_FOREVER);
+        if (r < 0) {
+            printf("devmgr: receiving on its endpoint failed: %s (%s); stopping\n", wd_error_name(r),
+                   wd_error_text(r));
+            return 1;
+        }
+        if (wd_msg_label(msg.info) >= WD_LABEL_KERNEL)
+            drivers_handle_message(&msg);
+        /* Nobody else holds a capability to this endpoint, so there is nothing to reply to. */
+    }
+}
+
+int main(void)
+{
+    const struct wd_start_info *info = wd_start_info;
+    wd_handle_t root = info->cap_count >= 1 ? info->caps[0] : WD_NULL;
+    struct wd_cap_info cap;
+    long r = root ? wd_cap_info(root, &cap) : -WD_E_BAD_HANDLE;
+    if (r < 0 || cap.type != WD_TYPE_DEVICE_ROOT) {
+        printf("devmgr: caps[0] is not the device root (%s); no devices to manage\n",
+               r < 0 ? wd_error_name(r) : "wrong type");
+        return 1;
+    }
+    long endpoint = wd_endpoint_create(info->pool);
+    if (endpoint < 0) {
+        printf("devmgr: cannot create its endpoint: %s (%s)\n", wd_error_name(endpoint), wd_error_text(endpoint));
+        return 1;
+    }
+    inventory.iommu_count = inventory_report_iommus();
+    r = inventory_scan(root, &inventory);
+    if (r < 0) {
+        printf("devmgr: cannot list the PCI functions: %s (%s)\n", wd_error_name(r), wd_error_text(r));
+        return 1;
+    }
+    inventory_print(&inventory);
+    unsigned started = drivers_start(root, &inventory, (wd_handle_t)endpoint);
+    printf("devmgr: %u driver(s) started; supervising\n", started);
+    return supervise((wd_handle_t)endpoint);
+}
