@@ -91,7 +91,10 @@ CONFIGS = [
         'name': 'default',
         'desc': '512 MiB, Intel IOMMU + edu device; full test suite',
         'args': ['-m', '512M'] + IOMMU,
-        'expect': [r'IOMMU: \d+ remapping unit'],
+        'expect': [r'IOMMU: \d+ remapping unit', r'IOMMU: vtd0 at 0x[0-9a-f]+ ACTIVE: translation on'],
+        'require_ok': ['iommu_translation_on', 'dma_roundtrip', 'dma_unmapped_iova_blocked',
+                       'dma_readonly_blocked', 'dma_after_unmap_faults', 'dma_after_detach_faults',
+                       'device_ownership', 'dma_fault_flood_quiesces'],
     },
     {
         'name': 'mem128m',
@@ -102,7 +105,7 @@ CONFIGS = [
         'name': 'mem6g',
         'desc': '6 GiB, so physical memory exists above 4 GiB',
         'args': ['-m', '6G'] + IOMMU,
-        'require_ok': ['kernel.frames_above_4g', 'syscall_fuzzer', 'ipc_call_reply_words'],
+        'require_ok': ['kernel.frames_above_4g', 'syscall_fuzzer', 'ipc_call_reply_words', 'dma_roundtrip'],
         'expect': [r'above 4 GiB: [1-9]\d* MiB'],
     },
     {
@@ -112,11 +115,36 @@ CONFIGS = [
         'expect': [r'MADT: 2 CPUs'],
     },
     {
+        'name': 'caching-mode',
+        'desc': 'IOMMU with caching mode: the kernel must invalidate after map too',
+        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on,caching-mode=on', '-device', 'edu'],
+        'expect': [r'caching mode on'],
+        'require_ok': ['dma_roundtrip', 'dma_after_unmap_faults', 'iommu_translation_on'],
+    },
+    {
+        'name': 'aw48',
+        'desc': 'IOMMU with 48-bit address width: 4-level I/O page tables',
+        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on,aw-bits=48', '-device', 'edu'],
+        'expect': [r'4-level tables \(48-bit IOVA\)'],
+        'require_ok': ['dma_roundtrip', 'dma_map_errors', 'iommu_translation_on'],
+    },
+    {
+        'name': 'bridge',
+        'desc': 'edu behind pcie-root-port + pcie-pci-bridge: requester ID is the bridge alias',
+        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on',
+                 '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1',
+                 '-device', 'pcie-pci-bridge,id=br1,bus=rp1',
+                 '-device', 'edu,bus=br1,addr=1'],
+        'expect': [r'pci: 02:01\.0 1234:11e8 .*requester 02:00\.0 \(bridge alias\)'],
+        'require_ok': ['dma_roundtrip', 'dma_unmapped_iova_blocked', 'dma_after_detach_faults',
+                       'device_config_mediation'],
+    },
+    {
         'name': 'no-iommu',
         'desc': 'no intel-iommu device; IOMMU tests must skip, not fail',
         'args': ['-m', '512M', '-device', 'edu'],
         'expect': [r'no IOMMU'],
-        'expect_skip': ['kernel.iommu_units'],
+        'expect_skip': ['kernel.iommu_units', 'iommu_translation_on', 'dma_map_errors'],
     },
     {
         'name': 'bench',
@@ -127,7 +155,9 @@ CONFIGS = [
         'ktap': False,
         'expect': [r'^BENCH %s min=\d+ median=\d+ p90=\d+ insns' % name
                    for name in ('null_syscall', 'ipc_call_reply_0w', 'ipc_call_reply_8w',
-                                'ipc_cap_transfer', 'yield_2proc', 'vm_map_unmap_4k')],
+                                'ipc_cap_transfer', 'yield_2proc', 'vm_map_unmap_4k')] +
+                  [r'^BENCH %s min=\d+ median=\d+ p90=\d+ insns inv=\d+$' % name
+                   for name in ('dma_map_unmap_4k', 'dma_map_unmap_1m', 'dma_map_unmap_2m')],
     },
     {
         'name': 'exception-dump',

@@ -35,11 +35,14 @@ static int compare_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static const char *report_suffix = "";
+
 static void report(const char *name)
 {
     qsort(samples, ITERATIONS, sizeof samples[0], compare_u64);
-    printf("BENCH %s min=%llu median=%llu p90=%llu insns\n", name, (unsigned long long)samples[0],
-           (unsigned long long)samples[ITERATIONS / 2], (unsigned long long)samples[ITERATIONS * 9 / 10]);
+    printf("BENCH %s min=%llu median=%llu p90=%llu insns%s\n", name, (unsigned long long)samples[0],
+           (unsigned long long)samples[ITERATIONS / 2], (unsigned long long)samples[ITERATIONS * 9 / 10],
+           report_suffix);
 }
 
 #define MEASURE(name, setup, body)                                  \
@@ -88,6 +91,73 @@ static int server(wd_handle_t ep)
     }
 }
 
+static uint64_t iommu_invalidations(void)
+{
+    struct wd_iommu_info info;
+    return wd_iommu_info(0, &info) == 0 ? info.invalidations : 0;
+}
+
+/* dma_map + dma_unmap of `size` bytes of a fresh frame, in a dmaspace with
+ * edu attached (as a driver's would be); inv= is IOMMU invalidation
+ * commands (context + IOTLB) per map+unmap pair. */
+static void measure_dma(wd_handle_t pool, wd_handle_t space, const char *name, uint64_t size, uint64_t iova)
+{
+    long frame = wd_frame_create(pool, size, WD_FRAME_CONTIGUOUS);
+    if (frame < 0) {
+        printf("bench: %s: no frame (%s)\n", name, wd_error_name(frame));
+        return;
+    }
+    const uint64_t rw = WD_RIGHT_READ | WD_RIGHT_WRITE;
+    uint64_t inv_before = iommu_invalidations();
+    long failures = 0;
+    static char suffix[32];
+    report_suffix = "";
+    for (int i = -WARMUP; i < ITERATIONS; i++) {
+        uint64_t t0 = tsc();
+        failures += wd_dma_map(space, (wd_handle_t)frame, 0, iova, size, rw) != 0;
+        failures += wd_dma_unmap(space, iova, size) != 1;
+        uint64_t t1 = tsc();
+        if (i >= 0)
+            samples[i] = t1 - t0;
+    }
+    uint64_t inv = iommu_invalidations() - inv_before;
+    snprintf(suffix, sizeof suffix, " inv=%llu", (unsigned long long)(inv / (ITERATIONS + WARMUP)));
+    report_suffix = suffix;
+    if (failures)
+        printf("bench: %s: %ld calls failed\n", name, failures);
+    else
+        report(name);
+    report_suffix = "";
+    wd_cap_delete((wd_handle_t)frame);
+}
+
+/* Opens QEMU's edu device through the device root init passed, attaches
+ * it to a new dmaspace and measures DMA mapping. */
+static void bench_dma(wd_handle_t pool)
+{
+    wd_handle_t root = wd_start_info->cap_count ? wd_start_info->caps[0] : WD_NULL;
+    struct wd_device_info info;
+    uint64_t index = 0;
+    long r;
+    while ((r = wd_device_list(root, index, &info)) == 0 && !(info.vendor_id == 0x1234 && info.device_id == 0x11e8))
+        index++;
+    long device = r == 0 ? wd_device_open(root, info.address) : r;
+    long space = device >= 0 ? wd_dmaspace_create(pool) : device;
+    if (space >= 0)
+        r = wd_dma_attach((wd_handle_t)device, (wd_handle_t)space);
+    if (device < 0 || space < 0 || r < 0) {
+        printf("bench: DMA measures need edu behind an IOMMU: %s\n",
+               wd_error_name(device < 0 ? device : space < 0 ? space : r));
+        return;
+    }
+    measure_dma(pool, (wd_handle_t)space, "dma_map_unmap_4k", 0x1000, 0x100000);
+    measure_dma(pool, (wd_handle_t)space, "dma_map_unmap_1m", 0x100000, 0x200000);
+    measure_dma(pool, (wd_handle_t)space, "dma_map_unmap_2m", 0x200000, 0x400000);
+    wd_dma_detach((wd_handle_t)device);
+    wd_cap_delete((wd_handle_t)space);
+    wd_cap_delete((wd_handle_t)device);
+}
+
 static int bench_main(void)
 {
     wd_handle_t pool = wd_start_info->pool;
@@ -119,6 +189,7 @@ static int bench_main(void)
     MEASURE("vm_map_unmap_4k", (void)0,
             (wd_vm_map(WD_NULL, moving, 0, SCRATCH, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE),
              wd_vm_unmap(WD_NULL, SCRATCH, WD_PAGE_SIZE)));
+    bench_dma(pool);
     printf("bench: done\n");
     return 0;
 }

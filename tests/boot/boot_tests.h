@@ -26,6 +26,11 @@ extern const struct boot_test boot_tests[];
 extern const unsigned boot_test_count;
 
 extern int bt_failures;
+extern bool bt_skipped;
+
+/* Marks the test skipped (the machine lacks what it needs); checks made so
+ * far still count: a failure wins over a skip. */
+#define BT_SKIP(why) (bt_skipped = true, printf("# skipped: %s\n", (why)))
 
 #define BT_CHECK(cond)                                                                 \
     do {                                                                               \
@@ -72,6 +77,10 @@ void bt_cleanup(void);
  * badge; other messages are skipped. Returns 0 with msg filled, or -error. */
 long bt_wait_kernel_message(wd_handle_t ep, uint32_t label, uint64_t badge, struct wd_msg *msg,
                             uint64_t timeout);
+
+/* The device-user helper role (t_dma.c): tries every device call on caps[0]
+ * and reports the results to caps[1]. */
+int bt_device_user_main(const wd_handle_t *caps);
 
 /* Runs a helper role (argv[2..]). */
 int bt_helper_main(int argc, char **argv);

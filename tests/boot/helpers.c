@@ -139,6 +139,8 @@ int bt_helper_main(int argc, char **argv)
         return fault_on_purpose(argv[3]);
     if (strcmp(role, "exit") == 0)
         return 0;
+    if (strcmp(role, "device-user") == 0)
+        return bt_device_user_main(caps);
     if (strcmp(role, "spin") == 0)
         for (;;)
             __asm__ volatile("" ::: "memory");

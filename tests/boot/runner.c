@@ -39,6 +39,10 @@ static int run_one(const struct boot_test *t, wd_handle_t ep, uint64_t badge, co
         .registry = wd_start_info->registry,
         .pass_modules = true,
     };
+    if (wd_start_info->cap_count > 0) {         /* the device root, from init */
+        s.cap_count = 1;
+        s.caps[0] = wd_start_info->caps[0];
+    }
     long child = wd_spawn(&s, NULL);
     if (child < 0) {
         printf("# cannot start the test process: %s\n", wd_error_name(child));

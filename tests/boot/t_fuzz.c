@@ -7,7 +7,8 @@
  * to replay a run.
  *
  * Only calls that would end or wreck the fuzzer itself are steered away:
- * exiting, handles to its own process, pool and registry, unmapping
+ * exiting or killing itself, handles to its own process, pool, registry
+ * and device root (no random config writes to real hardware), unmapping
  * outside its scratch window, threads in its own address space, and
  * console writes of random bytes.
  */
@@ -111,6 +112,8 @@ static bool make_safe(uint64_t r[13])
         return false;
     if (nr == WD_SYS_debug_write)
         r[2] = 0;                               /* errors only: no random bytes on the console */
+    if (nr == WD_SYS_process_kill && r[1] == WD_NULL)
+        r[1] = 0xBAD;                           /* WD_NULL is the caller: never kill ourselves */
     if (nr == WD_SYS_thread_sleep)
         r[1] %= 2 * BT_MS;
     if (nr == WD_SYS_thread_create && !is_fuzz_object(r[2]))
@@ -138,11 +141,12 @@ void test_syscall_fuzzer(void)
     add_object(wd_endpoint_create((wd_handle_t)pool));
     add_object(wd_frame_create((wd_handle_t)pool, WD_PAGE_SIZE, 0));
     add_object(wd_process_create((wd_handle_t)pool, WD_NULL, 0, 0));
+    add_object(wd_dmaspace_create((wd_handle_t)pool));     /* DMA calls (no device attached) */
 
     unsigned counts[4] = { 0 };             /* ok, error, skipped, out of range */
     for (unsigned i = 0; i < CALLS; i++) {
         uint64_t r[13];
-        r[0] = rnd() % 8 == 0 ? rnd() : rnd() % (WD_SYS_ipc_reply_recv + 4);
+        r[0] = rnd() % 8 == 0 ? rnd() : rnd() % (WD_SYS_iommu_info + 5);   /* every call, and a few past the last */
         for (int k = 1; k < 13; k++)
             r[k] = random_value();
         if (!make_safe(r)) {
@@ -150,9 +154,12 @@ void test_syscall_fuzzer(void)
             continue;
         }
         long result = raw_syscall(r);
+        /* New handles in our own cspace (a copy or move into another process
+         * returns a handle valid there, which may name one of our own slots). */
+        bool copied_here = (r[0] == WD_SYS_cap_copy || r[0] == WD_SYS_cap_move) && r[2] == WD_NULL;
         if (result >= 0 && (r[0] == WD_SYS_endpoint_create || r[0] == WD_SYS_frame_create ||
                             r[0] == WD_SYS_pool_create || r[0] == WD_SYS_process_create ||
-                            r[0] == WD_SYS_cap_copy || r[0] == WD_SYS_cap_move))
+                            r[0] == WD_SYS_dmaspace_create || copied_here))
             add_object(result);
         if (result < -(long)WD_E_COUNT) {
             counts[3]++;

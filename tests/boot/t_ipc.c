@@ -152,6 +152,9 @@ void test_ipc_errors(void)
     BT_CHECK_EQ(wd_call((wd_handle_t)ep, &msg, WD_NO_WAIT), -WD_E_INVALID_ARG);
     msg.info = wd_msg_info(1, 0, 0) | (1ull << 50);
     BT_CHECK_EQ(wd_call((wd_handle_t)ep, &msg, WD_NO_WAIT), -WD_E_BAD_FLAGS);
+    msg.info = wd_msg_info(WD_LABEL_DMA_FAULT, 0, 0);      /* forging a kernel message */
+    BT_CHECK_EQ(wd_call((wd_handle_t)ep, &msg, WD_NO_WAIT), -WD_E_INVALID_ARG);
+    BT_CHECK_EQ(wd_send((wd_handle_t)ep, &msg, WD_NO_WAIT), -WD_E_INVALID_ARG);
     msg.info = wd_msg_info(1, 0, 1);
     msg.caps[0] = 0x7777;
     BT_CHECK_EQ(wd_call((wd_handle_t)ep, &msg, WD_NO_WAIT), -WD_E_BAD_HANDLE);
