@@ -81,6 +81,8 @@ long bt_wait_kernel_message(wd_handle_t ep, uint32_t label, uint64_t badge, stru
 /* The device-user helper role (t_dma.c): tries every device call on caps[0]
  * and reports the results to caps[1]. */
 int bt_device_user_main(const wd_handle_t *caps);
+/* The DMA-owner helper role (t_dma.c): attaches caps[0] and faults a DMA. */
+int bt_dma_owner_main(const wd_handle_t *caps);
 
 /* Runs a helper role (argv[2..]). */
 int bt_helper_main(int argc, char **argv);

@@ -7,6 +7,8 @@
  *   exit             exit(0) at once
  *   spin             loop forever
  *   block            wait forever on caps[0]
+ *   device-user      try every device call on caps[0], report to caps[1] (t_dma.c)
+ *   dma-owner        attach edu (caps[0]) and fault a DMA (t_dma.c)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +143,8 @@ int bt_helper_main(int argc, char **argv)
         return 0;
     if (strcmp(role, "device-user") == 0)
         return bt_device_user_main(caps);
+    if (strcmp(role, "dma-owner") == 0)
+        return bt_dma_owner_main(caps);
     if (strcmp(role, "spin") == 0)
         for (;;)
             __asm__ volatile("" ::: "memory");

@@ -16,6 +16,7 @@ void test_device_config_mediation(void);
 void test_device_ownership(void);
 void test_dma_fault_flood_quiesces(void);
 void test_edu_driver_serves(void);
+void test_dma_fault_reaches_supervisor(void);
 void test_ipc_call_reply_words(void);
 void test_ipc_badges(void);
 void test_ipc_cap_transfer(void);
@@ -66,6 +67,7 @@ const struct boot_test boot_tests[] = {
     { "device_config_mediation", test_device_config_mediation },
     { "device_ownership", test_device_ownership },
     { "dma_fault_flood_quiesces", test_dma_fault_flood_quiesces },
+    { "dma_fault_reaches_supervisor", test_dma_fault_reaches_supervisor },
     { "edu_driver_serves", test_edu_driver_serves },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];

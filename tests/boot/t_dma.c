@@ -630,3 +630,49 @@ void test_edu_driver_serves(void)
     BT_CHECK(!(info.flags & (WD_DEVICE_OWNED | WD_DEVICE_ATTACHED)));
     BT_CHECK_EQ(wd_device_config_read((wd_handle_t)device, 4, 2) & 4, 0);   /* bus mastering off */
 }
+
+/* Helper role "dma-owner": caps[0] = the edu device. Attaches it to an
+ * empty dmaspace, starts a device write to IOVA 0x900000 and waits. */
+int bt_dma_owner_main(const wd_handle_t *caps)
+{
+    struct edu e = { .device = caps[0] };
+    if (wd_device_info(e.device, &e.info) < 0)
+        return 2;
+    long frame = wd_device_bar_frame(e.device, 0);
+    long space = wd_dmaspace_create(wd_start_info->pool);
+    if (frame < 0 || space < 0 || wd_dma_attach(e.device, (wd_handle_t)space) < 0 ||
+        wd_vm_map(WD_NULL, (wd_handle_t)frame, 0, BAR_VA, e.info.bars[0].size, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0)
+        return 3;
+    e.bar = (volatile uint8_t *)BAR_VA;
+    wd_device_config_write(e.device, 4, 2, 0x6);
+    edu_dma(&e, 0x900000, 64, true);
+    for (;;)
+        wd_thread_sleep(1000 * BT_MS);
+}
+
+/* The supervisor of a device's owner hears about its DMA faults, with the
+ * owner's process id, even though it never touched the device itself. */
+void test_dma_fault_reaches_supervisor(void)
+{
+    struct wd_device_info info;
+    if (dma_find_device(EDU_VENDOR, EDU_DEVICE, &info) != 0 || !dma_iommu_present()) {
+        BT_SKIP("needs edu behind an IOMMU");
+        return;
+    }
+    long device = BT_OK(wd_device_open(dma_device_root(), info.address));
+    long ep = BT_OK(wd_endpoint_create(bt_pool()));
+    if (device < 0 || ep < 0)
+        return;
+    wd_handle_t caps[1] = { (wd_handle_t)device };
+    wd_handle_t owner = bt_spawn_helper("dma-owner", caps, 1, (wd_handle_t)ep, 0x0DD);
+    struct wd_msg msg;
+    BT_CHECK_EQ(bt_wait_kernel_message((wd_handle_t)ep, WD_LABEL_DMA_FAULT, 0x0DD, &msg, 3000 * BT_MS), 0);
+    struct wd_cap_info owner_info;
+    BT_OK(wd_cap_info(owner, &owner_info));
+    BT_CHECK_EQ(msg.w[1], info.requester_id);
+    BT_CHECK_EQ(msg.w[2], 0x900000);
+    BT_CHECK_EQ(msg.w[3], FR_WRITE_DENIED);
+    BT_CHECK(msg.w[4] & WD_DMA_FAULT_WRITE);
+    BT_CHECK_EQ(msg.w[5], owner_info.object_id);
+    BT_CHECK_EQ(msg.w[6], info.address);
+}
