@@ -150,6 +150,13 @@ static bool all_equal(volatile uint8_t *p, unsigned n, uint8_t value)
     return true;
 }
 
+/* edu attached to a fresh dmaspace plus a buffer at BUF_VA; NULL when the
+ * test cannot go on (skipped or failed already). */
+static volatile uint8_t *edu_with_buffer(struct edu *e, wd_handle_t *frame, uint64_t size, uint64_t flags)
+{
+    return edu_open(e, true) ? dma_buffer(frame, BUF_VA, size, flags) : NULL;
+}
+
 /* Waits for the DMA fault message and checks source, IOVA and direction. */
 static void expect_fault(struct edu *e, uint64_t iova, bool write)
 {
@@ -228,10 +235,8 @@ void test_dma_roundtrip(void)
 void test_dma_unmapped_iova_blocked(void)
 {
     struct edu e;
-    if (!edu_open(&e, true))
-        return;
     wd_handle_t frame;
-    volatile uint8_t *buf = dma_buffer(&frame, BUF_VA, 8192, WD_FRAME_CONTIGUOUS);
+    volatile uint8_t *buf = edu_with_buffer(&e, &frame, 8192, WD_FRAME_CONTIGUOUS);
     if (!buf)
         return;
     memset((void *)buf, 0xAA, 8192);
@@ -249,10 +254,8 @@ void test_dma_unmapped_iova_blocked(void)
 void test_dma_readonly_blocked(void)
 {
     struct edu e;
-    if (!edu_open(&e, true))
-        return;
     wd_handle_t frame;
-    volatile uint8_t *buf = dma_buffer(&frame, BUF_VA, 4096, 0);
+    volatile uint8_t *buf = edu_with_buffer(&e, &frame, 4096, 0);
     if (!buf)
         return;
     memset((void *)buf, 0x5C, 4096);
@@ -274,10 +277,8 @@ void test_dma_readonly_blocked(void)
 void test_dma_after_unmap_faults(void)
 {
     struct edu e;
-    if (!edu_open(&e, true))
-        return;
     wd_handle_t frame;
-    volatile uint8_t *buf = dma_buffer(&frame, BUF_VA, 4096, 0);
+    volatile uint8_t *buf = edu_with_buffer(&e, &frame, 4096, 0);
     if (!buf)
         return;
     fill(buf, TRANSFER, 0x33);
@@ -296,10 +297,8 @@ void test_dma_after_unmap_faults(void)
 void test_dma_after_detach_faults(void)
 {
     struct edu e;
-    if (!edu_open(&e, true))
-        return;
     wd_handle_t frame;
-    volatile uint8_t *buf = dma_buffer(&frame, BUF_VA, 4096, 0);
+    volatile uint8_t *buf = edu_with_buffer(&e, &frame, 4096, 0);
     if (!buf)
         return;
     fill(buf, TRANSFER, 0x44);
@@ -525,10 +524,8 @@ void test_device_ownership(void)
 void test_dma_fault_flood_quiesces(void)
 {
     struct edu e;
-    if (!edu_open(&e, true))
-        return;
     wd_handle_t frame;
-    volatile uint8_t *buf = dma_buffer(&frame, BUF_VA, 4096, 0);
+    volatile uint8_t *buf = edu_with_buffer(&e, &frame, 4096, 0);
     if (!buf)
         return;
     BT_OK(wd_dma_map(e.dmaspace, frame, 0, 0x700000, 4096, WD_RIGHT_READ | WD_RIGHT_WRITE));
