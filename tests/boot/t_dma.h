@@ -1,12 +1,32 @@
 /*
- * t_dma.h - helpers the DMA tests share: finding and opening QEMU's edu
- * device, running its DMA engine, and DMA buffers.
+ * t_dma.h - what the DMA and device tests share (t_dma.c, t_devices.c,
+ * dma_helpers.c): edu's registers and the tests' addresses, finding and
+ * opening QEMU's edu device, running its DMA engine, DMA buffers.
  */
 #ifndef WARDEN_TESTS_T_DMA_H
 #define WARDEN_TESTS_T_DMA_H
 
 #include <stdbool.h>
 #include <warden/abi.h>
+
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define EDU_REG_ID 0x00
+#define EDU_REG_DMA_SRC 0x80
+#define EDU_REG_DMA_DST 0x88
+#define EDU_REG_DMA_COUNT 0x90
+#define EDU_REG_DMA_CMD 0x98
+#define EDU_DMA_START 1u
+#define EDU_DMA_TO_RAM 2u
+#define EDU_BUFFER 0x40000ull
+
+#define FAULT_BADGE 0xD3A
+#define BAR_VA 0x700000000000ull
+#define BUF_VA 0x710000000000ull
+#define TRANSFER 4000u                  /* < 4096: QEMU 7.2's edu aborts on a full page */
+
+/* VT-d fault reasons (spec 7.1.3) QEMU reports for second-level faults. */
+#define FR_WRITE_DENIED 0x5             /* write to a page without write permission (or not present) */
 
 struct edu {
     wd_handle_t device, dmaspace, fault_ep;
@@ -24,5 +44,8 @@ bool edu_dma(struct edu *e, uint64_t ram_iova, uint64_t count, bool to_ram);
 void edu_write64(struct edu *e, unsigned reg, uint64_t v);
 uint64_t edu_read64(struct edu *e, unsigned reg);
 volatile uint8_t *dma_buffer(wd_handle_t *frame, uint64_t va, uint64_t size, uint64_t flags);
+/* Test patterns. */
+void fill(volatile uint8_t *p, unsigned n, uint8_t seed);
+bool all_equal(volatile uint8_t *p, unsigned n, uint8_t value);
 
 #endif

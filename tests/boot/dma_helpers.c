@@ -1,0 +1,121 @@
+/*
+ * dma_helpers.c - the DMA tests' shared helpers (see t_dma.h): the device
+ * root, finding and opening edu, running its DMA engine, buffers, patterns.
+ */
+#include <string.h>
+
+#include "boot_tests.h"
+#include "t_dma.h"
+
+wd_handle_t dma_device_root(void)
+{
+    return wd_start_info->cap_count ? wd_start_info->caps[0] : WD_NULL;
+}
+
+bool dma_iommu_present(void)
+{
+    struct wd_iommu_info info;
+    return wd_iommu_info(0, &info) == 0;
+}
+
+long dma_find_device(uint16_t vendor, uint16_t device, struct wd_device_info *out)
+{
+    wd_handle_t root = dma_device_root();
+    for (uint64_t i = 0;; i++) {
+        long r = wd_device_list(root, i, out);
+        if (r < 0)
+            return r;
+        if (out->vendor_id == vendor && out->device_id == device)
+            return 0;
+    }
+}
+
+void edu_write64(struct edu *e, unsigned reg, uint64_t v)
+{
+    *(volatile uint64_t *)(e->bar + reg) = v;
+}
+
+uint64_t edu_read64(struct edu *e, unsigned reg)
+{
+    return *(volatile uint64_t *)(e->bar + reg);
+}
+
+/* Opens edu, maps BAR0, enables memory decode and bus mastering and, with
+ * attach, gives it a fresh dmaspace and binds its faults to e->fault_ep.
+ * Returns false (and marks the test skipped) when the machine has no edu. */
+bool edu_open(struct edu *e, bool attach)
+{
+    memset(e, 0, sizeof *e);
+    if (dma_device_root() == WD_NULL) {
+        printf("# the test has no device root capability\n");
+        bt_failures++;
+        return false;
+    }
+    if (dma_find_device(EDU_VENDOR, EDU_DEVICE, &e->info) != 0) {
+        BT_SKIP("no edu device on this machine");
+        return false;
+    }
+    if (attach && !dma_iommu_present()) {
+        BT_CHECK_EQ(wd_dmaspace_create(bt_pool()), -WD_E_NO_IOMMU);
+        BT_SKIP("no IOMMU: DMA is refused (checked), nothing to isolate");
+        return false;
+    }
+    e->device = (wd_handle_t)BT_OK(wd_device_open(dma_device_root(), e->info.address));
+    long frame = BT_OK(wd_device_bar_frame(e->device, 0));
+    if (frame < 0)
+        return false;
+    BT_OK(wd_vm_map(WD_NULL, (wd_handle_t)frame, 0, BAR_VA, e->info.bars[0].size, WD_RIGHT_READ | WD_RIGHT_WRITE));
+    e->bar = (volatile uint8_t *)BAR_VA;
+    BT_CHECK_EQ(*(volatile uint32_t *)(e->bar + EDU_REG_ID), 0x010000ED);
+    long command = BT_OK(wd_device_config_read(e->device, 4, 2));
+    BT_OK(wd_device_config_write(e->device, 4, 2, (uint64_t)command | 0x6));    /* memory + bus master */
+    if (!attach)
+        return true;
+    e->dmaspace = (wd_handle_t)BT_OK(wd_dmaspace_create(bt_pool()));
+    BT_OK(wd_dma_attach(e->device, e->dmaspace));
+    e->fault_ep = (wd_handle_t)BT_OK(wd_endpoint_create(bt_pool()));
+    BT_OK(wd_device_fault_bind(e->device, e->fault_ep, FAULT_BADGE));
+    return bt_failures == 0;
+}
+
+/* Runs one edu transfer between RAM at ram_iova and the device buffer;
+ * false if it did not finish within 3 s. */
+bool edu_dma(struct edu *e, uint64_t ram_iova, uint64_t count, bool to_ram)
+{
+    edu_write64(e, EDU_REG_DMA_SRC, to_ram ? EDU_BUFFER : ram_iova);
+    edu_write64(e, EDU_REG_DMA_DST, to_ram ? ram_iova : EDU_BUFFER);
+    edu_write64(e, EDU_REG_DMA_COUNT, count);
+    edu_write64(e, EDU_REG_DMA_CMD, EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+    for (int i = 0; i < 1500; i++) {
+        if (!(edu_read64(e, EDU_REG_DMA_CMD) & EDU_DMA_START))
+            return true;
+        wd_thread_sleep(2 * BT_MS);
+    }
+    printf("# edu DMA did not finish\n");
+    bt_failures++;
+    return false;
+}
+
+/* A frame mapped read-write into this process at va. */
+volatile uint8_t *dma_buffer(wd_handle_t *frame, uint64_t va, uint64_t size, uint64_t flags)
+{
+    long f = BT_OK(wd_frame_create(bt_pool(), size, flags));
+    *frame = f < 0 ? WD_NULL : (wd_handle_t)f;
+    if (f < 0 || BT_OK(wd_vm_map(WD_NULL, (wd_handle_t)f, 0, va, size, WD_RIGHT_READ | WD_RIGHT_WRITE)) < 0)
+        return NULL;
+    return (volatile uint8_t *)va;
+}
+
+void fill(volatile uint8_t *p, unsigned n, uint8_t seed)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(seed + i * 7);
+}
+
+bool all_equal(volatile uint8_t *p, unsigned n, uint8_t value)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (p[i] != value)
+            return false;
+    return true;
+}
