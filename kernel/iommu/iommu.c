@@ -120,9 +120,7 @@ void iommu_boot(const struct dmar_summary *dmar)
     if (ecam_available())
         pci_enumerate(&ecam_access, &topology);    /* also turns bus mastering off everywhere */
     unsigned active = vtd_enable_all(on_fault);
-    unsigned unresolved = dmar ? pci_assign_iommu(&topology, dmar, 0) : 0;
-    if (!dmar)
-        pci_assign_iommu(&topology, NULL, 0);
+    unsigned unresolved = pci_assign_iommu(&topology, dmar, 0);
     if (unresolved)
         printk("IOMMU: %u DMAR device scope(s) name no function that exists\n", unresolved);
     device_init_all(&topology, unit_for_dmar_index);

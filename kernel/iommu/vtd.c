@@ -132,9 +132,9 @@ static uint64_t drain_bits(const struct vtd_unit *u, bool queued)
 {
     uint64_t bits = 0;
     if (vtd_cap_read_drain(u->hw->cap))
-        bits |= queued ? VTD_QI_IOTLB_DR : (1ull << 49);
+        bits |= queued ? VTD_QI_IOTLB_DR : VTD_IOTLB_DR;
     if (vtd_cap_write_drain(u->hw->cap))
-        bits |= queued ? VTD_QI_IOTLB_DW : (1ull << 48);
+        bits |= queued ? VTD_QI_IOTLB_DW : VTD_IOTLB_DW;
     return bits;
 }
 

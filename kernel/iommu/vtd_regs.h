@@ -40,7 +40,8 @@ enum vtd_register {
 #define VTD_IOTLB_GLOBAL        (1ull << 60)
 #define VTD_IOTLB_DOMAIN        (2ull << 60)
 #define VTD_IOTLB_PAGE          (3ull << 60)
-#define VTD_IOTLB_DRAIN         ((1ull << 49) | (1ull << 48))  /* drain reads and writes */
+#define VTD_IOTLB_DR            (1ull << 49)    /* drain reads */
+#define VTD_IOTLB_DW            (1ull << 48)    /* drain writes */
 #define VTD_IOTLB_DID(did)      ((uint64_t)(did) << 32)
 
 /* Queued invalidation descriptors (128 bits; VT-d spec 6.5.2). */

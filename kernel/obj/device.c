@@ -57,6 +57,8 @@ void device_init_all(const struct pci_topology *t, struct vtd_unit *(*unit_for)(
         kobject_init(&d->obj, WD_TYPE_DEVICE, NULL, 0);
         d->fn = fn;
         d->group = &groups[fn->group];
+        if (!d->group->member_count++)
+            d->group->first_address = function_address(fn);
         d->group->requester_id = fn->requester_id;
         d->group->unit = fn->unit == PCI_NO_UNIT ? NULL : unit_for(fn->unit);
         make_bar_frames(d);
@@ -191,7 +193,7 @@ void device_release_owned(struct process *p)
 }
 
 static void fill_fault_event(struct kevent *ev, const struct iommu_group *g, uint16_t source_id, uint64_t iova,
-                             unsigned reason, uint64_t flags, uint64_t address)
+                             unsigned reason, uint64_t flags)
 {
     ev->nwords = 6;
     ev->words[0] = source_id;
@@ -199,7 +201,7 @@ static void fill_fault_event(struct kevent *ev, const struct iommu_group *g, uin
     ev->words[2] = reason;
     ev->words[3] = flags;
     ev->words[4] = g->owner ? g->owner->obj.id : 0;
-    ev->words[5] = address;
+    ev->words[5] = g->first_address;
 }
 
 /* Counts the fault in the group's window; true when it just became a flood. */
@@ -225,12 +227,6 @@ void iommu_group_report_fault(struct iommu_group *g, uint16_t source_id, uint64_
     }
     if (g->quiesced)
         flags |= WD_DMA_FAULT_QUIESCED;
-    uint64_t address = 0;
-    for (unsigned i = 0; i < device_count(); i++)
-        if (devices[i].group == g) {
-            address = function_address(devices[i].fn);
-            break;
-        }
     if (faults_logged++ < FAULT_LOG_LIMIT)
         printk("IOMMU: DMA fault: source %02x:%02x.%u (group %u) %s IOVA 0x%llx, reason 0x%x, owner %llu\n",
                source_id >> 8, (source_id >> 3) & 0x1F, source_id & 7, g->index, write ? "write to" : "read from",
@@ -238,13 +234,13 @@ void iommu_group_report_fault(struct iommu_group *g, uint16_t source_id, uint64_
     if (!g->owner)
         return;
     if (g->owner->fault_endpoint) {
-        fill_fault_event(&g->supervisor_event, g, source_id, iova, reason, flags, address);
+        fill_fault_event(&g->supervisor_event, g, source_id, iova, reason, flags);
         g->supervisor_event.label = WD_LABEL_DMA_FAULT;
         g->supervisor_event.badge = g->owner->fault_badge;
         kevent_raise(g->owner->fault_endpoint, &g->supervisor_event);
     }
     if (g->driver_endpoint) {
-        fill_fault_event(&g->driver_event, g, source_id, iova, reason, flags, address);
+        fill_fault_event(&g->driver_event, g, source_id, iova, reason, flags);
         g->driver_event.label = WD_LABEL_DMA_FAULT;
         kevent_raise(g->driver_endpoint, &g->driver_event);
     }

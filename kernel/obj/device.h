@@ -29,6 +29,8 @@ struct iommu_group {
     unsigned index;
     struct vtd_unit *unit;          /* NULL: no active IOMMU translates it */
     uint16_t requester_id;
+    unsigned member_count;          /* functions in the group */
+    uint64_t first_address;         /* WD_PCI_ADDRESS of its first function (fault messages) */
     bool reserved;                  /* RMRR identity map for firmware: never handed out */
     struct process *owner;          /* NULL when unowned */
     struct dmaspace *space;         /* referenced while attached */

@@ -50,7 +50,8 @@ static void table_flush(void *ctx, const void *p, size_t bytes)
 const struct slpt_memory *dmaspace_table_memory(struct vtd_unit *unit)
 {
     static struct slpt_memory memory[DMAR_MAX_UNITS];
-    memory[unit->index] = (struct slpt_memory){ table_alloc, table_free, table_pointer, table_flush, unit };
+    if (memory[unit->index].ctx != unit)
+        memory[unit->index] = (struct slpt_memory){ table_alloc, table_free, table_pointer, table_flush, unit };
     return &memory[unit->index];
 }
 

@@ -105,7 +105,7 @@ int64_t sys_device_config_write(wd_handle_t device, uint64_t offset, uint64_t wi
         r = check_config_access(offset, width);
     if (r)
         return r;
-    if (width < 8 && value >> (8 * width))
+    if (value >> (8 * width))
         return -WD_E_INVALID_ARG;
     const struct pci_function *fn = d->fn;
     unsigned msi_bytes = 0;
