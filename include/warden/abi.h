@@ -10,6 +10,7 @@
 #include <warden/ipc.h>
 #include <warden/objects.h>
 #include <warden/device.h>
+#include <warden/irq.h>
 #include <warden/startinfo.h>
 
 #endif

@@ -56,6 +56,8 @@ struct wd_msg {
                                        (requester) ID, w2 faulting IOVA (page), w3 VT-d fault
                                        reason, w4 WD_DMA_FAULT_* flags, w5 owner process id,
                                        w6 the device's PCI address (WD_PCI_ADDRESS) */
+#define WD_LABEL_IRQ    0xFFFF0005u /* badge as bound; w0 count (interrupts since the last message),
+                                       w1 time of the latest one in ns, w2 irq_create index */
 
 enum wd_exit_reason {
     WD_EXIT_NORMAL = 1,             /* process_exit, or its last thread exited */

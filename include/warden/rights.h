@@ -35,6 +35,7 @@ enum wd_object_type {
     WD_TYPE_DEVICE = 6,             /* one PCI function */
     WD_TYPE_DMASPACE = 7,           /* an IOMMU domain: domain ID + I/O page table */
     WD_TYPE_DEVICE_ROOT = 8,        /* lists PCI functions and opens device capabilities */
+    WD_TYPE_IRQ = 9,                /* one interrupt source (MSI, MSI-X, INTx, ISA) */
     WD_TYPE_COUNT
 };
 

@@ -13,6 +13,7 @@
 #include "acpi/platform.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/qemu.h"
@@ -126,6 +127,8 @@ void kmain(uint32_t magic, uint64_t info_phys)
     platform_discover(&boot_info);
     pic_disable();
     lapic_init(platform.has_madt ? platform.madt.lapic_address : 0);
+    if (platform.has_madt)
+        ioapic_init(&platform.madt);    /* every line masked until an irq object programs it */
     timer_init();
     sched_init();
     cpu_sti();

@@ -134,3 +134,27 @@ void iommu_boot(const struct dmar_summary *dmar)
         printk("IOMMU: no active remapping unit: DMA will be refused (dmaspace_create returns NO_IOMMU)\n");
     map_reserved_regions();
 }
+
+const struct pci_topology *iommu_pci_topology(void)
+{
+    return &topology;
+}
+
+bool iommu_ioapic_source(uint8_t ioapic_id, struct vtd_unit **unit, uint16_t *source_id)
+{
+    for (unsigned i = 0; dmar_tables && i < dmar_tables->unit_count; i++) {
+        const struct dmar_unit *du = &dmar_tables->units[i];
+        for (unsigned s = 0; s < du->scope_count; s++) {
+            const struct dmar_scope *scope = &du->scopes[s];
+            if (scope->type != DMAR_SCOPE_IOAPIC || scope->enumeration_id != ioapic_id || scope->path_length != 1)
+                continue;
+            struct vtd_unit *u = unit_for_dmar_index(i);
+            if (!u || !u->irt_phys)
+                return false;
+            *unit = u;
+            *source_id = (uint16_t)(scope->start_bus << 8 | scope->path[0].device << 3 | scope->path[0].function);
+            return true;
+        }
+    }
+    return false;
+}

@@ -17,6 +17,7 @@
 #include "arch/x86_64/trap.h"
 #include "core/panic.h"
 #include "core/printk.h"
+#include "iommu/vtd_internal.h"
 #include "iommu/vtd_regs.h"
 #include "mm/physmem.h"
 
@@ -46,7 +47,7 @@ static void write32(const struct vtd_unit *u, unsigned reg, uint32_t v)
     *(volatile uint32_t *)(u->hw->registers + reg) = v;
 }
 
-static void write64(const struct vtd_unit *u, unsigned reg, uint64_t v)
+void vtd_write64(const struct vtd_unit *u, unsigned reg, uint64_t v)
 {
     *(volatile uint64_t *)(u->hw->registers + reg) = v;
 }
@@ -84,8 +85,8 @@ static void poll_register(const struct vtd_unit *u, unsigned reg, bool wide, uin
 }
 
 /* Sets one GCMD bit the way the spec (and QEMU) requires, and waits for it. */
-static void global_command(const struct vtd_unit *u, uint32_t bit, uint32_t status_bit, bool status_sticks,
-                           const char *what)
+void vtd_global_command(const struct vtd_unit *u, uint32_t bit, uint32_t status_bit, bool status_sticks,
+                        const char *what)
 {
     write32(u, VTD_REG_GCMD, (read32(u, VTD_REG_GSTS) & VTD_GSTS_PRESERVE) | bit);
     poll_register(u, VTD_REG_GSTS, false, status_bit, status_sticks ? status_bit : 0, what);
@@ -93,7 +94,7 @@ static void global_command(const struct vtd_unit *u, uint32_t bit, uint32_t stat
 
 /* ---- invalidation ---- */
 
-static void qi_append(struct vtd_unit *u, uint64_t lo, uint64_t hi)
+void vtd_qi_append(struct vtd_unit *u, uint64_t lo, uint64_t hi)
 {
     uint64_t *desc = (uint64_t *)phys_to_virt(u->queue_phys) + 2 * u->queue_tail;
     desc[0] = lo;
@@ -102,13 +103,13 @@ static void qi_append(struct vtd_unit *u, uint64_t lo, uint64_t hi)
 }
 
 /* Appends a wait descriptor, starts the queue and waits for the status write. */
-static void qi_commit_and_wait(struct vtd_unit *u)
+void vtd_qi_commit_and_wait(struct vtd_unit *u)
 {
     volatile uint32_t *status = phys_to_virt(u->status_phys);
     uint32_t sequence = ++u->wait_sequence;
-    qi_append(u, VTD_QI_WAIT | VTD_QI_WAIT_SW | VTD_QI_WAIT_FN | VTD_QI_WAIT_DATA(sequence), u->status_phys);
+    vtd_qi_append(u, VTD_QI_WAIT | VTD_QI_WAIT_SW | VTD_QI_WAIT_FN | VTD_QI_WAIT_DATA(sequence), u->status_phys);
     __asm__ volatile("mfence" ::: "memory");
-    write64(u, VTD_REG_IQT, (uint64_t)u->queue_tail << 4);
+    vtd_write64(u, VTD_REG_IQT, (uint64_t)u->queue_tail << 4);
     uint64_t deadline = time_now_ns() + POLL_TIMEOUT_NS;
     while (*status != sequence) {
         uint32_t fsts = read32(u, VTD_REG_FSTS);
@@ -144,11 +145,11 @@ static void invalidate_context(struct vtd_unit *u, int source, uint16_t did)
     u->invalidations++;
     if (u->queued) {
         uint64_t gran = source < 0 ? VTD_QI_GRAN_GLOBAL : VTD_QI_GRAN_DEVICE | VTD_QI_SID((uint16_t)source);
-        qi_append(u, VTD_QI_CONTEXT | gran | VTD_QI_DID(did), 0);
+        vtd_qi_append(u, VTD_QI_CONTEXT | gran | VTD_QI_DID(did), 0);
         return;
     }
     uint64_t cmd = source < 0 ? VTD_CCMD_GLOBAL : VTD_CCMD_DEVICE | VTD_CCMD_SID((uint16_t)source) | VTD_CCMD_DID(did);
-    write64(u, VTD_REG_CCMD, VTD_CCMD_ICC | cmd);
+    vtd_write64(u, VTD_REG_CCMD, VTD_CCMD_ICC | cmd);
     poll_register(u, VTD_REG_CCMD, true, VTD_CCMD_ICC, 0, "context-cache invalidation");
 }
 
@@ -166,7 +167,7 @@ static void invalidate_iotlb(struct vtd_unit *u, int did, uint64_t iova, int ord
             lo |= VTD_QI_GRAN_PAGE | VTD_QI_DID((uint16_t)did);
             hi = iova | (uint64_t)order;
         }
-        qi_append(u, lo, hi);
+        vtd_qi_append(u, lo, hi);
         return;
     }
     uint64_t cmd = VTD_IOTLB_IVT | drain_bits(u, false);
@@ -176,9 +177,9 @@ static void invalidate_iotlb(struct vtd_unit *u, int did, uint64_t iova, int ord
         cmd |= VTD_IOTLB_DOMAIN | VTD_IOTLB_DID((uint16_t)did);
     else {
         cmd |= VTD_IOTLB_PAGE | VTD_IOTLB_DID((uint16_t)did);
-        write64(u, iotlb_register(u) - 8, iova | (uint64_t)order);     /* IVA */
+        vtd_write64(u, iotlb_register(u) - 8, iova | (uint64_t)order);     /* IVA */
     }
-    write64(u, iotlb_register(u), cmd);
+    vtd_write64(u, iotlb_register(u), cmd);
     poll_register(u, iotlb_register(u), true, VTD_IOTLB_IVT, 0, "IOTLB invalidation");
 }
 
@@ -186,7 +187,7 @@ static void invalidate_iotlb(struct vtd_unit *u, int did, uint64_t iova, int ord
 static void invalidation_wait(struct vtd_unit *u)
 {
     if (u->queued)
-        qi_commit_and_wait(u);
+        vtd_qi_commit_and_wait(u);
     else
         u->waits++;
 }
@@ -364,9 +365,9 @@ static void enable_queued_invalidation(struct vtd_unit *u)
     if (!u->queue_phys || !u->status_phys)
         panic("IOMMU vtd%u: no memory for the invalidation queue", u->index);
     u->queue_tail = 0;
-    write64(u, VTD_REG_IQT, 0);
-    write64(u, VTD_REG_IQA, u->queue_phys);        /* QS = 0: 256 entries, 128-bit descriptors */
-    global_command(u, VTD_GCMD_QIE, VTD_GSTS_QIES, true, "enabling queued invalidation");
+    vtd_write64(u, VTD_REG_IQT, 0);
+    vtd_write64(u, VTD_REG_IQA, u->queue_phys);        /* QS = 0: 256 entries, 128-bit descriptors */
+    vtd_global_command(u, VTD_GCMD_QIE, VTD_GSTS_QIES, true, "enabling queued invalidation");
 }
 
 static void enable_unit(struct vtd_unit *u)
@@ -390,14 +391,16 @@ static void enable_unit(struct vtd_unit *u)
     enable_fault_events(u);
     if (u->queued)
         enable_queued_invalidation(u);
-    write64(u, VTD_REG_RTADDR, u->root_phys);      /* legacy-mode root table (RTADDR.TTM = 0) */
-    global_command(u, VTD_GCMD_SRTP, VTD_GSTS_RTPS, true, "setting the root table pointer");
+    vtd_write64(u, VTD_REG_RTADDR, u->root_phys);      /* legacy-mode root table (RTADDR.TTM = 0) */
+    vtd_global_command(u, VTD_GCMD_SRTP, VTD_GSTS_RTPS, true, "setting the root table pointer");
     invalidate_context(u, -1, 0);
     invalidate_iotlb(u, -1, 0, -1);
     invalidation_wait(u);
+    if (vtd_ecap_interrupt_remapping(ecap) && u->queued)
+        vtd_intremap_enable(u);    /* IEC invalidation needs the queue (spec 6.5.2.7) */
     if (vtd_cap_write_buffer_flush(cap))
-        global_command(u, VTD_GCMD_WBF, VTD_GSTS_WBFS, false, "flushing the write buffer");
-    global_command(u, VTD_GCMD_TE, VTD_GSTS_TES, true, "enabling translation");
+        vtd_global_command(u, VTD_GCMD_WBF, VTD_GSTS_WBFS, false, "flushing the write buffer");
+    vtd_global_command(u, VTD_GCMD_TE, VTD_GSTS_TES, true, "enabling translation");
     u->active = true;
 }
 
@@ -424,10 +427,11 @@ unsigned vtd_enable_all(void (*on_fault)(struct vtd_unit *, const struct vtd_fau
         if (!(status & VTD_GSTS_TES))
             panic("IOMMU vtd%u: translation is not on after enabling (GSTS 0x%x)", i, status);
         printk("IOMMU: vtd%u at 0x%llx ACTIVE: translation on, GSTS 0x%08x, %u-level tables (%u-bit IOVA), "
-               "%s invalidation, caching mode %s, %s walks, fault vector 0x%x\n",
+               "%s invalidation, caching mode %s, %s walks, fault vector 0x%x, interrupt remapping %s\n",
                i, (unsigned long long)u->hw->register_base, status, u->levels, u->address_width,
                u->queued ? "queued" : "register-based", u->caching_mode ? "on" : "off",
-               u->coherent ? "coherent" : "non-coherent (clflush)", VECTOR_IOMMU_FAULT);
+               u->coherent ? "coherent" : "non-coherent (clflush)", VECTOR_IOMMU_FAULT,
+               u->irt_phys ? "on (256 entries, requester-checked, compatibility format blocked)" : "off");
     }
     return active_units;
 }

@@ -20,6 +20,8 @@
 
 #define VTD_MAX_DOMAINS 1024        /* domain IDs the kernel hands out per unit (1..1023) */
 #define VECTOR_IOMMU_FAULT 0x38     /* fault event interrupt of every unit */
+#define VTD_IRT_ENTRIES_LOG2 8
+#define VTD_IRT_ENTRIES (1u << VTD_IRT_ENTRIES_LOG2)   /* interrupt remapping entries per unit (one page) */
 
 struct vtd_unit {
     unsigned index;
@@ -38,6 +40,9 @@ struct vtd_unit {
     uint32_t wait_sequence;
     uint64_t domain_used[VTD_MAX_DOMAINS / 64];
     uint64_t invalidations, waits, faults, domains;
+    uint64_t irt_phys;              /* interrupt remapping table; 0 when IR is off */
+    uint64_t irte_used[VTD_IRT_ENTRIES / 64];
+    uint64_t irte_count, iec_invalidations;
 };
 
 struct vtd_fault {
@@ -79,6 +84,28 @@ void vtd_context_remove(struct vtd_unit *u, uint16_t source_id, uint16_t did);
 void vtd_flush_iotlb(struct vtd_unit *u, uint16_t did, uint64_t iova, uint64_t len);
 /* After a map: caching mode requires invalidating not-present entries too. */
 void vtd_flush_after_map(struct vtd_unit *u, uint16_t did, uint64_t iova, uint64_t len);
+
+/* ---- interrupt remapping (vtd_intremap.c) ---- */
+
+/* The remapping entry as the hardware sees it (xAPIC format). */
+struct vtd_irte {
+    bool present;
+    bool level;                     /* trigger mode */
+    uint8_t vector;
+    uint8_t apic_id;                /* destination, physical mode */
+    uint16_t source_id;             /* requester ID checked when svt == 1 */
+    uint8_t sq, svt;
+};
+
+/* Allocates a remapping entry (not present yet): its index or -WD_E_BUSY. */
+int vtd_irte_alloc(struct vtd_unit *u);
+/* Writes entry index and invalidates the interrupt entry cache for it,
+ * waiting for completion. A not-present entry blocks the interrupt. */
+void vtd_irte_write(struct vtd_unit *u, unsigned index, const struct vtd_irte *e);
+/* Makes the entry not present (invalidate + wait) and frees it. */
+void vtd_irte_free(struct vtd_unit *u, unsigned index);
+/* Reads entry index back from the table. */
+void vtd_irte_read(const struct vtd_unit *u, unsigned index, struct vtd_irte *out);
 
 /* Writes CPU cache lines back when the unit's walks are not coherent. */
 void vtd_cpu_flush(const struct vtd_unit *u, const void *p, size_t bytes);

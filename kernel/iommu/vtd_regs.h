@@ -28,6 +28,8 @@ enum vtd_register {
     VTD_REG_IQT = 0x88,         /* 64-bit: queue tail */
     VTD_REG_IQA = 0x90,         /* 64-bit: queue base | size (2^QS pages) */
     VTD_REG_ICS = 0x9C,         /* 32-bit: bit 0 wait descriptor complete */
+    VTD_REG_IECTL = 0xA0,       /* 32-bit: invalidation event control */
+    VTD_REG_IRTA = 0xB8,        /* 64-bit: interrupt remapping table address | EIME | S */
 };
 
 /* Register-based invalidation (CCMD at 0x28, IOTLB at ECAP.IRO + 8). */
@@ -47,6 +49,7 @@ enum vtd_register {
 /* Queued invalidation descriptors (128 bits; VT-d spec 6.5.2). */
 #define VTD_QI_CONTEXT          0x1ull
 #define VTD_QI_IOTLB            0x2ull
+#define VTD_QI_IEC              0x4ull         /* interrupt entry cache */
 #define VTD_QI_WAIT             0x5ull
 #define VTD_QI_GRAN_GLOBAL      (1ull << 4)
 #define VTD_QI_GRAN_DOMAIN      (2ull << 4)
@@ -59,6 +62,39 @@ enum vtd_register {
 #define VTD_QI_WAIT_SW          (1ull << 5)     /* write status data to the address */
 #define VTD_QI_WAIT_FN          (1ull << 6)     /* fence: later descriptors wait for this one */
 #define VTD_QI_WAIT_DATA(v)     ((uint64_t)(v) << 32)
+#define VTD_QI_IEC_INDEXED      (1ull << 4)     /* one entry (IIDX) instead of all */
+#define VTD_QI_IEC_INDEX(i)     ((uint64_t)(i) << 32)
+
+/* Interrupt remapping table entry, xAPIC format (128 bits; VT-d spec 9.10). */
+#define VTD_IRTE_PRESENT        (1ull << 0)
+#define VTD_IRTE_FPD            (1ull << 1)     /* fault processing disable */
+#define VTD_IRTE_TRIGGER_LEVEL  (1ull << 4)
+#define VTD_IRTE_VECTOR(v)      ((uint64_t)(v) << 16)
+#define VTD_IRTE_DEST_XAPIC(id) ((uint64_t)(id) << 40)  /* DST bits 15:8 = APIC ID */
+#define VTD_IRTE_SID(sid)       ((uint64_t)(sid))        /* hi */
+#define VTD_IRTE_SQ(sq)         ((uint64_t)(sq) << 16)   /* hi */
+#define VTD_IRTE_SVT(svt)       ((uint64_t)(svt) << 18)  /* hi */
+static inline bool vtd_irte_present(uint64_t lo) { return lo & 1; }
+static inline bool vtd_irte_level(uint64_t lo) { return (lo >> 4) & 1; }
+static inline unsigned vtd_irte_vector(uint64_t lo) { return (lo >> 16) & 0xFF; }
+static inline unsigned vtd_irte_dest_xapic(uint64_t lo) { return (lo >> 40) & 0xFF; }
+static inline uint16_t vtd_irte_sid(uint64_t hi) { return hi & 0xFFFF; }
+static inline unsigned vtd_irte_sq(uint64_t hi) { return (hi >> 16) & 3; }
+static inline unsigned vtd_irte_svt(uint64_t hi) { return (hi >> 18) & 3; }
+
+/* Remappable-format MSI address (VT-d spec 5.1.2.2): handle in bits 19:5 and 2,
+ * bit 4 = remappable, bit 3 = SHV (the data holds a subhandle, 0 here). */
+#define VTD_MSI_ADDRESS_BASE    0xFEE00000u
+static inline uint32_t vtd_remappable_msi_address(unsigned handle)
+{
+    return VTD_MSI_ADDRESS_BASE | ((handle & 0x7FFF) << 5) | (1u << 4) | (1u << 3) | (((handle >> 15) & 1) << 2);
+}
+/* Remappable-format IOAPIC redirection entry bits: format bit 48, handle 14:0 in 63:49,
+ * handle bit 15 in bit 11 (spec 5.1.5.1). */
+static inline uint64_t vtd_remappable_ioapic_bits(unsigned handle)
+{
+    return (1ull << 48) | ((uint64_t)(handle & 0x7FFF) << 49) | ((uint64_t)((handle >> 15) & 1) << 11);
+}
 
 /* Fault recording register i (128 bits at FRO + 16 i); VT-d spec 11.4.14. */
 static inline bool vtd_frcd_fault(uint64_t hi) { return hi >> 63; }                 /* F */
@@ -121,11 +157,16 @@ static inline unsigned vtd_ecap_iotlb_register_offset(uint64_t ecap) { return (u
 #define VTD_GSTS_RTPS (1u << 30)    /* root table pointer set */
 #define VTD_GSTS_QIES (1u << 26)    /* queued invalidation enabled */
 #define VTD_GSTS_IRES (1u << 25)    /* interrupt remapping enabled */
+#define VTD_GSTS_IRTPS (1u << 24)   /* interrupt remapping table pointer set */
+#define VTD_GSTS_CFIS (1u << 23)    /* compatibility-format interrupts pass (we keep it 0) */
+#define VTD_IRTA_SIZE(entries_log2) ((uint64_t)((entries_log2) - 1))   /* S: 2^(S+1) entries */
 /* GCMD takes the same bit positions; write (GSTS & VTD_GSTS_PRESERVE) | one new bit, since
  * the one-shot bits (SRTP, SFL, WBF, SIRTP) must not be written back as set. */
 #define VTD_GCMD_TE   VTD_GSTS_TES
 #define VTD_GCMD_SRTP VTD_GSTS_RTPS
 #define VTD_GCMD_QIE  VTD_GSTS_QIES
+#define VTD_GCMD_IRE  VTD_GSTS_IRES
+#define VTD_GCMD_SIRTP VTD_GSTS_IRTPS
 #define VTD_GCMD_WBF  (1u << 27)
 #define VTD_GSTS_WBFS (1u << 27)
 #define VTD_GSTS_PRESERVE 0x96FFFFFFu

@@ -12,6 +12,7 @@
 #include "mm/physmem.h"
 #include "obj/dmaspace.h"
 #include "obj/frame_object.h"
+#include "obj/irq.h"
 #include "obj/process.h"
 #include "pci/ecam.h"
 #include "pci/pci_regs.h"
@@ -31,6 +32,11 @@ static uint64_t faults_logged;
 static uint64_t function_address(const struct pci_function *fn)
 {
     return WD_PCI_ADDRESS(0, fn->bus, fn->dev, fn->fn);
+}
+
+uint64_t device_address(const struct device *d)
+{
+    return function_address(d->fn);
 }
 
 static void make_bar_frames(struct device *d)
@@ -184,10 +190,12 @@ void device_release_owned(struct process *p)
         if (g->owner != p)
             continue;
         iommu_group_quiesce(g);
+        irq_release_group(g);       /* MSI off, remapping entries cleared (invalidate + wait) */
         if (g->space)
             dmaspace_detach(g);
         iommu_group_set_owner(g, NULL);
-        printk("IOMMU: group %u released: its owner (process %llu) died; bus mastering off, DMA detached\n",
+        printk("IOMMU: group %u released: its owner (process %llu) died; bus mastering off, interrupts "
+               "unhooked, DMA detached\n",
                i, (unsigned long long)p->obj.id);
     }
 }

@@ -57,6 +57,7 @@ struct kobject *device_root_object(void);
 unsigned device_count(void);
 struct device *device_at(unsigned index);
 struct device *device_find(uint64_t pci_address);
+uint64_t device_address(const struct device *d);    /* WD_PCI_ADDRESS */
 unsigned iommu_group_count(void);
 struct iommu_group *iommu_group_at(unsigned index);
 /* The group whose DMA carries source_id through unit, or NULL. */

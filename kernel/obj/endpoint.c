@@ -116,7 +116,12 @@ void endpoint_set_timer(struct endpoint *ep, uint64_t badge, uint64_t ns)
 
 void kevent_raise(struct endpoint *ep, struct kevent *ev)
 {
-    ev->count++;
+    kevent_raise_count(ep, ev, 1);
+}
+
+void kevent_raise_count(struct endpoint *ep, struct kevent *ev, uint64_t n)
+{
+    ev->count += n;
     if (ev->queued_on)
         return;
     ev->queued_on = ep;

@@ -52,6 +52,8 @@ void endpoint_destroy(struct endpoint *ep);
 /* Queues ev on ep (or counts it if already pending) and, if a receiver
  * waits, delivers it right away. */
 void kevent_raise(struct endpoint *ep, struct kevent *ev);
+/* The same, counting n raises at once. */
+void kevent_raise_count(struct endpoint *ep, struct kevent *ev, uint64_t n);
 /* Unqueues ev if pending (its source is going away). */
 void kevent_cancel(struct kevent *ev);
 /* Takes the oldest pending event, or NULL. */

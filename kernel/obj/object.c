@@ -9,6 +9,7 @@
 #include "obj/dmaspace.h"
 #include "obj/endpoint.h"
 #include "obj/frame_object.h"
+#include "obj/irq.h"
 #include "obj/pool.h"
 #include "obj/process.h"
 #include "obj/thread.h"
@@ -48,6 +49,7 @@ void kobject_put(struct kobject *o)
     case WD_TYPE_POOL: pool_destroy((struct pool *)o); break;
     case WD_TYPE_FRAME: frame_object_destroy((struct frame_object *)o); break;
     case WD_TYPE_DMASPACE: dmaspace_destroy((struct dmaspace *)o); break;
+    case WD_TYPE_IRQ: irq_destroy((struct irq *)o); break;
     /* Devices and the device root live forever: the kernel holds their first reference. */
     default: panic("kobject_put: object %p has unknown type %u", (void *)o, o->type);
     }
@@ -66,7 +68,7 @@ uint64_t kobject_live_count(void)
 const char *kobject_type_name(uint32_t type)
 {
     static const char *const names[WD_TYPE_COUNT] = {
-        "none", "process", "thread", "endpoint", "pool", "frame", "device", "dmaspace", "device root",
+        "none", "process", "thread", "endpoint", "pool", "frame", "device", "dmaspace", "device root", "irq",
     };
     return type < WD_TYPE_COUNT ? names[type] : "?";
 }

@@ -29,6 +29,33 @@
 #define PCI_COMMAND_MEMORY      (1u << 1)
 #define PCI_COMMAND_MASTER      (1u << 2)   /* Bus Master Enable */
 #define PCI_COMMAND_DECODE      (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)
+#define PCI_COMMAND_INTX_DISABLE (1u << 10)
+#define PCI_INTERRUPT_DWORD     0x3C    /* line 7:0, pin 15:8 (1 = INTA .. 4 = INTD, 0 none) */
+
+/* MSI capability (offsets from the capability). */
+#define PCI_MSI_CONTROL         0x02    /* 16-bit */
+#define PCI_MSI_ADDRESS_LO      0x04
+#define PCI_MSI_ADDRESS_HI      0x08    /* 64-bit capable only */
+#define PCI_MSI_DATA_32         0x08
+#define PCI_MSI_DATA_64         0x0C
+#define PCI_MSI_ENABLE          (1u << 0)
+#define PCI_MSI_64BIT           (1u << 7)
+#define PCI_MSI_MME_MASK        (7u << 4)   /* multiple message enable */
+static inline unsigned pci_msi_vectors(uint16_t control) { return 1u << ((control >> 1) & 7); }   /* MMC */
+
+/* MSI-X capability and table (offsets from the capability / the entry). */
+#define PCI_MSIX_CONTROL        0x02    /* 16-bit: table size - 1 in 10:0 */
+#define PCI_MSIX_TABLE          0x04    /* BIR 2:0, offset 31:3 */
+#define PCI_MSIX_ENABLE         (1u << 15)
+#define PCI_MSIX_FUNCTION_MASK  (1u << 14)
+#define PCI_MSIX_ENTRY_BYTES    16
+#define PCI_MSIX_ENTRY_ADDRESS_LO 0x0
+#define PCI_MSIX_ENTRY_ADDRESS_HI 0x4
+#define PCI_MSIX_ENTRY_DATA     0x8
+#define PCI_MSIX_ENTRY_CONTROL  0xC     /* bit 0: vector masked */
+static inline unsigned pci_msix_entries(uint16_t control) { return (control & 0x7FF) + 1u; }
+static inline unsigned pci_msix_bar(uint32_t table) { return table & 7; }
+static inline uint32_t pci_msix_offset(uint32_t table) { return table & ~7u; }
 
 /* Status register bits. */
 #define PCI_STATUS_CAP_LIST     (1u << 4)

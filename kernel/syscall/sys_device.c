@@ -14,6 +14,7 @@
 #include "obj/device.h"
 #include "obj/dmaspace.h"
 #include "obj/frame_object.h"
+#include "obj/irq.h"
 #include "pci/config_policy.h"
 #include "pci/ecam.h"
 #include "pci/pci_regs.h"
@@ -23,7 +24,7 @@
 #define DMASPACE_RIGHTS (WD_RIGHT_MAP | WD_RIGHT_CONTROL | WD_RIGHT_GRANT)
 
 /* A device capability with `rights` whose group the caller may use. */
-static int lookup_device(wd_handle_t h, uint32_t rights, struct device **out)
+int lookup_device(wd_handle_t h, uint32_t rights, struct device **out)
 {
     int r = lookup_object(h, WD_TYPE_DEVICE, rights, (struct kobject **)out);
     if (r == 0 && (*out)->group->owner && (*out)->group->owner != current_process())
@@ -187,7 +188,8 @@ int64_t sys_dma_detach(wd_handle_t device)
     if (!g->space)
         return -WD_E_NOT_MAPPED;
     dmaspace_detach(g);
-    iommu_group_set_owner(g, NULL);
+    if (!irq_count_for_group(g))    /* its interrupts keep the group owned */
+        iommu_group_set_owner(g, NULL);
     return 0;
 }
 

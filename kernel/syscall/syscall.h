@@ -39,6 +39,9 @@ static inline int lookup_cap(wd_handle_t h, uint32_t type, uint32_t rights, stru
 
 /* The object a handle names, of `type` with every right in `rights`. */
 int lookup_object(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject **out);
+struct device;
+/* A device capability with `rights` whose group is unowned or the caller's (else NOT_OWNER). */
+int lookup_device(wd_handle_t h, uint32_t rights, struct device **out);
 /* WD_NULL names the caller; another process needs CONTROL. */
 int lookup_process(wd_handle_t h, struct process **out);
 struct pool;

@@ -83,6 +83,8 @@ long bt_wait_kernel_message(wd_handle_t ep, uint32_t label, uint64_t badge, stru
 int bt_device_user_main(const wd_handle_t *caps);
 /* The DMA-owner helper role (t_dma.c): attaches caps[0] and faults a DMA. */
 int bt_dma_owner_main(const wd_handle_t *caps);
+/* The irq-owner helper role (t_irq.c): binds edu's MSI to caps[1], raises once. */
+int bt_irq_owner_main(const wd_handle_t *caps);
 
 /* Runs a helper role (argv[2..]). */
 int bt_helper_main(int argc, char **argv);

@@ -9,6 +9,7 @@
  *   block            wait forever on caps[0]
  *   device-user      try every device call on caps[0], report to caps[1] (t_dma.c)
  *   dma-owner        attach edu (caps[0]) and fault a DMA (t_dma.c)
+ *   irq-owner        attach edu, bind its MSI to caps[1], raise once (t_irq.c)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,8 @@ int bt_helper_main(int argc, char **argv)
         return bt_device_user_main(caps);
     if (strcmp(role, "dma-owner") == 0)
         return bt_dma_owner_main(caps);
+    if (strcmp(role, "irq-owner") == 0)
+        return bt_irq_owner_main(caps);
     if (strcmp(role, "spin") == 0)
         for (;;)
             __asm__ volatile("" ::: "memory");

@@ -7,6 +7,14 @@
 
 void test_iommu_translation_on(void);
 void test_dma_roundtrip(void);
+void test_irq_msi_message(void);
+void test_irq_coalesces(void);
+void test_irq_ack_semantics(void);
+void test_irq_pending_before_bind(void);
+void test_irq_dma_done(void);
+void test_irq_intx(void);
+void test_irq_rights_and_errors(void);
+void test_irq_owner_death_unhooks(void);
 void test_dma_unmapped_iova_blocked(void);
 void test_dma_readonly_blocked(void);
 void test_dma_after_unmap_faults(void);
@@ -69,6 +77,14 @@ const struct boot_test boot_tests[] = {
     { "dma_fault_flood_quiesces", test_dma_fault_flood_quiesces },
     { "dma_fault_reaches_supervisor", test_dma_fault_reaches_supervisor },
     { "edu_driver_serves", test_edu_driver_serves },
+    { "irq_msi_message", test_irq_msi_message },
+    { "irq_coalesces", test_irq_coalesces },
+    { "irq_ack_semantics", test_irq_ack_semantics },
+    { "irq_pending_before_bind", test_irq_pending_before_bind },
+    { "irq_dma_done", test_irq_dma_done },
+    { "irq_intx", test_irq_intx },
+    { "irq_rights_and_errors", test_irq_rights_and_errors },
+    { "irq_owner_death_unhooks", test_irq_owner_death_unhooks },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 
