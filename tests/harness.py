@@ -157,7 +157,8 @@ CONFIGS = [
                    for name in ('null_syscall', 'ipc_call_reply_0w', 'ipc_call_reply_8w',
                                 'ipc_cap_transfer', 'yield_2proc', 'vm_map_unmap_4k')] +
                   [r'^BENCH %s min=\d+ median=\d+ p90=\d+ insns inv=\d+$' % name
-                   for name in ('dma_map_unmap_4k', 'dma_map_unmap_1m', 'dma_map_unmap_2m')],
+                   for name in ('dma_map_unmap_4k', 'dma_map_unmap_1m', 'dma_map_unmap_2m')] +
+                  [r'^BENCH irq_to_driver min=\d+ median=\d+ p90=\d+ insns irqs=\d+$'],
     },
     {
         'name': 'exception-dump',

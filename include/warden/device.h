@@ -28,6 +28,10 @@ struct wd_bar_info {
     uint64_t size;                  /* bytes; 0 when the BAR does not exist */
     uint32_t flags;
     uint32_t reserved;
+    /* Pages of the BAR the kernel keeps (the MSI-X table): vm_map of a range
+     * overlapping [protected_offset, +protected_size) is refused (PROTECTED). */
+    uint64_t protected_offset;
+    uint64_t protected_size;
 };
 
 /* wd_device_info.flags */

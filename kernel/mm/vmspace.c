@@ -118,6 +118,9 @@ int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset,
         return -WD_E_UNALIGNED;
     if (offset >= frame->size || length > frame->size - offset)
         return -WD_E_RANGE;
+    if (frame->protected_size && offset < frame->protected_offset + frame->protected_size &&
+        frame->protected_offset < offset + length)
+        return -WD_E_PROTECTED;                         /* a device's MSI-X table */
     if (vaddr < WD_USER_MIN || vaddr > WD_USER_MAX || length > WD_USER_MAX - vaddr)
         return -WD_E_RANGE;
     struct vm_mapping **link = &vm->mappings;

@@ -15,6 +15,7 @@
 #include "obj/irq.h"
 #include "obj/process.h"
 #include "pci/ecam.h"
+#include "pci/pci_irq.h"
 #include "pci/pci_regs.h"
 
 #include <string.h>
@@ -47,6 +48,13 @@ static void make_bar_frames(struct device *d)
             bar->size % FRAME_SIZE)
             continue;
         d->bar_frames[i] = frame_object_borrow_mmio(bar->base, bar->size);
+    }
+    unsigned bar;
+    uint64_t offset, bytes;
+    if (pci_msix_table(d->fn, &bar, &offset, &bytes) && d->bar_frames[bar]) {
+        struct frame_object *f = d->bar_frames[bar];
+        f->protected_offset = offset & ~(uint64_t)(FRAME_SIZE - 1);
+        f->protected_size = ((offset + bytes + FRAME_SIZE - 1) & ~(uint64_t)(FRAME_SIZE - 1)) - f->protected_offset;
     }
 }
 
@@ -132,8 +140,11 @@ void device_describe(const struct device *d, const struct process *caller, struc
                  (g->owner && g->owner == caller ? WD_DEVICE_MINE : 0);
     out->owner_pid = g->owner ? g->owner->obj.id : 0;
     out->fault_count = g->faults;
-    for (unsigned i = 0; i < WD_DEVICE_BARS; i++)
-        out->bars[i] = (struct wd_bar_info){ fn->bars[i].base, fn->bars[i].size, fn->bars[i].flags, 0 };
+    for (unsigned i = 0; i < WD_DEVICE_BARS; i++) {
+        const struct frame_object *f = d->bar_frames[i];
+        out->bars[i] = (struct wd_bar_info){ fn->bars[i].base, fn->bars[i].size, fn->bars[i].flags, 0,
+                                             f ? f->protected_offset : 0, f ? f->protected_size : 0 };
+    }
 }
 
 void iommu_group_quiesce(struct iommu_group *g)

@@ -22,6 +22,8 @@ struct frame_object {
     uint64_t *pages;                /* physical page addresses when not contiguous */
     bool borrowed;                  /* memory the allocator does not own (boot modules) */
     uint64_t mappings;              /* CPU mappings referring to it */
+    uint64_t protected_offset;      /* MMIO: [offset, offset+size) the kernel keeps (MSI-X table) */
+    uint64_t protected_size;
 };
 
 /* Creates a zeroed frame charged to pool; NULL with *error = WD_E_* on failure. */

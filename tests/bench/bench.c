@@ -7,7 +7,7 @@
  *   BENCH <name> min=<n> median=<n> p90=<n> insns
  * Roles: "bench main" (the measurements), "bench server" (the IPC peer:
  * replies to every call; moves a received capability back), "bench
- * yielder" (yields forever).
+ * yielder" (yields forever), "bench raiser" (raises edu's interrupt forever).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +58,7 @@ static void report(const char *name)
         report(name);                                               \
     } while (0)
 
-static wd_handle_t spawn_role(const char *args, wd_handle_t cap)
+static wd_handle_t spawn_role_with(const char *args, const wd_handle_t *caps, unsigned ncaps, uint32_t priority)
 {
     const struct wd_module *self = wd_find_module("bench");
     struct wd_spawn s = {
@@ -67,15 +67,22 @@ static wd_handle_t spawn_role(const char *args, wd_handle_t cap)
         .image_size = self->size,
         .pool = wd_start_info->pool,
         .pass_modules = false,
-        .cap_count = cap ? 1 : 0,
-        .caps = { cap },
+        .cap_count = ncaps,
+        .priority = priority,
     };
+    for (unsigned i = 0; i < ncaps; i++)
+        s.caps[i] = caps[i];
     long p = wd_spawn(&s, NULL);
     if (p < 0) {
         printf("bench: cannot start %s: %s\n", args, wd_error_name(p));
         exit(1);
     }
     return (wd_handle_t)p;
+}
+
+static wd_handle_t spawn_role(const char *args, wd_handle_t cap)
+{
+    return spawn_role_with(args, &cap, cap ? 1 : 0, 0);
 }
 
 static int server(wd_handle_t ep)
@@ -133,28 +140,107 @@ static void measure_dma(wd_handle_t pool, wd_handle_t space, const char *name, u
 
 /* Opens QEMU's edu device through the device root init passed, attaches
  * it to a new dmaspace and measures DMA mapping. */
-static void bench_dma(wd_handle_t pool)
+/* The edu device opened and attached to a fresh dmaspace, or a negative error. */
+static long open_edu(wd_handle_t pool, wd_handle_t *space_out, struct wd_device_info *info)
 {
     wd_handle_t root = wd_start_info->cap_count ? wd_start_info->caps[0] : WD_NULL;
-    struct wd_device_info info;
     uint64_t index = 0;
     long r;
-    while ((r = wd_device_list(root, index, &info)) == 0 && !(info.vendor_id == 0x1234 && info.device_id == 0x11e8))
+    while ((r = wd_device_list(root, index, info)) == 0 && !(info->vendor_id == 0x1234 && info->device_id == 0x11e8))
         index++;
-    long device = r == 0 ? wd_device_open(root, info.address) : r;
+    long device = r == 0 ? wd_device_open(root, info->address) : r;
     long space = device >= 0 ? wd_dmaspace_create(pool) : device;
     if (space >= 0)
         r = wd_dma_attach((wd_handle_t)device, (wd_handle_t)space);
-    if (device < 0 || space < 0 || r < 0) {
-        printf("bench: DMA measures need edu behind an IOMMU: %s\n",
-               wd_error_name(device < 0 ? device : space < 0 ? space : r));
+    if (device < 0 || space < 0 || r < 0)
+        return device < 0 ? device : space < 0 ? space : r;
+    *space_out = (wd_handle_t)space;
+    return device;
+}
+
+static void bench_dma(wd_handle_t pool)
+{
+    struct wd_device_info info;
+    wd_handle_t space;
+    long device = open_edu(pool, &space, &info);
+    if (device < 0) {
+        printf("bench: DMA measures need edu behind an IOMMU: %s\n", wd_error_name(device));
         return;
     }
-    measure_dma(pool, (wd_handle_t)space, "dma_map_unmap_4k", 0x1000, 0x100000);
-    measure_dma(pool, (wd_handle_t)space, "dma_map_unmap_1m", 0x100000, 0x200000);
-    measure_dma(pool, (wd_handle_t)space, "dma_map_unmap_2m", 0x200000, 0x400000);
+    measure_dma(pool, space, "dma_map_unmap_4k", 0x1000, 0x100000);
+    measure_dma(pool, space, "dma_map_unmap_1m", 0x100000, 0x200000);
+    measure_dma(pool, space, "dma_map_unmap_2m", 0x200000, 0x400000);
     wd_dma_detach((wd_handle_t)device);
-    wd_cap_delete((wd_handle_t)space);
+    wd_cap_delete(space);
+    wd_cap_delete((wd_handle_t)device);
+}
+
+#define EDU_IRQ_STATUS 0x24
+#define EDU_IRQ_RAISE 0x60
+#define EDU_IRQ_ACK 0x64
+#define BAR_VA 0x0000710000000000ull
+#define SHARED_VA 0x0000720000000000ull
+
+/* "bench raiser": caps[0] = edu's BAR0 frame, caps[1] = a page shared with
+ * the driver. Forever: note the time, raise edu's interrupt by an MMIO
+ * write. It runs only while the (higher-priority) driver is blocked. */
+static int raiser(const wd_handle_t *caps)
+{
+    if (wd_vm_map(WD_NULL, caps[0], 0, BAR_VA, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0 ||
+        wd_vm_map(WD_NULL, caps[1], 0, SHARED_VA, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0)
+        return 2;
+    volatile uint64_t *t0 = (volatile uint64_t *)SHARED_VA;
+    volatile uint32_t *raise = (volatile uint32_t *)(BAR_VA + EDU_IRQ_RAISE);
+    for (;;) {
+        *t0 = tsc();
+        *raise = 1;
+    }
+}
+
+/* irq_to_driver: edu interrupt raised by another process's MMIO write ->
+ * the driver's thread, blocked in recv on the irq's endpoint, running. */
+static void bench_irq(wd_handle_t pool)
+{
+    struct wd_device_info info;
+    wd_handle_t space;
+    long device = open_edu(pool, &space, &info);
+    long irq = device >= 0 ? wd_irq_create((wd_handle_t)device, WD_IRQ_MSI(0)) : device;
+    long ep = wd_endpoint_create(pool);
+    long bar = device >= 0 ? wd_device_bar_frame((wd_handle_t)device, 0) : device;
+    long shared = wd_frame_create(pool, WD_PAGE_SIZE, 0);
+    if (irq < 0 || ep < 0 || bar < 0 || shared < 0 || wd_irq_bind((wd_handle_t)irq, (wd_handle_t)ep, 1) < 0 ||
+        wd_vm_map(WD_NULL, (wd_handle_t)bar, 0, BAR_VA, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0 ||
+        wd_vm_map(WD_NULL, (wd_handle_t)shared, 0, SHARED_VA, WD_PAGE_SIZE, WD_RIGHT_READ) < 0) {
+        printf("bench: the interrupt measure needs edu with MSI behind an IOMMU: %s\n",
+               wd_error_name(irq < 0 ? irq : ep < 0 ? ep : bar < 0 ? bar : shared));
+        return;
+    }
+    wd_device_config_write((wd_handle_t)device, 4, 2, 0x6);        /* memory decode + bus mastering (MSI) */
+    volatile uint32_t *regs = (volatile uint32_t *)BAR_VA;
+    volatile uint64_t *t0 = (volatile uint64_t *)SHARED_VA;
+    wd_handle_t caps[2] = { (wd_handle_t)bar, (wd_handle_t)shared };
+    wd_handle_t raiser_proc = spawn_role_with("bench raiser", caps, 2, WD_PRIORITY_DEFAULT / 2);
+    struct wd_msg msg;
+    uint64_t count = 0;
+    for (int i = -WARMUP; i < ITERATIONS; i++) {
+        wd_recv((wd_handle_t)ep, &msg, WD_FOREVER);
+        uint64_t t1 = tsc();
+        if (i >= 0)
+            samples[i] = t1 - *t0;
+        count += msg.w[0];
+        regs[EDU_IRQ_ACK / 4] = regs[EDU_IRQ_STATUS / 4];
+        wd_irq_ack((wd_handle_t)irq);
+    }
+    wd_process_kill(raiser_proc, 0);
+    wd_cap_delete(raiser_proc);
+    static char suffix[32];
+    snprintf(suffix, sizeof suffix, " irqs=%llu", (unsigned long long)count);
+    report_suffix = suffix;
+    report("irq_to_driver");
+    report_suffix = "";
+    wd_cap_delete((wd_handle_t)irq);
+    wd_dma_detach((wd_handle_t)device);
+    wd_cap_delete(space);
     wd_cap_delete((wd_handle_t)device);
 }
 
@@ -190,6 +276,7 @@ static int bench_main(void)
             (wd_vm_map(WD_NULL, moving, 0, SCRATCH, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE),
              wd_vm_unmap(WD_NULL, SCRATCH, WD_PAGE_SIZE)));
     bench_dma(pool);
+    bench_irq(pool);
     printf("bench: done\n");
     return 0;
 }
@@ -198,6 +285,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "server") == 0)
         return server(wd_start_info->caps[0]);
+    if (argc >= 2 && strcmp(argv[1], "raiser") == 0)
+        return raiser(wd_start_info->caps);
     if (argc >= 2 && strcmp(argv[1], "yielder") == 0)
         for (;;)
             wd_thread_yield();

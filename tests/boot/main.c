@@ -15,6 +15,7 @@ void test_irq_dma_done(void);
 void test_irq_intx(void);
 void test_irq_rights_and_errors(void);
 void test_irq_owner_death_unhooks(void);
+void test_irq_msix(void);
 void test_dma_unmapped_iova_blocked(void);
 void test_dma_readonly_blocked(void);
 void test_dma_after_unmap_faults(void);
@@ -85,6 +86,7 @@ const struct boot_test boot_tests[] = {
     { "irq_intx", test_irq_intx },
     { "irq_rights_and_errors", test_irq_rights_and_errors },
     { "irq_owner_death_unhooks", test_irq_owner_death_unhooks },
+    { "irq_msix", test_irq_msix },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 
