@@ -47,7 +47,7 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.o)
 UNIT_KERNEL_C := kernel/core/elf.c kernel/core/format.c kernel/core/printk.c kernel/core/multiboot2.c kernel/core/cmdline.c \
 	kernel/mm/frame.c kernel/mm/kobj.c \
 	kernel/acpi/acpi.c kernel/acpi/madt.c kernel/acpi/mcfg.c kernel/acpi/dmar.c \
-	kernel/pci/pci_enum.c kernel/pci/config_policy.c \
+	kernel/pci/pci_enum.c kernel/pci/config_policy.c kernel/pci/intx_route.c \
 	kernel/iommu/slpt.c
 UNIT_C      := $(sort $(wildcard tests/unit/*.c))
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Iinclude -Itests/unit \

@@ -91,10 +91,14 @@ CONFIGS = [
         'name': 'default',
         'desc': '512 MiB, Intel IOMMU + edu device; full test suite',
         'args': ['-m', '512M'] + IOMMU,
-        'expect': [r'IOMMU: \d+ remapping unit', r'IOMMU: vtd0 at 0x[0-9a-f]+ ACTIVE: translation on'],
         'require_ok': ['iommu_translation_on', 'dma_roundtrip', 'dma_unmapped_iova_blocked',
                        'dma_readonly_blocked', 'dma_after_unmap_faults', 'dma_after_detach_faults',
-                       'device_ownership', 'dma_fault_flood_quiesces'],
+                       'device_ownership', 'dma_fault_flood_quiesces',
+                       'irq_msi_message', 'irq_coalesces', 'irq_ack_semantics', 'irq_pending_before_bind',
+                       'irq_dma_done', 'irq_intx', 'irq_rights_and_errors', 'irq_owner_death_unhooks',
+                       'irq_msix', 'kernel.isa_serial_irq'],
+        'expect': [r'IOMMU: \d+ remapping unit', r'IOMMU: vtd0 at 0x[0-9a-f]+ ACTIVE: translation on',
+                   r'interrupt remapping on \(256 entries, requester-checked, compatibility format blocked\)'],
     },
     {
         'name': 'mem128m',
@@ -119,7 +123,7 @@ CONFIGS = [
         'desc': 'IOMMU with caching mode: the kernel must invalidate after map too',
         'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on,caching-mode=on', '-device', 'edu'],
         'expect': [r'caching mode on'],
-        'require_ok': ['dma_roundtrip', 'dma_after_unmap_faults', 'iommu_translation_on'],
+        'require_ok': ['dma_roundtrip', 'dma_after_unmap_faults', 'iommu_translation_on', 'irq_msi_message'],
     },
     {
         'name': 'aw48',
@@ -137,14 +141,15 @@ CONFIGS = [
                  '-device', 'edu,bus=br1,addr=1'],
         'expect': [r'pci: 02:01\.0 1234:11e8 .*requester 02:00\.0 \(bridge alias\)'],
         'require_ok': ['dma_roundtrip', 'dma_unmapped_iova_blocked', 'dma_after_detach_faults',
-                       'device_config_mediation'],
+                       'device_config_mediation', 'irq_msi_message', 'irq_intx'],
     },
     {
         'name': 'no-iommu',
         'desc': 'no intel-iommu device; IOMMU tests must skip, not fail',
         'args': ['-m', '512M', '-device', 'edu'],
         'expect': [r'no IOMMU'],
-        'expect_skip': ['kernel.iommu_units', 'iommu_translation_on', 'dma_map_errors'],
+        'expect_skip': ['kernel.iommu_units', 'iommu_translation_on', 'dma_map_errors', 'irq_msi_message'],
+        'require_ok': ['irq_intx', 'kernel.isa_serial_irq'],       # legacy lines work without remapping
     },
     {
         'name': 'bench',

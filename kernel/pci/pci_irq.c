@@ -14,10 +14,6 @@
 #include <warden/device.h>
 
 #define MAX_MSIX_TABLES 32
-#define ICH9_LPC_VENDOR 0x8086
-#define ICH9_LPC_DEVICE 0x2918
-#define ICH9_LPC_SLOT 31
-#define ICH9_FIRST_PIRQ_GSI 16
 
 static struct {
     const struct pci_function *fn;
@@ -162,31 +158,8 @@ unsigned pci_intx_pin(const struct pci_function *fn)
     return pin >= 1 && pin <= 4 ? pin : 0;
 }
 
-static bool is_ich9(const struct pci_topology *t)
-{
-    for (unsigned i = 0; i < t->count; i++) {
-        const struct pci_function *f = &t->functions[i];
-        if (f->bus == 0 && f->dev == ICH9_LPC_SLOT && f->fn == 0)
-            return f->vendor_id == ICH9_LPC_VENDOR && f->device_id == ICH9_LPC_DEVICE;
-    }
-    return false;
-}
-
 bool pci_intx_gsi(const struct pci_topology *t, const struct pci_function *fn, uint32_t *gsi)
 {
     unsigned pin = pci_intx_pin(fn);
-    if (!pin || !is_ich9(t))
-        return false;
-    unsigned p = pin - 1;
-    const struct pci_function *at = fn;
-    for (unsigned depth = 0; at->parent >= 0; depth++) {
-        if (depth > PCI_MAX_BRIDGE_DEPTH)
-            return false;
-        p = (p + at->dev) % 4;                  /* the swizzle at the bridge above */
-        at = &t->functions[at->parent];
-    }
-    if (at->dev > 24)                           /* chipset slots 25-31 have firmware-set routing */
-        return false;
-    *gsi = ICH9_FIRST_PIRQ_GSI + (at->dev + p) % 4 + 4;
-    return true;
+    return pin && pci_intx_route_q35(t, fn, pin, gsi);
 }

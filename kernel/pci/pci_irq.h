@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pci/intx_route.h"
 #include "pci/pci_enum.h"
 
 /* MSI vectors the function offers (0: no MSI capability). */
@@ -32,14 +33,8 @@ void pci_intx_set_enabled(const struct pci_function *fn, bool enabled);
 /* The function's INTx pin (1 = INTA .. 4 = INTD), 0 when it has none. */
 unsigned pci_intx_pin(const struct pci_function *fn);
 
-/*
- * The IOAPIC input (GSI) fn's INTx pin reaches, for the q35 / ICH9 chipset
- * as QEMU builds it: the pin is swizzled ((pin + device) mod 4) at every
- * bridge up to bus 0, and a bus-0 slot s with pin p (0 = A) drives PIRQ
- * (s + p) mod 4 + 4, which is GSI 16 + PIRQ in APIC mode. This is what the
- * firmware's ACPI _PRT says; Warden has no AML interpreter to read it, so
- * other chipsets answer false. Also false for a function without a pin.
- */
+/* The IOAPIC input fn's INTx pin reaches (pci_intx_route_q35 with the pin
+ * read from config space); false without a pin or a known chipset. */
 bool pci_intx_gsi(const struct pci_topology *topology, const struct pci_function *fn, uint32_t *gsi);
 
 #endif

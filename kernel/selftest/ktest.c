@@ -24,6 +24,7 @@ static const struct ktest tests[] = {
     { "madt_cpus_and_ioapics", test_madt_cpus_and_ioapics },
     { "mcfg_ecam_matches_port_io", test_mcfg_ecam_matches_port_io },
     { "iommu_units", test_iommu_units },
+    { "isa_serial_irq", test_isa_serial_irq },
 };
 #define TEST_COUNT (sizeof tests / sizeof tests[0])
 

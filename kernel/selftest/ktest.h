@@ -52,5 +52,6 @@ void test_acpi_tables_valid(struct ktest_context *t);
 void test_madt_cpus_and_ioapics(struct ktest_context *t);
 void test_mcfg_ecam_matches_port_io(struct ktest_context *t);
 void test_iommu_units(struct ktest_context *t);
+void test_isa_serial_irq(struct ktest_context *t);
 
 #endif

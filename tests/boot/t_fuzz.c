@@ -146,7 +146,7 @@ void test_syscall_fuzzer(void)
     unsigned counts[4] = { 0 };             /* ok, error, skipped, out of range */
     for (unsigned i = 0; i < CALLS; i++) {
         uint64_t r[13];
-        r[0] = rnd() % 8 == 0 ? rnd() : rnd() % (WD_SYS_iommu_info + 5);   /* every call, and a few past the last */
+        r[0] = rnd() % 8 == 0 ? rnd() : rnd() % (WD_SYS_irq_stats + 5);   /* every call, and a few past the last */
         for (int k = 1; k < 13; k++)
             r[k] = random_value();
         if (!make_safe(r)) {
@@ -159,7 +159,7 @@ void test_syscall_fuzzer(void)
         bool copied_here = (r[0] == WD_SYS_cap_copy || r[0] == WD_SYS_cap_move) && r[2] == WD_NULL;
         if (result >= 0 && (r[0] == WD_SYS_endpoint_create || r[0] == WD_SYS_frame_create ||
                             r[0] == WD_SYS_pool_create || r[0] == WD_SYS_process_create ||
-                            r[0] == WD_SYS_dmaspace_create || copied_here))
+                            r[0] == WD_SYS_dmaspace_create || r[0] == WD_SYS_irq_create || copied_here))
             add_object(result);
         if (result < -(long)WD_E_COUNT) {
             counts[3]++;
