@@ -7,6 +7,7 @@
  *   0x20..2F  legacy 8259 PIC, remapped and fully masked (only spurious)
  *   0x30      LAPIC timer
  *   0x38      IOMMU fault events (iommu/vtd.h)
+ *   0x40..EF  device interrupts, one per irq object (obj/irq.h)
  *   0xFF      LAPIC spurious
  */
 #ifndef WARDEN_ARCH_TRAP_H
