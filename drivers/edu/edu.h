@@ -11,6 +11,7 @@
 
 #define EDU_FAULT_BADGE  0xD0A         /* DMA fault messages from the kernel */
 #define EDU_CLIENT_BADGE 0xC11         /* the endpoint capability clients get from the registry */
+#define EDU_IRQ_TIMEOUT_NS (3000ull * 1000 * 1000) /* 3 s for an interrupt; a transfer takes 100 ms */
 
 struct edu {
     struct wd_driver driver;
@@ -18,17 +19,19 @@ struct edu {
     uint64_t regs_size;
     struct wd_dma_buffer buffer;    /* 4 KiB the device may read and write: the self-test's */
     wd_handle_t endpoint;           /* requests (EDU_CLIENT_BADGE) and DMA faults (EDU_FAULT_BADGE) */
+    struct wd_driver_irq irq;       /* factorial-done and DMA-done arrive here (MSI, or INTx) */
     uint64_t stats[EDU_STAT_WORDS]; /* indexed by enum edu_stat */
 };
 
 /* Device operations; each checks its arguments before touching the device. */
 uint32_t edu_read_id(struct edu *e);
 uint32_t edu_liveness(struct edu *e, uint32_t value);
-/* n! (>= 0), or -WD_E_INVALID_ARG (n > EDU_FACTORIAL_MAX), -BUSY, -TIMEOUT. */
+/* n! (>= 0), or -WD_E_INVALID_ARG (n > EDU_FACTORIAL_MAX), -BUSY, -TIMEOUT
+ * (no factorial-done interrupt within EDU_IRQ_TIMEOUT_NS). */
 long edu_factorial(struct edu *e, uint32_t n);
 /* One DMA transfer between the device buffer at device_offset and RAM at
- * iova, waiting for completion. 0, or -INVALID_ARG / -RANGE (bad length,
- * offset or IOVA), -BUSY (a transfer is running), -TIMEOUT. */
+ * iova, waiting for its DMA-done interrupt. 0, or -INVALID_ARG / -RANGE
+ * (bad length, offset or IOVA), -BUSY (a transfer is running), -TIMEOUT. */
 long edu_dma(struct edu *e, bool to_device, uint64_t iova, uint64_t device_offset, uint64_t length);
 /* A round trip RAM -> device -> RAM through e->buffer; false (after printing
  * what went wrong) when the data did not come back. */

@@ -1,10 +1,14 @@
 /*
  * edu_device.c - what the edu driver does to the device: ID and liveness,
- * factorial, DMA transfers, and the start-up DMA self-test.
+ * factorial, DMA transfers, the start-up DMA self-test, and waiting for
+ * the device's interrupts (factorial-done 0x1, DMA-done 0x100).
  *
- * Invariant: no transfer is started that leaves the device's DMA window
+ * Invariants: no transfer is started that leaves the device's DMA window
  * (device offset + length <= EDU_DMA_MAX_BYTES: QEMU 7.2 aborts otherwise)
- * or uses an IOVA the device's 28-bit mask would silently change.
+ * or uses an IOVA the device's 28-bit mask would silently change. After
+ * every IRQ message the raised bits are cleared in the device (IRQ_ACK)
+ * before the source is unmasked (irq_ack): an INTx line is level-triggered
+ * and would otherwise bring the next message at once.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,9 +17,6 @@
 #include "edu.h"
 #include "edu_regs.h"
 
-#define POLL_INTERVAL_NS (1000ull * 1000)               /* rounded up to the 10 ms tick */
-#define FACTORIAL_TIMEOUT_NS (1000ull * 1000 * 1000)    /* 1 s */
-#define DMA_TIMEOUT_NS (2000ull * 1000 * 1000)          /* 2 s; a transfer takes 100 ms */
 #define SELF_TEST_BYTES 256u
 #define SELF_TEST_BACK 2048u                            /* where the read-back lands in the buffer */
 
@@ -23,6 +24,40 @@
 static inline void compiler_barrier(void)
 {
     __asm__ volatile("" ::: "memory");
+}
+
+/* Waits for IRQ messages until the device reports `done` in its interrupt
+ * status, for at most EDU_IRQ_TIMEOUT_NS. Each message is handled the same
+ * way: read the status, ack those bits in the device, then irq_ack. Bits
+ * of an earlier request that timed out are cleared on the way. 0, or
+ * -TIMEOUT (after printing why) or another wait error. */
+static long wait_for_interrupt(struct edu *e, uint32_t done, const char *what)
+{
+    uint64_t deadline = (uint64_t)wd_time_now() + EDU_IRQ_TIMEOUT_NS;
+    long r;
+    for (;;) {
+        uint64_t now = (uint64_t)wd_time_now();
+        r = -WD_E_TIMEOUT;
+        if (now >= deadline)
+            break;
+        r = wd_driver_irq_wait(&e->irq, deadline - now, NULL);
+        if (r < 0)
+            break;
+        uint32_t status = wd_mmio_read32(e->regs, EDU_REG_IRQ_STATUS);
+        if (status)
+            wd_mmio_write32(e->regs, EDU_REG_IRQ_ACK, status);
+        wd_driver_irq_ack(&e->irq);
+        if (status & done)
+            return 0;
+    }
+    struct wd_irq_info info;
+    long have_info = wd_irq_info(e->irq.irq, &info);
+    printf("edu: no %s interrupt (%s) within %llu ms: %s; interrupt status 0x%x, %llu interrupt(s) taken by "
+           "the kernel on this source so far\n",
+           what, wd_driver_irq_mode_name(e->irq.mode), (unsigned long long)(EDU_IRQ_TIMEOUT_NS / 1000000),
+           wd_error_name(r), wd_mmio_read32(e->regs, EDU_REG_IRQ_STATUS),
+           have_info == 0 ? (unsigned long long)info.interrupts : 0ull);
+    return r;
 }
 
 uint32_t edu_read_id(struct edu *e)
@@ -42,9 +77,9 @@ long edu_factorial(struct edu *e, uint32_t n)
         return -WD_E_INVALID_ARG;
     if (wd_mmio_read32(e->regs, EDU_REG_STATUS) & EDU_STATUS_COMPUTING)
         return -WD_E_BUSY;  /* the device ignores a new n while it computes */
+    wd_mmio_write32(e->regs, EDU_REG_STATUS, EDU_STATUS_IRQ_FACT); /* interrupt when done */
     wd_mmio_write32(e->regs, EDU_REG_FACTORIAL, n);
-    long r = wd_mmio_poll32(e->regs, EDU_REG_STATUS, EDU_STATUS_COMPUTING, 0, FACTORIAL_TIMEOUT_NS,
-                            POLL_INTERVAL_NS);
+    long r = wait_for_interrupt(e, EDU_IRQ_FACTORIAL, "factorial-done");
     if (r < 0)
         return r;
     return wd_mmio_read32(e->regs, EDU_REG_FACTORIAL);
@@ -65,8 +100,9 @@ long edu_dma(struct edu *e, bool to_device, uint64_t iova, uint64_t device_offse
     wd_mmio_write64(e->regs, EDU_REG_DMA_SRC, to_device ? iova : device_address);
     wd_mmio_write64(e->regs, EDU_REG_DMA_DST, to_device ? device_address : iova);
     wd_mmio_write64(e->regs, EDU_REG_DMA_COUNT, length);
-    wd_mmio_write32(e->regs, EDU_REG_DMA_CMD, EDU_DMA_CMD_START | (to_device ? 0 : EDU_DMA_CMD_TO_RAM));
-    long r = wd_mmio_poll32(e->regs, EDU_REG_DMA_CMD, EDU_DMA_CMD_START, 0, DMA_TIMEOUT_NS, POLL_INTERVAL_NS);
+    wd_mmio_write32(e->regs, EDU_REG_DMA_CMD,
+                    EDU_DMA_CMD_START | EDU_DMA_CMD_IRQ | (to_device ? 0 : EDU_DMA_CMD_TO_RAM));
+    long r = wait_for_interrupt(e, EDU_IRQ_DMA, "DMA-done");
     compiler_barrier();
     if (r < 0)
         return r;   /* if it still runs, the caller's unmap makes it fault, harmlessly */

@@ -8,6 +8,10 @@
  * last byte, so every transfer must satisfy offset + length <= 4095. The
  * RAM-side address is masked to 28 bits, silently: keep IOVAs below
  * EDU_DMA_MASK + 1. A transfer runs 100 ms of virtual time after the start.
+ *
+ * Interrupts: one MSI vector, or INTx pin A. Every raise sets bits in
+ * IRQ_STATUS; with MSI each raise is one message, with INTx the line stays
+ * asserted (level) until IRQ_ACK has cleared every bit.
  */
 #ifndef WARDEN_EDU_REGS_H
 #define WARDEN_EDU_REGS_H
@@ -18,9 +22,11 @@
 #define EDU_REG_STATUS      0x20    /* RW */
 #define EDU_STATUS_COMPUTING (1u << 0)  /* RO: factorial in progress */
 #define EDU_STATUS_IRQ_FACT  (1u << 7)  /* raise IRQ 0x1 when the factorial is done */
-#define EDU_REG_IRQ_STATUS  0x24    /* RO */
-#define EDU_REG_IRQ_RAISE   0x60    /* WO */
-#define EDU_REG_IRQ_ACK     0x64    /* WO */
+#define EDU_REG_IRQ_STATUS  0x24    /* RO: the raised interrupt bits, until acked */
+#define EDU_IRQ_FACTORIAL    0x001u     /* the factorial is done (with EDU_STATUS_IRQ_FACT) */
+#define EDU_IRQ_DMA          0x100u     /* a transfer is done (with EDU_DMA_CMD_IRQ) */
+#define EDU_REG_IRQ_RAISE   0x60    /* WO: sets these bits in IRQ_STATUS and interrupts */
+#define EDU_REG_IRQ_ACK     0x64    /* WO: clears these bits; INTx drops when none is left */
 #define EDU_REG_DMA_SRC     0x80    /* RW, 64-bit */
 #define EDU_REG_DMA_DST     0x88    /* RW, 64-bit */
 #define EDU_REG_DMA_COUNT   0x90    /* RW, 64-bit */

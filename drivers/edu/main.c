@@ -1,14 +1,17 @@
 /*
  * edu - the driver for QEMU's edu device (PCI 1234:11e8), started by devmgr
- * as "edu [registry-name]" with:
+ * as "edu [registry-name] [intx]" with:
  *   start info caps[0]  its device capability (and nothing else of the machine)
  *   start info pool     its own sub-pool
  *   start info registry SEND to init's name registry
+ * "intx" makes it use the INTx pin even where MSI works (to exercise the
+ * fallback); any other argument is the name to register under.
  * Start-up: libdriver (dmaspace + attach), BAR0, the ID register, memory
- * decode + bus mastering, a 4 KiB DMA buffer, an endpoint that also gets
- * the device's DMA faults, a DMA self-test, then registration as "edu"
- * (or the name given) and the request loop (serve.c). Any start-up failure
- * is printed with its error name and ends the driver with status 1.
+ * decode + bus mastering, a 4 KiB DMA buffer, the device's interrupt (MSI,
+ * or INTx when MSI is unavailable), an endpoint that also gets the
+ * device's DMA faults, a DMA self-test, then registration as "edu" (or the
+ * name given) and the request loop (serve.c). Any start-up failure is
+ * printed with its error name and ends the driver with status 1.
  */
 #include <stdio.h>
 #include <string.h>
@@ -61,10 +64,47 @@ static int register_name(struct edu *e, const char *name)
     return 0;
 }
 
+/* Factorial-done and DMA-done interrupts as messages: MSI, else INTx. */
+static int open_interrupts(struct edu *e, bool force_intx)
+{
+    /* Bits an earlier owner left raised would be taken for this driver's
+     * (and would hold an INTx line asserted). */
+    uint32_t stale = wd_mmio_read32(e->regs, EDU_REG_IRQ_STATUS);
+    if (stale)
+        wd_mmio_write32(e->regs, EDU_REG_IRQ_ACK, stale);
+    long r = wd_driver_irq_open(&e->driver, force_intx ? WD_DRIVER_IRQ_FORCE_INTX : 0, &e->irq);
+    if (r < 0) {
+        if (e->irq.msi_error)
+            printf("edu: MSI is unavailable: %s (%s)\n", wd_error_name(e->irq.msi_error),
+                   wd_error_text(e->irq.msi_error));
+        return fail(force_intx ? "cannot use its INTx interrupt" : "cannot use its interrupt (MSI, then INTx)", r);
+    }
+    return 0;
+}
+
+/* "MSI", "INTx (forced)" or "INTx (MSI: NO_IOMMU)" for the ready line. */
+static void describe_interrupts(const struct edu *e, bool force_intx, char *out, size_t size)
+{
+    const char *mode = wd_driver_irq_mode_name(e->irq.mode);
+    if (e->irq.mode == WD_DRIVER_IRQ_INTX && force_intx)
+        snprintf(out, size, "%s (forced)", mode);
+    else if (e->irq.mode == WD_DRIVER_IRQ_INTX && e->irq.msi_error)
+        snprintf(out, size, "%s (MSI: %s)", mode, wd_error_name(e->irq.msi_error));
+    else
+        snprintf(out, size, "%s", mode);
+}
+
 int main(int argc, char **argv)
 {
     const struct wd_start_info *info = wd_start_info;
-    const char *name = argc >= 2 ? argv[1] : EDU_SERVICE_NAME;
+    const char *name = EDU_SERVICE_NAME;
+    bool force_intx = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "intx") == 0)
+            force_intx = true;
+        else
+            name = argv[i];
+    }
     struct edu *e = &edu;
     if (info->cap_count < 1 || !info->caps[0]) {
         printf("edu: started without a device capability in caps[0]\n");
@@ -91,11 +131,10 @@ int main(int argc, char **argv)
     r = wd_driver_enable(&e->driver);
     if (r < 0)
         return fail("cannot enable memory decode and bus mastering", r);
-    wd_mmio_write32(e->regs, EDU_REG_STATUS, 0); /* no factorial interrupt: the driver polls */
     r = wd_dma_alloc(&e->driver, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE, &e->buffer);
     if (r < 0)
         return fail("cannot allocate its DMA buffer", r);
-    if (create_endpoint(e) != 0)
+    if (open_interrupts(e, force_intx) != 0 || create_endpoint(e) != 0)
         return 1;
     if (!edu_self_test(e)) {
         printf("edu: %02x:%02x.%x: DMA self-test failed; not serving\n", bus, slot, fn);
@@ -103,9 +142,11 @@ int main(int argc, char **argv)
     }
     if (register_name(e, name) != 0)
         return 1;
+    char interrupts[48];
+    describe_interrupts(e, force_intx, interrupts, sizeof interrupts);
     printf("edu: %02x:%02x.%x ready: ID 0x%08x, BAR0 %llu KiB at 0x%llx, DMA buffer at IOVA 0x%llx, "
-           "self-test passed; registered as \"%s\"\n",
+           "interrupts: %s, self-test passed; registered as \"%s\"\n",
            bus, slot, fn, id, (unsigned long long)(e->regs_size >> 10), (unsigned long long)(uintptr_t)e->regs,
-           (unsigned long long)e->buffer.iova, name);
+           (unsigned long long)e->buffer.iova, interrupts, name);
     return edu_serve(e);
 }

@@ -1,6 +1,6 @@
 # drivers/lib/libdriver.mk - builds libdriver, the static library drivers
 # link (DMA buffers, IOVA allocation, BARs, config access, DMA fault
-# messages; the API is drivers/lib/include/warden/driver.h).
+# messages, interrupts; the API is drivers/lib/include/warden/driver.h).
 #
 # Include it from the root Makefile after libc/libc.mk (it uses USER_CFLAGS).
 # Provides:

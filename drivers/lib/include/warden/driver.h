@@ -2,7 +2,8 @@
  * warden/driver.h - libdriver, the small library every user-space driver
  * links: the device's DMA space and IOVA allocation, DMA buffers (frame +
  * CPU mapping + IOMMU mapping in one call), BAR mappings, mediated config
- * space access, MMIO accessors, and decoding of DMA fault messages.
+ * space access, MMIO accessors, decoding of DMA fault messages, and the
+ * device's interrupt as messages (MSI, or INTx when MSI is unavailable).
  *
  * A driver starts with a device capability and a pool (its start info),
  * calls wd_driver_init, and from then on every DMA buffer it allocates is
@@ -131,6 +132,67 @@ long wd_dma_fault_decode(const struct wd_msg *msg, struct wd_dma_fault *out);
 const char *wd_dma_fault_reason_name(uint32_t reason);
 /* One line: "<who>: DMA fault: 00:02.0 (source 0x0010) write at IOVA ...". */
 void wd_dma_fault_print(const char *who, const struct wd_dma_fault *f);
+
+/* --- interrupts (irq.c) ---------------------------------------------------- */
+
+/* wd_driver_irq_open's flags */
+#define WD_DRIVER_IRQ_FORCE_INTX (1u << 0)  /* do not try MSI: use the INTx pin (tests the fallback) */
+
+/* wd_driver_irq.mode */
+#define WD_DRIVER_IRQ_MSI  1u
+#define WD_DRIVER_IRQ_INTX 2u
+
+#define WD_DRIVER_IRQ_PRIORITY 16   /* the waiter thread's (WD_PRIORITY_DEFAULT, as drivers run) */
+
+/* The device's interrupt, opened by wd_driver_irq_open. Its messages are
+ * bound to an endpoint only a small waiter thread receives on, because
+ * ipc_recv drops a reply token the receiving thread holds: a server that
+ * received a client's call can still wait for its device through
+ * wd_driver_irq_wait (a wd_call to that thread) without the client getting
+ * DEAD. The struct must stay in place while the source is open (the
+ * thread reads it). The source, the endpoints and the thread last as long
+ * as the process; when it dies the kernel unhooks the source. */
+struct wd_driver_irq {
+    wd_handle_t irq;                /* the irq capability (irq_create) */
+    wd_handle_t endpoint;           /* the irq is bound here; only the waiter thread receives on it */
+    wd_handle_t waiter;             /* wd_driver_irq_wait calls the waiter thread here */
+    uint64_t index;                 /* WD_IRQ_MSI(0) or WD_IRQ_INTX, as passed to irq_create */
+    unsigned mode;                  /* WD_DRIVER_IRQ_MSI or WD_DRIVER_IRQ_INTX */
+    long msi_error;                 /* why MSI is not used (-WD_E_*), or 0 (MSI, or not tried) */
+};
+
+/* One WD_LABEL_IRQ message, as wd_driver_irq_wait hands it over. */
+struct wd_driver_irq_event {
+    uint64_t count;                 /* interrupts since the previous message (>= 1) */
+    uint64_t time_ns;               /* when the latest of them arrived (wd_time_now clock) */
+    uint64_t index;                 /* the irq_create index */
+};
+
+/* Creates the device's interrupt source: MSI vector 0 first, the INTx pin
+ * when the device has no MSI (NOT_SUPPORTED) or no IOMMU remaps interrupts
+ * (NO_IOMMU) - other MSI errors are returned - or INTx straight away with
+ * WD_DRIVER_IRQ_FORCE_INTX. Then binds it to a fresh endpoint and starts
+ * the waiter thread (priority WD_DRIVER_IRQ_PRIORITY). out->mode says what
+ * it got; out->msi_error why it is not MSI. Needs CONTROL on the device
+ * and ALLOC on the pool. An MSI is a bus-master write: call
+ * wd_driver_enable first, or MSIs never arrive. */
+long wd_driver_irq_open(struct wd_driver *d, unsigned flags, struct wd_driver_irq *out);
+
+/* Waits at most timeout_ns (as for wd_call; WD_FOREVER: no limit) for the
+ * next interrupt message and returns its count (>= 1), with the message in
+ * *event (may be NULL); TIMEOUT when none came. Safe to call while this
+ * thread holds a client's reply token. No further message comes until
+ * wd_driver_irq_ack: quiet the device first (for INTx, a level-triggered
+ * line, the device must stop asserting it before the ack, or the ack brings
+ * another message at once). A message that came while nobody waited is
+ * handed to the next wait, so check the device's own status for what
+ * happened. */
+long wd_driver_irq_wait(struct wd_driver_irq *q, uint64_t timeout_ns, struct wd_driver_irq_event *event);
+/* irq_ack: unmasks the source after a message. 1 if it was masked, 0 if no
+ * message was outstanding, or -WD_E_*. */
+long wd_driver_irq_ack(struct wd_driver_irq *q);
+/* "MSI", "INTx" or "none" for a WD_DRIVER_IRQ_* mode. */
+const char *wd_driver_irq_mode_name(unsigned mode);
 
 /* --- configuration space (mediated by the kernel) ------------------------- */
 
