@@ -144,6 +144,14 @@ CONFIGS = [
                        'device_config_mediation', 'irq_msi_message', 'irq_intx'],
     },
     {
+        'name': 'no-intremap',
+        'desc': 'IOMMU translating DMA but not remapping interrupts: MSI refused, edu driver falls back to INTx',
+        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=off', '-device', 'edu'],
+        'expect': [r'interrupt remapping off', r'interrupts: INTx \(MSI: E_NO_IOMMU\)'],
+        'expect_skip': ['irq_msi_message', 'irq_owner_death_unhooks'],
+        'require_ok': ['dma_roundtrip', 'irq_intx', 'edu_driver_serves', 'kernel.isa_serial_irq'],
+    },
+    {
         'name': 'no-iommu',
         'desc': 'no intel-iommu device; IOMMU tests must skip, not fail',
         'args': ['-m', '512M', '-device', 'edu'],
