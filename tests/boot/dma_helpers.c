@@ -119,3 +119,22 @@ bool all_equal(volatile uint8_t *p, unsigned n, uint8_t value)
             return false;
     return true;
 }
+
+/* For helper processes: takes the edu device capability e->device,
+ * attaches it to a fresh dmaspace from the start-info pool, maps BAR0 at
+ * BAR_VA and turns on memory decode and bus mastering. No test checks:
+ * helpers report through their exit status. */
+bool edu_take_as_helper(struct edu *e)
+{
+    if (wd_device_info(e->device, &e->info) < 0)
+        return false;
+    long frame = wd_device_bar_frame(e->device, 0);
+    long space = wd_dmaspace_create(wd_start_info->pool);
+    if (frame < 0 || space < 0 || wd_dma_attach(e->device, (wd_handle_t)space) < 0 ||
+        wd_vm_map(WD_NULL, (wd_handle_t)frame, 0, BAR_VA, e->info.bars[0].size, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0)
+        return false;
+    e->dmaspace = (wd_handle_t)space;
+    e->bar = (volatile uint8_t *)BAR_VA;
+    wd_device_config_write(e->device, 4, 2, 0x6);
+    return true;
+}

@@ -250,15 +250,8 @@ void test_edu_driver_serves(void)
 int bt_dma_owner_main(const wd_handle_t *caps)
 {
     struct edu e = { .device = caps[0] };
-    if (wd_device_info(e.device, &e.info) < 0)
-        return 2;
-    long frame = wd_device_bar_frame(e.device, 0);
-    long space = wd_dmaspace_create(wd_start_info->pool);
-    if (frame < 0 || space < 0 || wd_dma_attach(e.device, (wd_handle_t)space) < 0 ||
-        wd_vm_map(WD_NULL, (wd_handle_t)frame, 0, BAR_VA, e.info.bars[0].size, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0)
+    if (!edu_take_as_helper(&e))
         return 3;
-    e.bar = (volatile uint8_t *)BAR_VA;
-    wd_device_config_write(e.device, 4, 2, 0x6);
     edu_dma(&e, 0x900000, 64, true);
     for (;;)
         wd_thread_sleep(1000 * BT_MS);

@@ -40,6 +40,8 @@ bool dma_iommu_present(void);
 /* 0 with *out filled for the first function with these IDs, or -WD_E_NOT_FOUND. */
 long dma_find_device(uint16_t vendor, uint16_t device, struct wd_device_info *out);
 bool edu_open(struct edu *e, bool attach);
+/* Helper processes: attach e->device, map BAR0, bus mastering on. */
+bool edu_take_as_helper(struct edu *e);
 bool edu_dma(struct edu *e, uint64_t ram_iova, uint64_t count, bool to_ram);
 void edu_write64(struct edu *e, unsigned reg, uint64_t v);
 uint64_t edu_read64(struct edu *e, unsigned reg);
