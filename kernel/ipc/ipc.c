@@ -8,7 +8,8 @@
  * at transfer; handles received are written to the receiver's memory when
  * the receiver runs again (ipc_finish), in its own address space.
  * Reply tokens: receiver->reply_to and caller->reply_from point at each
- * other while a call waits for its reply; death or timeout clears both.
+ * other while a call waits for its reply; death or timeout clears both, and
+ * a new call received replaces the token (the old caller gets DEAD).
  */
 #include "ipc/ipc.h"
 
@@ -158,8 +159,11 @@ void ipc_unblock(struct thread *t)
     kobject_put(&ep->obj);
 }
 
+/* A new call replaces the token the server still held: that caller gets DEAD. */
 static void link_reply(struct thread *server, struct thread *caller)
 {
+    if (server->reply_to)
+        ipc_drop_reply_links(server);
     server->reply_to = caller;
     caller->reply_from = server;
     caller->state = THREAD_BLOCKED_REPLY;
@@ -297,7 +301,8 @@ int64_t sys_ipc_recv(struct trap_frame *f)
         r = check_receive_buffer(t, f);
     if (r)
         return r;
-    ipc_drop_reply_links(t);        /* an unanswered call is dropped: its caller gets DEAD */
+    /* A held reply token survives events and sends: a server may wait for its
+     * device's interrupt in the middle of a call. A new call replaces it (link_reply). */
     return receive_common(t, (struct endpoint *)slot->object, f->rbp, NULL);
 }
 

@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include <warden/thread.h>
+
 #include "boot_tests.h"
 #include "t_ipc.h"
 
@@ -175,4 +177,69 @@ void test_ipc_errors(void)
     BT_CHECK_EQ(wd_call((wd_handle_t)ep, &msg, 5000 * BT_MS), -WD_E_DEAD);
     BT_CHECK_EQ(bt_wait_kernel_message((wd_handle_t)fault_ep, WD_LABEL_EXIT, 1, &msg, 5000 * BT_MS), 0);
     (void)blocker;
+}
+
+struct token_caller {
+    wd_handle_t ep;
+    uint64_t word;
+    volatile long result;               /* 1 while the call is outstanding */
+    volatile uint64_t reply_word;
+};
+
+static void token_caller_main(void *arg)
+{
+    struct token_caller *c = arg;
+    struct wd_msg msg = { .info = wd_msg_info(1, 1, 0), .w = { c->word } };
+    long r = wd_call(c->ep, &msg, 3000 * BT_MS);
+    c->reply_word = msg.w[0];
+    c->result = r;
+}
+
+static bool wait_done(struct token_caller *c)
+{
+    for (int i = 0; i < 300 && c->result == 1; i++)
+        wd_thread_sleep(10 * BT_MS);
+    return c->result != 1;
+}
+
+/* A reply token survives receiving a kernel message (here a timer; a
+ * driver's interrupt the same way), so a server can wait for its device
+ * in the middle of a call. A new call replaces the token: the old caller
+ * gets DEAD. */
+void test_ipc_reply_token_kept_across_events(void)
+{
+    long ep = BT_OK(wd_endpoint_create(bt_pool()));
+    long events = BT_OK(wd_endpoint_create(bt_pool()));
+    if (ep < 0 || events < 0)
+        return;
+    static struct token_caller a, b;
+    a = (struct token_caller){ .ep = (wd_handle_t)ep, .word = 11, .result = 1 };
+    b = (struct token_caller){ .ep = (wd_handle_t)ep, .word = 22, .result = 1 };
+    BT_OK(wd_thread_start(token_caller_main, &a, 16));
+    struct wd_msg msg;
+    BT_CHECK_EQ(wd_recv((wd_handle_t)ep, &msg, 3000 * BT_MS), 0);
+    BT_CHECK_EQ(msg.w[0], 11);
+    BT_OK(wd_endpoint_timer((wd_handle_t)events, 0x71, 2 * BT_MS));
+    BT_CHECK_EQ(bt_wait_kernel_message((wd_handle_t)events, WD_LABEL_TIMER, 0x71, &msg, 1000 * BT_MS), 0);
+    msg.info = wd_msg_info(1, 1, 0);
+    msg.w[0] = 111;
+    BT_CHECK_EQ(wd_reply(&msg), 0);                     /* the token outlived the receive */
+    BT_CHECK(wait_done(&a));
+    BT_CHECK_EQ(a.result, 0);
+    BT_CHECK_EQ(a.reply_word, 111);
+    /* Two calls received, the first unanswered: its caller gets DEAD. */
+    a.result = 1;
+    BT_OK(wd_thread_start(token_caller_main, &a, 16));
+    BT_CHECK_EQ(wd_recv((wd_handle_t)ep, &msg, 3000 * BT_MS), 0);
+    BT_OK(wd_thread_start(token_caller_main, &b, 16));
+    BT_CHECK_EQ(wd_recv((wd_handle_t)ep, &msg, 3000 * BT_MS), 0);
+    BT_CHECK_EQ(msg.w[0], 22);
+    BT_CHECK(wait_done(&a));
+    BT_CHECK_EQ(a.result, -WD_E_DEAD);
+    msg.info = wd_msg_info(1, 1, 0);
+    msg.w[0] = 222;
+    BT_CHECK_EQ(wd_reply(&msg), 0);
+    BT_CHECK(wait_done(&b));
+    BT_CHECK_EQ(b.result, 0);
+    BT_CHECK_EQ(b.reply_word, 222);
 }

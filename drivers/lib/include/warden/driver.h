@@ -142,20 +142,13 @@ void wd_dma_fault_print(const char *who, const struct wd_dma_fault *f);
 #define WD_DRIVER_IRQ_MSI  1u
 #define WD_DRIVER_IRQ_INTX 2u
 
-#define WD_DRIVER_IRQ_PRIORITY 16   /* the waiter thread's (WD_PRIORITY_DEFAULT, as drivers run) */
-
-/* The device's interrupt, opened by wd_driver_irq_open. Its messages are
- * bound to an endpoint only a small waiter thread receives on, because
- * ipc_recv drops a reply token the receiving thread holds: a server that
- * received a client's call can still wait for its device through
- * wd_driver_irq_wait (a wd_call to that thread) without the client getting
- * DEAD. The struct must stay in place while the source is open (the
- * thread reads it). The source, the endpoints and the thread last as long
- * as the process; when it dies the kernel unhooks the source. */
+/* The device's interrupt, opened by wd_driver_irq_open: its messages go to
+ * a private endpoint that wd_driver_irq_wait receives on. The source and
+ * the endpoint last as long as the process; when it dies the kernel
+ * unhooks the source. */
 struct wd_driver_irq {
     wd_handle_t irq;                /* the irq capability (irq_create) */
-    wd_handle_t endpoint;           /* the irq is bound here; only the waiter thread receives on it */
-    wd_handle_t waiter;             /* wd_driver_irq_wait calls the waiter thread here */
+    wd_handle_t endpoint;           /* the irq is bound here; wd_driver_irq_wait receives on it */
     uint64_t index;                 /* WD_IRQ_MSI(0) or WD_IRQ_INTX, as passed to irq_create */
     unsigned mode;                  /* WD_DRIVER_IRQ_MSI or WD_DRIVER_IRQ_INTX */
     long msi_error;                 /* why MSI is not used (-WD_E_*), or 0 (MSI, or not tried) */
@@ -171,21 +164,21 @@ struct wd_driver_irq_event {
 /* Creates the device's interrupt source: MSI vector 0 first, the INTx pin
  * when the device has no MSI (NOT_SUPPORTED) or no IOMMU remaps interrupts
  * (NO_IOMMU) - other MSI errors are returned - or INTx straight away with
- * WD_DRIVER_IRQ_FORCE_INTX. Then binds it to a fresh endpoint and starts
- * the waiter thread (priority WD_DRIVER_IRQ_PRIORITY). out->mode says what
+ * WD_DRIVER_IRQ_FORCE_INTX. Then binds it to a fresh endpoint. out->mode says what
  * it got; out->msi_error why it is not MSI. Needs CONTROL on the device
  * and ALLOC on the pool. An MSI is a bus-master write: call
  * wd_driver_enable first, or MSIs never arrive. */
 long wd_driver_irq_open(struct wd_driver *d, unsigned flags, struct wd_driver_irq *out);
 
-/* Waits at most timeout_ns (as for wd_call; WD_FOREVER: no limit) for the
+/* Waits at most timeout_ns (as for wd_recv; WD_FOREVER: no limit) for the
  * next interrupt message and returns its count (>= 1), with the message in
  * *event (may be NULL); TIMEOUT when none came. Safe to call while this
- * thread holds a client's reply token. No further message comes until
+ * thread holds a client's reply token (a kernel message does not replace
+ * it). No further message comes until
  * wd_driver_irq_ack: quiet the device first (for INTx, a level-triggered
  * line, the device must stop asserting it before the ack, or the ack brings
- * another message at once). A message that came while nobody waited is
- * handed to the next wait, so check the device's own status for what
+ * another message at once). A message that came while nobody waited stays
+ * queued for the next wait, so check the device's own status for what
  * happened. */
 long wd_driver_irq_wait(struct wd_driver_irq *q, uint64_t timeout_ns, struct wd_driver_irq_event *event);
 /* irq_ack: unmasks the source after a message. 1 if it was masked, 0 if no
