@@ -16,6 +16,8 @@
 #define EDU_DMA_IRQ_STATUS 0x100u
 #define IRQ_BADGE 0x1EE
 #define QUIET_MS 30                     /* no message within this long counts as none */
+#define GSTS_IRES (1u << 25)            /* VT-d GSTS: interrupt remapping enabled */
+#define IRQ_COPY_LABEL 0x1D1            /* irq-owner -> test: a copy of its irq capability */
 
 struct irq_setup {
     struct edu edu;
@@ -37,7 +39,7 @@ static uint32_t edu_read32(struct edu *e, unsigned reg)
 static bool remapping_present(void)
 {
     struct wd_iommu_info info;
-    return wd_iommu_info(0, &info) == 0 && (info.status & (1u << 25));
+    return wd_iommu_info(0, &info) == 0 && (info.status & GSTS_IRES);
 }
 
 static void lower_irq(struct irq_setup *s)
@@ -332,8 +334,8 @@ void test_irq_rights_and_errors(void)
 }
 
 /* Helper role "irq-owner": caps[0] = edu, caps[1] = an endpoint of the
- * test. Attaches edu, binds its MSI to caps[1], raises one interrupt and
- * waits to be killed. */
+ * test. Attaches edu, binds its MSI to caps[1], sends the test a copy of
+ * the irq capability there, raises one interrupt and waits to be killed. */
 int bt_irq_owner_main(const wd_handle_t *caps)
 {
     struct edu e = { .device = caps[0] };
@@ -342,14 +344,19 @@ int bt_irq_owner_main(const wd_handle_t *caps)
     long irq = wd_irq_create(e.device, WD_IRQ_MSI(0));
     if (irq < 0 || wd_irq_bind((wd_handle_t)irq, caps[1], IRQ_BADGE) < 0)
         return 4;
+    /* A copy for the test, to look at after this process is killed. */
+    struct wd_msg msg = { .info = wd_msg_info(IRQ_COPY_LABEL, 0, 1), .caps = { (wd_handle_t)irq } };
+    if (wd_send(caps[1], &msg, WD_FOREVER) < 0)
+        return 5;
     edu_write32(&e, EDU_REG_IRQ_RAISE, 1);
     for (;;)
         wd_thread_sleep(1000 * BT_MS);
 }
 
 /* When the owner dies its interrupts are unhooked: MSI off, remapping
- * entry gone, vector free; nothing reaches the endpoint it bound; the next
- * owner gets the device's interrupts. */
+ * entry gone, vector free; a copy of its irq capability held elsewhere
+ * says DEAD; nothing reaches the endpoint it bound; the next owner gets
+ * the device's interrupts. */
 void test_irq_owner_death_unhooks(void)
 {
     struct wd_device_info info;
@@ -367,6 +374,10 @@ void test_irq_owner_death_unhooks(void)
     wd_handle_t caps[2] = { (wd_handle_t)device, (wd_handle_t)ep };
     wd_handle_t owner = bt_spawn_helper("irq-owner", caps, 2, (wd_handle_t)supervisor, 0x1D);
     struct wd_msg msg;
+    BT_CHECK_EQ(wd_recv((wd_handle_t)ep, &msg, 3000 * BT_MS), 0);
+    BT_CHECK_EQ(wd_msg_label(msg.info), IRQ_COPY_LABEL);
+    BT_CHECK_EQ(wd_msg_ncaps(msg.info), 1);
+    wd_handle_t copy = msg.caps[0];
     BT_CHECK_EQ(bt_wait_kernel_message((wd_handle_t)ep, WD_LABEL_IRQ, IRQ_BADGE, &msg, 3000 * BT_MS), 0);
     struct wd_irq_stats live;
     BT_OK(wd_irq_stats(&live));
@@ -379,6 +390,13 @@ void test_irq_owner_death_unhooks(void)
     BT_CHECK_EQ(after.vectors_free, start.vectors_free);
     BT_CHECK_EQ(after.ir_entries_used, start.ir_entries_used);
     BT_CHECK_EQ(wd_device_config_read((wd_handle_t)device, 0x42, 2) & 1, 0);  /* MSI off */
+    /* The copy this process holds outlives the source: it can look, not use. */
+    struct wd_irq_info dead;
+    BT_OK(wd_irq_info(copy, &dead));
+    BT_CHECK(dead.flags & WD_IRQ_DEAD);
+    BT_CHECK_EQ(dead.irte_index, ~0u);
+    BT_CHECK_EQ(wd_irq_ack(copy), -WD_E_DEAD);
+    BT_CHECK_EQ(wd_irq_bind(copy, (wd_handle_t)ep, IRQ_BADGE), -WD_E_DEAD);
     /* The device is free: this process takes it and raises an interrupt.
      * Nothing reaches the dead owner's endpoint; the new irq gets it. */
     struct irq_setup s;
