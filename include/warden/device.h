@@ -56,6 +56,8 @@ struct wd_device_info {
     uint64_t owner_pid;             /* 0 when unowned */
     uint64_t fault_count;           /* DMA faults recorded for its group since boot */
     struct wd_bar_info bars[WD_DEVICE_BARS];
+    uint32_t domain_id;             /* VT-d domain ID of the attached dmaspace (0: not attached) */
+    uint32_t reserved0;
 };
 
 struct wd_iommu_info {

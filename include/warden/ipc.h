@@ -50,7 +50,10 @@ struct wd_msg {
 #define WD_LABEL_KERNEL 0xFFFF0000u
 #define WD_LABEL_FAULT  0xFFFF0001u /* w0 count, w1 thread id, w2 vector, w3 error code,
                                        w4 fault address (CR2), w5 RIP, w6 process id */
-#define WD_LABEL_EXIT   0xFFFF0002u /* w0 count, w1 process id, w2 status, w3 wd_exit_reason */
+#define WD_LABEL_EXIT   0xFFFF0002u /* w0 count, w1 process id, w2 status, w3 wd_exit_reason,
+                                       then what its death revoked (DESIGN §5): w4 devices
+                                       (IOMMU groups), w5 DMA mappings, w6 interrupts,
+                                       w7 PCI address of the first device (0: none) */
 #define WD_LABEL_TIMER  0xFFFF0003u /* w0 count (expiries coalesced), w1 now in ns */
 #define WD_LABEL_DMA_FAULT 0xFFFF0004u /* w0 count (faults since the last delivery), w1 source
                                        (requester) ID, w2 faulting IOVA (page), w3 VT-d fault
@@ -58,6 +61,10 @@ struct wd_msg {
                                        w6 the device's PCI address (WD_PCI_ADDRESS) */
 #define WD_LABEL_IRQ    0xFFFF0005u /* badge as bound; w0 count (interrupts since the last message),
                                        w1 time of the latest one in ns, w2 irq_create index */
+#define WD_LABEL_REVOKED 0xFFFF0006u /* to a live process's fault endpoint: it lost its last
+                                       capability to a device it owned (cap_revoke, cap_delete,
+                                       cap_move), so the kernel revoked the device as on death.
+                                       Words as WD_LABEL_EXIT; w2 = 0, w3 = 0 */
 
 enum wd_exit_reason {
     WD_EXIT_NORMAL = 1,             /* process_exit, or its last thread exited */

@@ -43,6 +43,13 @@ struct wd_system_info {
     uint64_t syscalls;              /* calls since boot */
     uint64_t context_switches;
     uint64_t tick_hz;
+    /* Revocation order (docs/driver-crash.md). Stamps come from one kernel
+     * sequence, so they say which of two events happened first. */
+    uint64_t revocations;           /* device groups revoked since boot (death or lost capability) */
+    uint64_t revoke_pid;            /* the process of the latest revocation */
+    uint64_t revoke_flush_stamp;    /* when its last context/IOTLB invalidation wait completed */
+    uint64_t revoke_release_stamp;  /* when it first dropped a DMA-mapped frame (0: none yet) */
+    uint64_t dma_frames_released;   /* DMA mapping frame references dropped since boot */
 };
 
 #endif

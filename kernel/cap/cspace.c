@@ -135,6 +135,7 @@ int64_t cap_insert(struct cspace *cs, struct kobject *object, uint32_t rights, u
         kobject_get(object);
     link_child(parent, slot);
     cs->used++;
+    kobject_cap_added(object, rights);
     return (int64_t)cap_handle(slot);
 }
 
@@ -175,6 +176,7 @@ int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs)
     if (++slot->generation == 0)
         slot->generation = 1;
     slot->cspace->used--;
+    kobject_cap_removed(object, dest->rights, slot->cspace->owner, true);
     return (int64_t)cap_handle(dest);
 }
 
@@ -190,6 +192,7 @@ void cap_delete(struct cap_slot *slot)
         link_child(grandparent, c);
     }
     struct kobject *object = slot->object;
+    uint32_t rights = slot->rights;
     bool weak = slot->weak;
     slot->object = NULL;
     slot->rights = 0;
@@ -198,8 +201,17 @@ void cap_delete(struct cap_slot *slot)
     if (++slot->generation == 0)
         slot->generation = 1;
     slot->cspace->used--;
+    kobject_cap_removed(object, rights, slot->cspace->owner, false);
     if (!weak)
         kobject_put(object);
+}
+
+bool cspace_holds(const struct cspace *cs, bool (*match)(const struct kobject *, const void *), const void *ctx)
+{
+    for (uint32_t i = 1; i < cs->slot_count; i++)
+        if (cs->slots[i].object && match(cs->slots[i].object, ctx))
+            return true;
+    return false;
 }
 
 uint64_t cap_revoke(struct cap_slot *slot)

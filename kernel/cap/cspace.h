@@ -72,6 +72,9 @@ void cap_delete(struct cap_slot *slot);
 /* Deletes every descendant of slot; returns how many. */
 uint64_t cap_revoke(struct cap_slot *slot);
 
+/* True when some capability in cs names an object match() accepts. */
+bool cspace_holds(const struct cspace *cs, bool (*match)(const struct kobject *, const void *), const void *ctx);
+
 wd_handle_t cap_handle(const struct cap_slot *slot);
 
 #endif

@@ -234,6 +234,10 @@ static int64_t send_common(struct trap_frame *f, bool call)
     if (r)
         return r;
     struct endpoint *ep = (struct endpoint *)slot->object;
+    if (ep->closed) {
+        t->send_cap_count = 0;
+        return -WD_E_DEAD;
+    }
     uint64_t badge = slot->badge, timeout = f->rbp;
     struct thread *receiver = thread_queue_pop(&ep->receivers);
     if (receiver) {

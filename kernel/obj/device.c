@@ -12,7 +12,6 @@
 #include "mm/physmem.h"
 #include "obj/dmaspace.h"
 #include "obj/frame_object.h"
-#include "obj/irq.h"
 #include "obj/process.h"
 #include "pci/ecam.h"
 #include "pci/pci_irq.h"
@@ -140,6 +139,7 @@ void device_describe(const struct device *d, const struct process *caller, struc
                  (g->owner && g->owner == caller ? WD_DEVICE_MINE : 0);
     out->owner_pid = g->owner ? g->owner->obj.id : 0;
     out->fault_count = g->faults;
+    out->domain_id = g->space ? g->space->domain_id : 0;
     for (unsigned i = 0; i < WD_DEVICE_BARS; i++) {
         const struct frame_object *f = d->bar_frames[i];
         out->bars[i] = (struct wd_bar_info){ fn->bars[i].base, fn->bars[i].size, fn->bars[i].flags, 0,
@@ -192,23 +192,6 @@ void iommu_group_set_owner(struct iommu_group *g, struct process *p)
     iommu_group_bind_driver(g, NULL, 0);
     g->owner = p;
     g->window_faults = 0;
-}
-
-void device_release_owned(struct process *p)
-{
-    for (unsigned i = 0; i < group_total; i++) {
-        struct iommu_group *g = &groups[i];
-        if (g->owner != p)
-            continue;
-        iommu_group_quiesce(g);
-        irq_release_group(g);       /* MSI off, remapping entries cleared (invalidate + wait) */
-        if (g->space)
-            dmaspace_detach(g);
-        iommu_group_set_owner(g, NULL);
-        printk("IOMMU: group %u released: its owner (process %llu) died; bus mastering off, interrupts "
-               "unhooked, DMA detached\n",
-               i, (unsigned long long)p->obj.id);
-    }
 }
 
 static void fill_fault_event(struct kevent *ev, const struct iommu_group *g, uint16_t source_id, uint64_t iova,

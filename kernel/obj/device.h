@@ -72,8 +72,6 @@ void iommu_group_quiesce(struct iommu_group *g);
 void iommu_group_enable_upstream(struct iommu_group *g);
 /* Ownership: attach/detach (dmaspace.c does the context entries). */
 void iommu_group_set_owner(struct iommu_group *g, struct process *p);
-/* Quiesces, detaches and forgets every group p owns (p is dying). */
-void device_release_owned(struct process *p);
 /* Routes a DMA fault record to the group's owner's supervisor and driver. */
 void iommu_group_report_fault(struct iommu_group *g, uint16_t source_id, uint64_t iova, unsigned reason,
                               bool write);

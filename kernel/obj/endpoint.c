@@ -105,6 +105,22 @@ void endpoint_destroy(struct endpoint *ep)
     kobj_free(&endpoint_cache, ep);
 }
 
+void endpoint_receive_cap_added(struct endpoint *ep)
+{
+    ep->receive_caps++;
+}
+
+void endpoint_receive_cap_removed(struct endpoint *ep)
+{
+    KASSERT(ep->receive_caps > 0);
+    if (--ep->receive_caps > 0)
+        return;
+    ep->closed = true;
+    struct thread *t;
+    while ((t = ep->senders.head) || (t = ep->receivers.head))
+        thread_wake(t, -WD_E_DEAD);     /* unblocks it: drops its reference, not ours */
+}
+
 void endpoint_set_timer(struct endpoint *ep, uint64_t badge, uint64_t ns)
 {
     ktimer_cancel(&ep->timer);

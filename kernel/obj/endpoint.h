@@ -43,6 +43,8 @@ struct endpoint {
     struct kevent *events_tail;
     struct kevent timer_event;
     struct ktimer timer;
+    uint64_t receive_caps;          /* capabilities with RECV right */
+    bool closed;                    /* they are all gone: sends and calls fail with DEAD */
 };
 
 struct pool;
@@ -58,6 +60,13 @@ void kevent_raise_count(struct endpoint *ep, struct kevent *ev, uint64_t n);
 void kevent_cancel(struct kevent *ev);
 /* Takes the oldest pending event, or NULL. */
 struct kevent *endpoint_take_event(struct endpoint *ep);
+
+/* Capability bookkeeping (object.c): when the last capability that can
+ * receive goes, the endpoint closes for good: blocked senders and
+ * receivers wake with DEAD, later sends and calls return DEAD. This is how
+ * the clients of a dead server learn it died (docs/driver-crash.md). */
+void endpoint_receive_cap_added(struct endpoint *ep);
+void endpoint_receive_cap_removed(struct endpoint *ep);
 
 void endpoint_set_timer(struct endpoint *ep, uint64_t badge, uint64_t ns);
 

@@ -285,13 +285,17 @@ void irq_destroy(struct irq *q)
     q->allocated = false;
 }
 
-void irq_release_group(struct iommu_group *g)
+unsigned irq_release_group(struct iommu_group *g)
 {
+    unsigned n = 0;
     for (unsigned i = 0; i < IRQ_MAX; i++) {
         struct irq *q = &irqs[i];
-        if (q->live && q->device && q->device->group == g)
+        if (q->live && q->device && q->device->group == g) {
             shut_down(q);
+            n++;
+        }
     }
+    return n;
 }
 
 unsigned irq_count_for_group(const struct iommu_group *g)

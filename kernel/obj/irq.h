@@ -64,7 +64,7 @@ int64_t irq_ack(struct irq *q);
 void irq_describe(const struct irq *q, struct wd_irq_info *out);
 void irq_stats(struct wd_irq_stats *out);
 /* Tears down every live irq of the group's devices (the owner died). */
-void irq_release_group(struct iommu_group *g);
+unsigned irq_release_group(struct iommu_group *g);
 /* Live irqs on the group's devices. */
 unsigned irq_count_for_group(const struct iommu_group *g);
 

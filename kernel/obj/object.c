@@ -12,6 +12,7 @@
 #include "obj/irq.h"
 #include "obj/pool.h"
 #include "obj/process.h"
+#include "obj/revoke.h"
 #include "obj/thread.h"
 
 static uint64_t next_object_id = 1;
@@ -58,6 +59,20 @@ void kobject_put(struct kobject *o)
         pool_uncharge(pool, charge);
         kobject_put(&pool->obj);
     }
+}
+
+void kobject_cap_added(struct kobject *o, uint32_t rights)
+{
+    if (o->type == WD_TYPE_ENDPOINT && (rights & WD_RIGHT_RECV))
+        endpoint_receive_cap_added((struct endpoint *)o);
+}
+
+void kobject_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved)
+{
+    if (o->type == WD_TYPE_ENDPOINT && (rights & WD_RIGHT_RECV) && !moved)
+        endpoint_receive_cap_removed((struct endpoint *)o);
+    else if (o->type == WD_TYPE_DEVICE)
+        revoke_device_cap_lost((struct device *)o, holder);
 }
 
 uint64_t kobject_live_count(void)

@@ -31,6 +31,14 @@ void kobject_init(struct kobject *o, uint32_t type, struct pool *pool, uint64_t 
 void kobject_get(struct kobject *o);
 void kobject_put(struct kobject *o);
 
+/* Capability bookkeeping, called by cspace.c after a capability to o with
+ * `rights` appeared or left holder's cspace (moved: it went to another
+ * cspace intact). Endpoints count their receive capabilities; a device
+ * whose owner lets go of its last capability is revoked (revoke.c). */
+struct process;
+void kobject_cap_added(struct kobject *o, uint32_t rights);
+void kobject_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved);
+
 /* Counts for leak checks (wd_system_info). */
 uint64_t kobject_live_count(void);
 

@@ -13,8 +13,8 @@
 #include "core/user_boot.h"
 #include "mm/kernel_vm.h"
 #include "mm/kobj.h"
-#include "obj/device.h"
 #include "obj/pool.h"
+#include "obj/revoke.h"
 #include "obj/thread.h"
 
 #include <warden/errors.h>
@@ -79,8 +79,9 @@ void process_terminate(struct process *p, int reason, int64_t status)
     p->live_threads = 0;
     if (current_thread()->process == p)
         write_cr3(kernel_vm_pml4());
-    device_release_owned(p);        /* bus mastering off, DMA detached and flushed, before any memory is freed */
-    cspace_destroy(&p->cspace);
+    struct revoke_summary revoked;
+    revoke_owned_devices(p, &revoked);  /* devices silenced and detached, flushes waited for... */
+    cspace_destroy(&p->cspace);         /* ...before any frame goes back to a pool */
     vmspace_destroy(&p->vm);
     live_processes--;
     printk("process %llu exited (%s, status %lld)\n", (unsigned long long)p->obj.id,
@@ -89,10 +90,11 @@ void process_terminate(struct process *p, int reason, int64_t status)
     if (p->fault_endpoint) {
         struct kevent *ev = &p->exit_event;
         ev->badge = p->fault_badge;
-        ev->nwords = 3;
+        ev->nwords = 7;
         ev->words[0] = p->obj.id;
         ev->words[1] = (uint64_t)status;
         ev->words[2] = (uint64_t)reason;
+        revoke_summary_words(&revoked, &ev->words[3]);
         kevent_raise(p->fault_endpoint, ev);
     }
     kobject_put(&p->obj);
@@ -114,6 +116,7 @@ void process_destroy(struct process *p)
         live_processes--;
     }
     kevent_cancel(&p->exit_event);
+    kevent_cancel(&p->revoke_event);
     if (p->fault_endpoint)
         kobject_put(&p->fault_endpoint->obj);
     kobj_free(&process_cache, p);

@@ -34,6 +34,7 @@ struct process {
     struct endpoint *fault_endpoint;    /* referenced; may be NULL */
     uint64_t fault_badge;
     struct kevent exit_event;
+    struct kevent revoke_event;     /* WD_LABEL_REVOKED while alive (revoke.c) */
 };
 
 struct process *process_create(struct pool *pool, struct endpoint *fault_endpoint,

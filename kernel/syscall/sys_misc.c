@@ -9,6 +9,7 @@
 #include "mm/physmem.h"
 #include "mm/usercopy.h"
 #include "obj/object.h"
+#include "obj/revoke.h"
 #include "sched/sched.h"
 
 #define DEBUG_WRITE_MAX 4096

@@ -1,0 +1,136 @@
+/*
+ * revoke.c - the revocation path (see revoke.h, DESIGN.md §5 and
+ * docs/driver-crash.md). One function takes a group away from its owner;
+ * death and a lost capability both come through it, so a live driver
+ * whose device is revoked sees exactly what a dead one would have left
+ * behind: a device that can no longer reach memory or interrupt anyone.
+ *
+ * Order per group, each step finished before the next starts:
+ *   1. bus mastering off on every function (the device stops issuing DMA);
+ *   2. its interrupts unhooked: source off, IRTE cleared, IEC invalidated
+ *      and waited for, vector freed;
+ *   3. context entries cleared, context cache and IOTLB invalidated and
+ *      waited for (dmaspace_detach);
+ *   4. ownership dropped.
+ * Frames are released only afterwards, when the dmaspace goes (its last
+ * capability lives in the dying process's cspace, deleted after this).
+ */
+#include "obj/revoke.h"
+
+#include "cap/cspace.h"
+#include "core/printk.h"
+#include "obj/device.h"
+#include "obj/dmaspace.h"
+#include "obj/irq.h"
+#include "obj/process.h"
+
+#include <warden/ipc.h>
+
+static uint64_t stamp_clock;        /* one sequence for every stamp below */
+static uint64_t revocations;
+static uint64_t latest_pid;
+static uint64_t latest_flush_stamp;
+static uint64_t latest_release_stamp;
+static uint64_t frames_released;
+
+static uint64_t count_mappings(const struct dmaspace *s)
+{
+    uint64_t n = 0;
+    for (const struct dma_mapping *m = s->mappings; m; m = m->next)
+        n++;
+    return n;
+}
+
+static void revoke_group(struct iommu_group *g, struct revoke_summary *sum)
+{
+    iommu_group_quiesce(g);
+    sum->irqs += irq_release_group(g);
+    if (g->space) {
+        sum->mappings += count_mappings(g->space);
+        dmaspace_detach(g);         /* returns after the invalidation wait */
+        latest_flush_stamp = ++stamp_clock;
+    }
+    iommu_group_set_owner(g, NULL);
+    if (!sum->groups++)
+        sum->first_address = g->first_address;
+    revocations++;
+}
+
+static void begin(const struct process *p)
+{
+    latest_pid = p->obj.id;
+    latest_flush_stamp = 0;
+    latest_release_stamp = 0;
+}
+
+void revoke_owned_devices(struct process *p, struct revoke_summary *out)
+{
+    *out = (struct revoke_summary){ 0 };
+    for (unsigned i = 0; i < iommu_group_count(); i++) {
+        struct iommu_group *g = iommu_group_at(i);
+        if (g->owner != p)
+            continue;
+        if (!out->groups)
+            begin(p);
+        uint64_t irqs = out->irqs, mappings = out->mappings;
+        revoke_group(g, out);
+        printk("IOMMU: group %u revoked from dead process %llu: bus mastering off, %llu interrupt(s) "
+               "unhooked, %llu DMA mapping(s) unreachable (context cleared, IOTLB flushed)\n",
+               i, (unsigned long long)p->obj.id, (unsigned long long)(out->irqs - irqs),
+               (unsigned long long)(out->mappings - mappings));
+    }
+}
+
+static bool holds_group_device(const struct kobject *o, const void *group)
+{
+    return o->type == WD_TYPE_DEVICE && ((const struct device *)o)->group == group;
+}
+
+void revoke_device_cap_lost(struct device *d, struct process *holder)
+{
+    struct iommu_group *g = d->group;
+    if (!holder || holder->dead || g->owner != holder || cspace_holds(&holder->cspace, holds_group_device, g))
+        return;
+    struct revoke_summary sum = { 0 };
+    begin(holder);
+    revoke_group(g, &sum);
+    printk("IOMMU: group %u revoked from live process %llu (its last device capability went): %llu "
+           "interrupt(s), %llu DMA mapping(s)\n",
+           g->index, (unsigned long long)holder->obj.id, (unsigned long long)sum.irqs,
+           (unsigned long long)sum.mappings);
+    if (!holder->fault_endpoint)
+        return;
+    struct kevent *ev = &holder->revoke_event;
+    ev->label = WD_LABEL_REVOKED;
+    ev->badge = holder->fault_badge;
+    ev->nwords = 7;
+    ev->words[0] = holder->obj.id;
+    ev->words[1] = 0;
+    ev->words[2] = 0;
+    revoke_summary_words(&sum, &ev->words[3]);
+    kevent_raise(holder->fault_endpoint, ev);
+}
+
+void revoke_summary_words(const struct revoke_summary *s, uint64_t *words)
+{
+    words[0] = s->groups;
+    words[1] = s->mappings;
+    words[2] = s->irqs;
+    words[3] = s->first_address;
+}
+
+void revoke_note_frame_release(void)
+{
+    frames_released++;
+    if (latest_pid && !latest_release_stamp)
+        latest_release_stamp = ++stamp_clock;
+}
+
+void revoke_fill_info(struct wd_system_info *info)
+{
+    info->revocations = revocations;
+    info->revoke_pid = latest_pid;
+    info->revoke_flush_stamp = latest_flush_stamp;
+    info->revoke_release_stamp = latest_release_stamp;
+    info->dma_frames_released = frames_released;
+}
