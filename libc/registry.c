@@ -41,6 +41,13 @@ long wd_name_register(wd_handle_t registry, const char *name, wd_handle_t endpoi
 
 long wd_name_lookup(wd_handle_t registry, const char *name, wd_handle_t *endpoint)
 {
+    uint64_t generation;
+    return wd_name_lookup_generation(registry, name, endpoint, &generation);
+}
+
+long wd_name_lookup_generation(wd_handle_t registry, const char *name, wd_handle_t *endpoint,
+                               uint64_t *generation)
+{
     struct wd_msg msg;
     int words = wd_name_pack(&msg, name);
     if (words < 0)
@@ -54,5 +61,6 @@ long wd_name_lookup(wd_handle_t registry, const char *name, wd_handle_t *endpoin
     if (wd_msg_ncaps(msg.info) != 1)
         return -WD_E_NOT_FOUND;
     *endpoint = msg.caps[0];
+    *generation = wd_msg_nwords(msg.info) >= 2 ? msg.w[1] : 0;
     return 0;
 }

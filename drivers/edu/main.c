@@ -1,11 +1,16 @@
 /*
- * edu - the driver for QEMU's edu device (PCI 1234:11e8), started by devmgr
- * as "edu [registry-name] [intx]" with:
+ * edu - the driver for QEMU's edu device (PCI 1234:11e8), started by init's
+ * driver supervisor (on devmgr's request) as "edu [registry-name] [options]" with:
  *   start info caps[0]  its device capability (and nothing else of the machine)
  *   start info pool     its own sub-pool
  *   start info registry SEND to init's name registry
- * "intx" makes it use the INTx pin even where MSI works (to exercise the
- * fallback); any other argument is the name to register under.
+ * Options: "intx" uses the INTx pin even where MSI works (to exercise the
+ * fallback); "no-selftest" skips the start-up DMA self-test (two 100 ms
+ * transfers: for fast restarts); "crash-at-start" executes an invalid
+ * instruction just before registering, with the device attached, a DMA
+ * buffer mapped and the interrupt hooked (to test the supervisor's restart
+ * limit and the kernel's revocation). Any other argument is the name to
+ * register under.
  * Start-up: libdriver (dmaspace + attach), BAR0, the ID register, memory
  * decode + bus mastering, a 4 KiB DMA buffer, the device's interrupt (MSI,
  * or INTx when MSI is unavailable), an endpoint that also gets the
@@ -98,10 +103,14 @@ int main(int argc, char **argv)
 {
     const struct wd_start_info *info = wd_start_info;
     const char *name = EDU_SERVICE_NAME;
-    bool force_intx = false;
+    bool force_intx = false, self_test = true, crash_at_start = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "intx") == 0)
             force_intx = true;
+        else if (strcmp(argv[i], "no-selftest") == 0)
+            self_test = false;
+        else if (strcmp(argv[i], "crash-at-start") == 0)
+            crash_at_start = true;
         else
             name = argv[i];
     }
@@ -136,17 +145,21 @@ int main(int argc, char **argv)
         return fail("cannot allocate its DMA buffer", r);
     if (open_interrupts(e, force_intx) != 0 || create_endpoint(e) != 0)
         return 1;
-    if (!edu_self_test(e)) {
+    if (self_test && !edu_self_test(e)) {
         printf("edu: %02x:%02x.%x: DMA self-test failed; not serving\n", bus, slot, fn);
         return 1;
+    }
+    if (crash_at_start) {
+        printf("edu: crash-at-start: executing an invalid instruction\n");
+        __builtin_trap();
     }
     if (register_name(e, name) != 0)
         return 1;
     char interrupts[48];
     describe_interrupts(e, force_intx, interrupts, sizeof interrupts);
     printf("edu: %02x:%02x.%x ready: ID 0x%08x, BAR0 %llu KiB at 0x%llx, DMA buffer at IOVA 0x%llx, "
-           "interrupts: %s, self-test passed; registered as \"%s\"\n",
+           "interrupts: %s, self-test %s; registered as \"%s\"\n",
            bus, slot, fn, id, (unsigned long long)(e->regs_size >> 10), (unsigned long long)(uintptr_t)e->regs,
-           (unsigned long long)e->buffer.iova, interrupts, name);
+           (unsigned long long)e->buffer.iova, interrupts, self_test ? "passed" : "skipped", name);
     return edu_serve(e);
 }

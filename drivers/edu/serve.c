@@ -52,44 +52,50 @@ static long transfer(struct edu *e, bool to_device, wd_handle_t frame, uint64_t 
     return r;
 }
 
+/* Runs the operation of request msg; reply words from w1 on go into msg,
+ * *words counts them with w0. Returns the reply's w0. */
+static long run_request(struct edu *e, struct wd_msg *msg, unsigned *words)
+{
+    uint32_t op = wd_msg_label(msg->info);
+    unsigned ncaps = wd_msg_ncaps(msg->info);
+    /* A revoked device would never answer: say so at once. */
+    if (op == EDU_OP_FACTORIAL || op == EDU_OP_TO_DEVICE || op == EDU_OP_FROM_DEVICE) {
+        long lost = wd_driver_check(&e->driver);
+        if (lost < 0)
+            return lost;
+    }
+    switch (op) {
+    case EDU_OP_ID:
+        msg->w[1] = edu_liveness(e, (uint32_t)msg->w[0]);
+        *words = 2;
+        return edu_read_id(e);
+    case EDU_OP_FACTORIAL:
+        return msg->w[0] > EDU_FACTORIAL_MAX ? -WD_E_INVALID_ARG : edu_factorial(e, (uint32_t)msg->w[0]);
+    case EDU_OP_TO_DEVICE:
+    case EDU_OP_FROM_DEVICE:
+        if (msg->info & WD_MSG_CAPS_LOST)
+            return -WD_E_CSPACE_FULL;
+        if (ncaps != 1)
+            return -WD_E_INVALID_ARG;
+        return transfer(e, op == EDU_OP_TO_DEVICE, msg->caps[0], msg->w[0], msg->w[1], msg->w[2]);
+    case EDU_OP_STATS:
+        for (unsigned i = 1; i < EDU_STAT_WORDS; i++)
+            msg->w[i] = e->stats[i];
+        *words = EDU_STAT_WORDS;
+        return 0;
+    default:
+        return -WD_E_NOT_SUPPORTED;
+    }
+}
+
 /* Handles one client request in msg and turns msg into the reply. */
 static void handle_request(struct edu *e, struct wd_msg *msg)
 {
     uint32_t op = wd_msg_label(msg->info);
     unsigned ncaps = wd_msg_ncaps(msg->info);
-    bool caps_lost = (msg->info & WD_MSG_CAPS_LOST) != 0;
-    wd_handle_t frame = ncaps >= 1 ? msg->caps[0] : WD_NULL;
     unsigned words = 1;
-    long result;
     e->stats[EDU_STAT_REQUESTS]++;
-    switch (op) {
-    case EDU_OP_ID:
-        msg->w[1] = edu_liveness(e, (uint32_t)msg->w[0]);
-        result = edu_read_id(e);
-        words = 2;
-        break;
-    case EDU_OP_FACTORIAL:
-        result = msg->w[0] > EDU_FACTORIAL_MAX ? -WD_E_INVALID_ARG : edu_factorial(e, (uint32_t)msg->w[0]);
-        break;
-    case EDU_OP_TO_DEVICE:
-    case EDU_OP_FROM_DEVICE:
-        if (caps_lost)
-            result = -WD_E_CSPACE_FULL;
-        else if (ncaps != 1)
-            result = -WD_E_INVALID_ARG;
-        else
-            result = transfer(e, op == EDU_OP_TO_DEVICE, frame, msg->w[0], msg->w[1], msg->w[2]);
-        break;
-    case EDU_OP_STATS:
-        for (unsigned i = 1; i < EDU_STAT_WORDS; i++)
-            msg->w[i] = e->stats[i];
-        result = 0;
-        words = EDU_STAT_WORDS;
-        break;
-    default:
-        result = -WD_E_NOT_SUPPORTED;
-        break;
-    }
+    long result = run_request(e, msg, &words);
     for (unsigned i = 0; i < ncaps && i < WD_MSG_CAPS; i++)
         wd_cap_delete(msg->caps[i]);
     if (result < 0)

@@ -63,6 +63,13 @@ long wd_driver_enable(struct wd_driver *d)
     return wd_config_write16(d, WD_PCI_COMMAND, wanted);
 }
 
+long wd_driver_check(const struct wd_driver *d)
+{
+    struct wd_device_info info;
+    long r = wd_device_info(d->device, &info);
+    return r == -WD_E_STALE_HANDLE || r == -WD_E_BAD_HANDLE ? -WD_E_DEAD : r < 0 ? r : 0;
+}
+
 long wd_driver_bar_map(struct wd_driver *d, unsigned bar, volatile void **out, uint64_t *size)
 {
     if (bar >= WD_DEVICE_BARS)

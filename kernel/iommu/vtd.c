@@ -219,12 +219,17 @@ void vtd_flush_after_map(struct vtd_unit *u, uint16_t did, uint64_t iova, uint64
 
 /* ---- domains and context entries ---- */
 
+/* Next fit: a freed ID comes back only after every other one was handed
+ * out, so a restarted driver never gets its dead incarnation's domain ID
+ * (and no stale IOTLB entry tagged with it can match). ID 0 is never used. */
 int vtd_domain_alloc(struct vtd_unit *u)
 {
-    for (unsigned did = 1; did < VTD_MAX_DOMAINS; did++) {
+    for (unsigned n = 0; n < VTD_MAX_DOMAINS - 1; n++) {
+        unsigned did = 1 + (u->domain_cursor + n) % (VTD_MAX_DOMAINS - 1);
         if (!(u->domain_used[did / 64] & (1ull << (did % 64)))) {
             u->domain_used[did / 64] |= 1ull << (did % 64);
             u->domains++;
+            u->domain_cursor = did;     /* the next search starts after it */
             return (int)did;
         }
     }

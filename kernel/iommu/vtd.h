@@ -39,6 +39,7 @@ struct vtd_unit {
     uint64_t status_phys;           /* wait descriptors write here */
     uint32_t wait_sequence;
     uint64_t domain_used[VTD_MAX_DOMAINS / 64];
+    unsigned domain_cursor;         /* last ID handed out (next-fit allocation) */
     uint64_t invalidations, waits, faults, domains;
     uint64_t irt_phys;              /* interrupt remapping table; 0 when IR is off */
     uint64_t irte_used[VTD_IRT_ENTRIES / 64];

@@ -1,7 +1,7 @@
 /*
  * devmgr.h - the parts of devmgr: the inventory of PCI functions and IOMMU
- * units (inventory.c) and the drivers it starts and supervises
- * (drivers.c), tied together by main.c.
+ * units (inventory.c) and the drivers it has init supervise (drivers.c),
+ * tied together by main.c.
  */
 #ifndef WARDEN_DEVMGR_H
 #define WARDEN_DEVMGR_H
@@ -29,10 +29,9 @@ unsigned inventory_group_size(const struct inventory *inv, unsigned index);
 /* "00:02.0" (or "0001:00:02.0" outside segment 0) into buf (16 bytes suffice). */
 const char *pci_address_string(uint64_t address, char *buf, size_t size);
 
-/* Starts a driver for every function the driver table knows (DMA drivers
- * only when inv->iommu_count > 0). Returns how many were started. */
-unsigned drivers_start(wd_handle_t root, const struct inventory *inv, wd_handle_t endpoint);
-/* Handles one kernel message about a driver (FAULT, EXIT, DMA_FAULT). */
-void drivers_handle_message(const struct wd_msg *msg);
+/* Has init's supervisor start a driver for every function the driver
+ * table knows (DMA drivers only when inv->iommu_count > 0). Returns how
+ * many were handed over. */
+unsigned drivers_start(wd_handle_t root, const struct inventory *inv);
 
 #endif

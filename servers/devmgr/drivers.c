@@ -1,25 +1,26 @@
 /*
- * drivers.c - the drivers devmgr starts and supervises. A small table maps
- * PCI vendor:device to a boot module; for each match devmgr opens the
- * device (device_open on the device root), creates a sub-pool and spawns
- * the module with exactly two resources: caps[0] = that device capability
- * and the sub-pool (plus the name registry, to publish itself). The
- * driver's faults, exit and DMA faults arrive on devmgr's endpoint with
- * the driver's badge.
+ * drivers.c - the drivers devmgr starts. A small table maps PCI
+ * vendor:device to a boot module; for each match devmgr opens the device
+ * (device_open on the device root), creates a sub-pool and hands both to
+ * init's driver supervisor (<warden/supervisor.h>), which spawns the module
+ * with exactly those two resources (caps[0] = the device, the sub-pool as
+ * its pool, plus the name registry to publish itself) and restarts it when
+ * it dies (docs/driver-crash.md).
  *
- * Invariant: devmgr keeps its own copy of each device capability (the
- * driver's is derived from it, so devmgr can revoke it) and of each pool.
- * Restarting a driver that died is not done yet.
+ * Invariant: devmgr keeps its own copy of each device capability (init's
+ * and the driver's are derived from it, so devmgr can revoke them) and of
+ * each pool.
  */
 #include <stdio.h>
 #include <string.h>
 #include <warden/driver.h>
 #include <warden/spawn.h>
+#include <warden/registry.h>
+#include <warden/supervisor.h>
 #include <warden/syscalls.h>
 
 #include "devmgr.h"
 
-#define DRIVER_BADGE_BASE 0x100
 #define MAX_DRIVERS 16
 
 struct driver_match {
@@ -37,10 +38,9 @@ struct driver {
     const struct driver_match *match;
     uint64_t address;               /* WD_PCI_ADDRESS of its device */
     uint32_t group;                 /* its device's IOMMU group */
-    wd_handle_t device;             /* devmgr's copy; the driver's is derived from it */
+    wd_handle_t device;             /* devmgr's copy; init's and the driver's derive from it */
     wd_handle_t pool;
-    wd_handle_t process;            /* WD_NULL once it has exited */
-    uint64_t badge;
+    char service[WD_NAME_MAX + 1];  /* its name in the registry and at the supervisor */
 };
 
 static struct driver drivers[MAX_DRIVERS];
@@ -54,14 +54,21 @@ static const struct driver_match *find_match(const struct wd_device_info *d)
     return NULL;
 }
 
-/* Opens the device, makes the pool and spawns the module: 0 or -WD_E_*,
- * with nothing left behind on failure. */
+/* Opens the device, makes the pool and has init supervise the module: 0
+ * or -WD_E_*, with nothing left behind on failure. The first driver of a
+ * module registers under the module's name, later ones under name-N. */
 static long start_one(wd_handle_t root, const struct driver_match *match, const struct wd_device_info *d,
-                      wd_handle_t endpoint, struct driver *out)
+                      struct driver *out)
 {
-    const struct wd_module *module = wd_find_module(match->module);
-    if (!module)
-        return -WD_E_NOT_FOUND;
+    unsigned same = 0;
+    for (unsigned i = 0; i < driver_count; i++)
+        same += drivers[i].match == match;
+    char service[WD_NAME_MAX + 1], spec[WD_NAME_MAX + 1];
+    if (same)
+        snprintf(service, sizeof service, "%s-%u", match->module, same);
+    else
+        snprintf(service, sizeof service, "%s", match->module);
+    snprintf(spec, sizeof spec, "%s %s", service, match->module);
     long device = wd_device_open(root, d->address);
     if (device < 0)
         return device;
@@ -70,23 +77,11 @@ static long start_one(wd_handle_t root, const struct driver_match *match, const 
         wd_cap_delete((wd_handle_t)device);
         return pool;
     }
-    uint64_t badge = DRIVER_BADGE_BASE + driver_count;
-    struct wd_spawn s = {
-        .args = match->module,
-        .image = module->frame,
-        .image_size = module->size,
-        .pool = (wd_handle_t)pool,
-        .fault_endpoint = endpoint,
-        .fault_badge = badge,
-        .registry = wd_start_info->registry,
-        .cap_count = 1,
-        .caps = { (wd_handle_t)device },
-    };
-    long process = wd_spawn(&s, NULL);
-    if (process < 0) {
+    long r = wd_supervise_start(wd_start_info->registry, spec, (wd_handle_t)device, (wd_handle_t)pool);
+    if (r < 0) {
         wd_cap_delete((wd_handle_t)pool);
         wd_cap_delete((wd_handle_t)device);
-        return process;
+        return r;
     }
     *out = (struct driver){
         .match = match,
@@ -94,9 +89,8 @@ static long start_one(wd_handle_t root, const struct driver_match *match, const 
         .group = d->group,
         .device = (wd_handle_t)device,
         .pool = (wd_handle_t)pool,
-        .process = (wd_handle_t)process,
-        .badge = badge,
     };
+    memcpy(out->service, service, sizeof service);
     return 0;
 }
 
@@ -109,7 +103,7 @@ static const struct driver *driver_of_group(uint32_t group)
     return NULL;
 }
 
-unsigned drivers_start(wd_handle_t root, const struct inventory *inv, wd_handle_t endpoint)
+unsigned drivers_start(wd_handle_t root, const struct inventory *inv)
 {
     unsigned started = 0;
     for (unsigned i = 0; i < inv->device_count; i++) {
@@ -152,7 +146,7 @@ unsigned drivers_start(wd_handle_t root, const struct inventory *inv, wd_handle_
             continue;
         }
         struct driver *drv = &drivers[driver_count];
-        long r = start_one(root, match, d, endpoint, drv);
+        long r = start_one(root, match, d, drv);
         if (r < 0) {
             printf("devmgr: %s (%s): cannot start the driver: %s (%s)\n", addr, match->module, wd_error_name(r),
                    wd_error_text(r));
@@ -160,54 +154,10 @@ unsigned drivers_start(wd_handle_t root, const struct inventory *inv, wd_handle_
         }
         driver_count++;
         started++;
-        printf("devmgr: %s: started driver \"%s\" with its device capability and a pool of %llu MiB%s\n", addr,
-               match->module, (unsigned long long)(match->pool_bytes >> 20),
+        printf("devmgr: %s: driver \"%s\" handed to init's supervisor as \"%s\" with its device capability and "
+               "a pool of %llu MiB%s\n",
+               addr, match->module, drv->service, (unsigned long long)(match->pool_bytes >> 20),
                group_size > 1 ? " (the other functions of its IOMMU group go with it)" : "");
     }
     return started;
-}
-
-static struct driver *driver_by_badge(uint64_t badge)
-{
-    for (unsigned i = 0; i < driver_count; i++)
-        if (drivers[i].badge == badge)
-            return &drivers[i];
-    return NULL;
-}
-
-void drivers_handle_message(const struct wd_msg *msg)
-{
-    struct driver *drv = driver_by_badge(msg->badge);
-    uint32_t label = wd_msg_label(msg->info);
-    if (!drv) {
-        printf("devmgr: message 0x%x with unknown badge 0x%llx ignored\n", label, (unsigned long long)msg->badge);
-        return;
-    }
-    char addr[16];
-    pci_address_string(drv->address, addr, sizeof addr);
-    if (label == WD_LABEL_FAULT) {
-        printf("devmgr: driver \"%s\" (%s) faulted: vector %llu, address 0x%llx, RIP 0x%llx; killing it\n",
-               drv->match->module, addr, (unsigned long long)msg->w[2], (unsigned long long)msg->w[4],
-               (unsigned long long)msg->w[5]);
-        if (drv->process)
-            wd_process_kill(drv->process, -1);
-    } else if (label == WD_LABEL_EXIT) {
-        printf("devmgr: driver \"%s\" (%s) %s with status %lld\n",
-               drv->match->module, addr, msg->w[3] == WD_EXIT_KILLED ? "was killed" : "exited",
-               (long long)(int64_t)msg->w[2]);
-        if (drv->process)
-            wd_cap_delete(drv->process);
-        if (drv->pool)
-            wd_cap_delete(drv->pool);
-        drv->process = WD_NULL;
-        drv->pool = WD_NULL;
-    } else if (label == WD_LABEL_DMA_FAULT) {
-        struct wd_dma_fault fault;
-        wd_dma_fault_decode(msg, &fault);
-        char who[64];
-        snprintf(who, sizeof who, "devmgr: driver \"%s\"", drv->match->module);
-        wd_dma_fault_print(who, &fault);
-    } else {
-        printf("devmgr: driver \"%s\" (%s): unexpected message 0x%x ignored\n", drv->match->module, addr, label);
-    }
 }

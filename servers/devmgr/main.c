@@ -5,9 +5,10 @@
  *   start info pool     its sub-pool; each driver gets a sub-pool of it
  *   the boot modules    the drivers it may start
  * It reports the IOMMU units, prints every PCI function and the IOMMU
- * groups, starts a driver for each function it knows (drivers.c), then
- * supervises them: their faults, exits and DMA faults arrive on its
- * endpoint. DMA drivers are started only when an IOMMU exists.
+ * groups, and has init's driver supervisor start a driver for each
+ * function it knows (drivers.c); init restarts them when they die. DMA
+ * drivers are started only when an IOMMU exists. devmgr then stays,
+ * holding the device capabilities the drivers' derive from.
  */
 #include <stdio.h>
 #include <warden/syscalls.h>
@@ -16,7 +17,8 @@
 
 static struct inventory inventory;  /* ~25 KiB: not on the stack */
 
-static int supervise(wd_handle_t endpoint)
+/* Nothing sends to devmgr yet: it waits, keeping its capabilities. */
+static int idle(wd_handle_t endpoint)
 {
     for (;;) {
         struct wd_msg msg;
@@ -26,9 +28,6 @@ static int supervise(wd_handle_t endpoint)
                    wd_error_text(r));
             return 1;
         }
-        if (wd_msg_label(msg.info) >= WD_LABEL_KERNEL)
-            drivers_handle_message(&msg);
-        /* Nobody else holds a capability to this endpoint, so there is nothing to reply to. */
     }
 }
 
@@ -55,7 +54,7 @@ int main(void)
         return 1;
     }
     inventory_print(&inventory);
-    unsigned started = drivers_start(root, &inventory, (wd_handle_t)endpoint);
-    printf("devmgr: %u driver(s) started; supervising\n", started);
-    return supervise((wd_handle_t)endpoint);
+    unsigned started = drivers_start(root, &inventory);
+    printf("devmgr: %u driver(s) handed to init's supervisor\n", started);
+    return idle((wd_handle_t)endpoint);
 }

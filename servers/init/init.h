@@ -4,7 +4,10 @@
 #ifndef WARDEN_INIT_H
 #define WARDEN_INIT_H
 
+#include <stdbool.h>
 #include <warden/abi.h>
+
+#define SUPERVISOR_TIMER_BADGE 0x5300   /* the endpoint timer: restarts are due */
 
 /* Serves endpoint forever; returns the harness child's exit status when it
  * ends (child == WD_NULL: never returns). */
@@ -12,5 +15,20 @@ int init_serve(wd_handle_t endpoint, wd_handle_t child, uint64_t child_badge);
 /* Has init_serve kill the service process when it faults and log its exit
  * (messages with badge). name must stay valid. */
 void init_supervise_service(wd_handle_t process, uint64_t badge, const char *name);
+
+/* serve.c: forgets the names registered through the registry capability with badge. */
+void registry_drop_owner(uint64_t badge);
+
+/* supervisor.c: the driver supervisor (<warden/supervisor.h>). */
+void supervisor_init(wd_handle_t endpoint);
+/* A WD_SUPERVISOR_* request in msg: the result; reply words from w1 are filled. */
+long supervisor_request(struct wd_msg *msg);
+unsigned supervisor_reply_words(uint32_t label);
+/* FAULT, EXIT or DMA_FAULT about a supervised driver (else false). */
+bool supervisor_kernel_message(const struct wd_msg *msg);
+/* The restart timer fired. */
+void supervisor_timer(void);
+/* A name was registered through the registry capability with badge. */
+void supervisor_registered(uint64_t badge);
 
 #endif

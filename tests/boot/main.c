@@ -17,6 +17,9 @@ void test_irq_intx(void);
 void test_irq_rights_and_errors(void);
 void test_irq_owner_death_unhooks(void);
 void test_irq_msix(void);
+void test_supervisor_restarts_driver(void);
+void test_supervisor_gives_up_crash_loop(void);
+void test_supervisor_cycles_no_leak(void);
 void test_dma_unmapped_iova_blocked(void);
 void test_dma_readonly_blocked(void);
 void test_dma_after_unmap_faults(void);
@@ -89,6 +92,9 @@ const struct boot_test boot_tests[] = {
     { "irq_rights_and_errors", test_irq_rights_and_errors },
     { "irq_owner_death_unhooks", test_irq_owner_death_unhooks },
     { "irq_msix", test_irq_msix },
+    { "supervisor_restarts_driver", test_supervisor_restarts_driver },
+    { "supervisor_gives_up_crash_loop", test_supervisor_gives_up_crash_loop },
+    { "supervisor_cycles_no_leak", test_supervisor_cycles_no_leak },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 

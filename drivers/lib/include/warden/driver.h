@@ -101,6 +101,11 @@ long wd_driver_fini(struct wd_driver *d);
 long wd_driver_set_iova_limit(struct wd_driver *d, uint64_t limit);
 /* Sets memory decode and bus mastering in the command register. */
 long wd_driver_enable(struct wd_driver *d);
+/* 0 while the driver still holds its device; -WD_E_DEAD once the device
+ * was revoked (its supervisor revoked the capability: the kernel has
+ * turned bus mastering off, unhooked the interrupts and detached the DMA
+ * space, so waiting for the device would only time out). One syscall. */
+long wd_driver_check(const struct wd_driver *d);
 
 /* Maps memory BAR bar (0..5) READ|WRITE, uncached; *out and *size (may be
  * NULL) describe the mapping. */

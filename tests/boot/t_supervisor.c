@@ -1,0 +1,206 @@
+/*
+ * t_supervisor.c - init's driver supervisor (docs/driver-crash.md) with
+ * the real edu driver: a killed driver comes back with a new domain ID and
+ * its old clients get DEAD, then succeed after looking it up again
+ * (wd_service_call); a driver that crashes on every start is given up
+ * after the limit while the rest of the system goes on; 50 kill/restart
+ * cycles leave no memory, pool charge, object or interrupt behind.
+ */
+#include <string.h>
+#include <warden/registry.h>
+#include <warden/service.h>
+#include <warden/supervisor.h>
+
+#include "boot_tests.h"
+#include "edu_protocol.h"
+#include "t_dma.h"
+
+#define DRIVER_POOL_BYTES (8ull << 20)
+#define PATIENCE_NS (3000 * BT_MS)
+
+struct supervised {
+    char name[32];
+    wd_handle_t device, pool;
+    struct wd_device_info info;
+};
+
+/* Opens edu and has init supervise "edu <name> <options>" in a fresh
+ * sub-pool. False (skipped or failed) when it cannot. */
+static bool supervise_edu(struct supervised *s, const char *tag, const char *options)
+{
+    if (dma_find_device(EDU_VENDOR, EDU_DEVICE, &s->info) != 0 || !dma_iommu_present()) {
+        BT_SKIP("needs edu behind an IOMMU");
+        return false;
+    }
+    snprintf(s->name, sizeof s->name, "%s-%llu", tag, (unsigned long long)wd_start_info->process_id);
+    long device = BT_OK(wd_device_open(dma_device_root(), s->info.address));
+    long pool = BT_OK(wd_pool_create(bt_pool(), DRIVER_POOL_BYTES));
+    if (device < 0 || pool < 0)
+        return false;
+    s->device = (wd_handle_t)device;
+    s->pool = (wd_handle_t)pool;
+    char spec[WD_NAME_MAX + 1];
+    snprintf(spec, sizeof spec, "%s edu %s", s->name, options);
+    return BT_OK(wd_supervise_start(wd_start_info->registry, spec, s->device, s->pool)) == 0;
+}
+
+/* Stops supervision (init kills the driver and deletes its copies); the
+ * pool, now unused, must have nothing charged. */
+static void stop(struct supervised *s)
+{
+    BT_CHECK_EQ(wd_supervise_stop(wd_start_info->registry, s->name), 0);
+    struct wd_pool_info pool;
+    BT_OK(wd_pool_info(s->pool, &pool));
+    BT_CHECK_EQ(pool.used, 0);
+    struct wd_device_info info;
+    BT_OK(wd_device_info(s->device, &info));
+    BT_CHECK(!(info.flags & WD_DEVICE_OWNED));
+    wd_cap_delete(s->device);
+    wd_cap_delete(s->pool);
+}
+
+static long factorial(struct wd_service *svc, uint64_t n)
+{
+    struct wd_msg msg = { .info = wd_msg_info(EDU_OP_FACTORIAL, 1, 0), .w = { n } };
+    long r = wd_service_call(svc, &msg, EDU_CALL_TIMEOUT_NS);
+    return r < 0 ? r : (long)msg.w[0];
+}
+
+static uint32_t attached_domain(const struct supervised *s)
+{
+    struct wd_device_info info;
+    return wd_device_info(s->device, &info) == 0 ? info.domain_id : 0;
+}
+
+/* Kill, DEAD on the old endpoint, what the kernel revoked, then a new
+ * incarnation (new domain ID) serving the same client after a re-lookup. */
+void test_supervisor_restarts_driver(void)
+{
+    struct supervised s;
+    if (!supervise_edu(&s, "edu-sup", "no-selftest"))
+        return;
+    wd_handle_t registry = wd_start_info->registry;
+    struct wd_service svc;
+    BT_CHECK_EQ(wd_service_connect(&svc, registry, s.name, PATIENCE_NS), 0);
+    BT_CHECK_EQ(factorial(&svc, 5), 120);
+    struct wd_service_status before, after;
+    BT_OK(wd_supervise_status(registry, s.name, &before));
+    BT_CHECK_EQ(before.state, WD_SERVICE_RUNNING);
+    BT_CHECK_EQ(before.generation, 1);
+    uint32_t old_domain = attached_domain(&s);
+    BT_CHECK(old_domain != 0);
+    long old = BT_OK(wd_cap_copy(svc.endpoint, WD_NULL, WD_RIGHT_SEND, 0));
+
+    BT_CHECK_EQ(wd_supervise_kill(registry, s.name), 0);
+    /* The old incarnation's endpoint is closed: a clear error, no hang. */
+    struct wd_msg msg = { .info = wd_msg_info(EDU_OP_FACTORIAL, 1, 0), .w = { 3 } };
+    BT_CHECK_EQ(wd_call((wd_handle_t)old, &msg, 1000 * BT_MS), -WD_E_DEAD);
+    uint64_t death[7];
+    BT_CHECK_EQ(wd_supervise_last_death(registry, s.name, death), 0);
+    BT_CHECK_EQ(death[0], before.pid);
+    BT_CHECK_EQ(death[2], WD_EXIT_KILLED);
+    BT_CHECK_EQ(death[3], 1);                   /* one device group */
+    BT_CHECK(death[4] >= 1);                    /* its DMA buffer mapping, at least */
+    BT_CHECK_EQ(death[5], 1);                   /* its interrupt */
+    BT_CHECK_EQ(death[6], s.info.address);
+
+    /* The same client, through wd_service_call: DEAD, re-lookup, retry. */
+    BT_CHECK_EQ(factorial(&svc, 6), 720);
+    BT_CHECK_EQ(svc.reconnects, 1);
+    BT_CHECK_EQ(svc.generation, 2);
+    BT_OK(wd_supervise_status(registry, s.name, &after));
+    BT_CHECK_EQ(after.state, WD_SERVICE_RUNNING);
+    BT_CHECK_EQ(after.generation, 2);
+    BT_CHECK_EQ(after.deaths, 1);
+    BT_CHECK(after.pid != 0 && after.pid != before.pid);
+    uint32_t new_domain = attached_domain(&s);
+    BT_CHECK(new_domain != 0 && new_domain != old_domain);
+    wd_cap_delete((wd_handle_t)old);
+    wd_service_close(&svc);
+    stop(&s);
+}
+
+/* Every start crashes (invalid instruction with the device attached):
+ * init gives up after the limit; the device is left revoked and free, and
+ * a healthy driver can be supervised right after. */
+void test_supervisor_gives_up_crash_loop(void)
+{
+    struct supervised s;
+    if (!supervise_edu(&s, "edu-crash", "no-selftest crash-at-start"))
+        return;
+    wd_handle_t registry = wd_start_info->registry;
+    struct wd_service_status st = { 0 };
+    for (int i = 0; i < 400 && st.state != WD_SERVICE_FAILED; i++) {
+        BT_OK(wd_supervise_status(registry, s.name, &st));
+        wd_thread_sleep(10 * BT_MS);
+    }
+    BT_CHECK_EQ(st.state, WD_SERVICE_FAILED);
+    BT_CHECK_EQ(st.generation, WD_SUPERVISOR_START_LIMIT);
+    BT_CHECK_EQ(st.deaths, WD_SUPERVISOR_START_LIMIT);
+    BT_CHECK_EQ(st.failed_starts, WD_SUPERVISOR_START_LIMIT);
+    BT_CHECK_EQ(st.last_fault_vector, 6);       /* #UD */
+    BT_CHECK_EQ(st.pid, 0);
+    uint64_t death[7];
+    BT_CHECK_EQ(wd_supervise_last_death(registry, s.name, death), 0);
+    BT_CHECK_EQ(death[3], 1);
+    BT_CHECK(death[4] >= 1);
+    BT_CHECK_EQ(death[5], 1);
+    wd_thread_sleep(50 * BT_MS);                /* no further start after giving up */
+    BT_OK(wd_supervise_status(registry, s.name, &st));
+    BT_CHECK_EQ(st.generation, WD_SUPERVISOR_START_LIMIT);
+    struct wd_device_info info;
+    BT_OK(wd_device_info(s.device, &info));
+    BT_CHECK(!(info.flags & (WD_DEVICE_OWNED | WD_DEVICE_ATTACHED)));    /* revoked, left free */
+    BT_CHECK_EQ(wd_device_config_read(s.device, 4, 2) & 4, 0);    /* bus mastering off */
+    stop(&s);
+
+    /* The system goes on: a healthy driver for the same device serves. */
+    struct supervised healthy;
+    if (!supervise_edu(&healthy, "edu-after", "no-selftest"))
+        return;
+    struct wd_service svc;
+    BT_CHECK_EQ(wd_service_connect(&svc, registry, healthy.name, PATIENCE_NS), 0);
+    BT_CHECK_EQ(factorial(&svc, 4), 24);
+    wd_service_close(&svc);
+    stop(&healthy);
+}
+
+#define CYCLES 50
+
+/* 50 kill/restart cycles, each serving a request: memory, the driver's
+ * pool, kernel objects and interrupts all come back to where they were. */
+void test_supervisor_cycles_no_leak(void)
+{
+    struct wd_system_info before, after;
+    struct wd_irq_stats irqs_before, irqs_after;
+    BT_OK(wd_system_info(&before));
+    BT_OK(wd_irq_stats(&irqs_before));
+    struct supervised s;
+    if (!supervise_edu(&s, "edu-cycle", "no-selftest"))
+        return;
+    wd_handle_t registry = wd_start_info->registry;
+    struct wd_service svc;
+    BT_CHECK_EQ(wd_service_connect(&svc, registry, s.name, PATIENCE_NS), 0);
+    int served = 0;
+    for (int i = 0; i < CYCLES; i++) {
+        if (wd_supervise_kill(registry, s.name) != 0)
+            break;
+        served += factorial(&svc, (uint64_t)(i % 13)) >= 1;
+    }
+    BT_CHECK_EQ(served, CYCLES);
+    BT_CHECK_EQ(svc.reconnects, CYCLES);
+    struct wd_service_status st;
+    BT_OK(wd_supervise_status(registry, s.name, &st));
+    BT_CHECK_EQ(st.generation, CYCLES + 1);
+    BT_CHECK_EQ(st.deaths, CYCLES);
+    BT_CHECK_EQ(st.state, WD_SERVICE_RUNNING);
+    wd_service_close(&svc);
+    stop(&s);                                   /* the driver's pool back to 0 */
+    BT_OK(wd_system_info(&after));
+    BT_OK(wd_irq_stats(&irqs_after));
+    BT_CHECK_EQ(after.free_frames, before.free_frames);
+    BT_CHECK_EQ(after.live_objects, before.live_objects);
+    BT_CHECK_EQ(after.live_processes, before.live_processes);
+    BT_CHECK_EQ(irqs_after.live_irqs, irqs_before.live_irqs);
+    BT_CHECK_EQ(irqs_after.ir_entries_used, irqs_before.ir_entries_used);
+}
