@@ -61,13 +61,13 @@ void kobject_put(struct kobject *o)
     }
 }
 
-void kobject_cap_added(struct kobject *o, uint32_t rights)
+void kobject_track_cap_added(struct kobject *o, uint32_t rights)
 {
     if (o->type == WD_TYPE_ENDPOINT && (rights & WD_RIGHT_RECV))
         endpoint_receive_cap_added((struct endpoint *)o);
 }
 
-void kobject_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved)
+void kobject_track_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved)
 {
     if (o->type == WD_TYPE_ENDPOINT && (rights & WD_RIGHT_RECV) && !moved)
         endpoint_receive_cap_removed((struct endpoint *)o);

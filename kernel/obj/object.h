@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <warden/objects.h>
 #include <warden/rights.h>
 
 struct pool;
@@ -36,8 +37,26 @@ void kobject_put(struct kobject *o);
  * cspace intact). Endpoints count their receive capabilities; a device
  * whose owner lets go of its last capability is revoked (revoke.c). */
 struct process;
-void kobject_cap_added(struct kobject *o, uint32_t rights);
-void kobject_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved);
+void kobject_track_cap_added(struct kobject *o, uint32_t rights);
+void kobject_track_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved);
+
+/* Only endpoints and devices care: the IPC fast path pays one compare. */
+static inline bool kobject_tracks_caps(const struct kobject *o)
+{
+    return o->type == WD_TYPE_ENDPOINT || o->type == WD_TYPE_DEVICE;
+}
+
+static inline void kobject_cap_added(struct kobject *o, uint32_t rights)
+{
+    if (kobject_tracks_caps(o))
+        kobject_track_cap_added(o, rights);
+}
+
+static inline void kobject_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved)
+{
+    if (kobject_tracks_caps(o))
+        kobject_track_cap_removed(o, rights, holder, moved);
+}
 
 /* Counts for leak checks (wd_system_info). */
 uint64_t kobject_live_count(void);

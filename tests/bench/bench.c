@@ -244,6 +244,54 @@ static void bench_irq(wd_handle_t pool)
     wd_cap_delete((wd_handle_t)device);
 }
 
+#define REVOKE_SAMPLES 200
+
+/* revoke_device: the kernel's revocation of a device group that has one
+ * 4 KiB DMA mapping and one MSI (docs/driver-crash.md): bus mastering off,
+ * the IRTE cleared with an IEC wait, the context entry cleared with
+ * context-cache + IOTLB waits. Triggered by deleting the owner's last
+ * device capability, the path a supervisor's cap_revoke takes; death runs
+ * the same function. Setup (open, attach, map, irq) is not timed. */
+static void bench_revoke(wd_handle_t pool)
+{
+    wd_handle_t root = wd_start_info->cap_count ? wd_start_info->caps[0] : WD_NULL;
+    struct wd_device_info info;
+    wd_handle_t space;
+    long first = open_edu(pool, &space, &info);
+    long frame = wd_frame_create(pool, WD_PAGE_SIZE, 0);
+    if (first < 0 || frame < 0) {
+        printf("bench: the revocation measure needs edu behind an IOMMU: %s\n",
+               wd_error_name(first < 0 ? first : frame));
+        return;
+    }
+    wd_dma_detach((wd_handle_t)first);
+    wd_cap_delete((wd_handle_t)first);
+    for (int i = -WARMUP / 10; i < REVOKE_SAMPLES; i++) {
+        long device = wd_device_open(root, info.address);
+        long r = device < 0 ? device : wd_dma_attach((wd_handle_t)device, space);
+        if (r >= 0)
+            r = wd_dma_map(space, (wd_handle_t)frame, 0, 0x100000, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE);
+        long irq = r >= 0 ? wd_irq_create((wd_handle_t)device, WD_IRQ_MSI(0)) : r;
+        if (irq < 0) {
+            printf("bench: revocation setup failed: %s\n", wd_error_name(irq));
+            return;
+        }
+        uint64_t t0 = tsc();
+        wd_cap_delete((wd_handle_t)device);
+        uint64_t t1 = tsc();
+        if (i >= 0)
+            samples[i] = t1 - t0;
+        wd_dma_unmap(space, 0x100000, WD_PAGE_SIZE);
+        wd_cap_delete((wd_handle_t)irq);
+    }
+    qsort(samples, REVOKE_SAMPLES, sizeof samples[0], compare_u64);
+    printf("BENCH revoke_device min=%llu median=%llu p90=%llu insns samples=%d\n", (unsigned long long)samples[0],
+           (unsigned long long)samples[REVOKE_SAMPLES / 2], (unsigned long long)samples[REVOKE_SAMPLES * 9 / 10],
+           REVOKE_SAMPLES);
+    wd_cap_delete(space);
+    wd_cap_delete((wd_handle_t)frame);
+}
+
 static int bench_main(void)
 {
     wd_handle_t pool = wd_start_info->pool;
@@ -277,6 +325,7 @@ static int bench_main(void)
              wd_vm_unmap(WD_NULL, SCRATCH, WD_PAGE_SIZE)));
     bench_dma(pool);
     bench_irq(pool);
+    bench_revoke(pool);
     printf("bench: done\n");
     return 0;
 }
