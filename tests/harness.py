@@ -96,7 +96,9 @@ CONFIGS = [
                        'device_ownership', 'dma_fault_flood_quiesces',
                        'irq_msi_message', 'irq_coalesces', 'irq_ack_semantics', 'irq_pending_before_bind',
                        'irq_dma_done', 'irq_intx', 'irq_rights_and_errors', 'irq_owner_death_unhooks',
-                       'irq_msix', 'kernel.isa_serial_irq'],
+                       'irq_msix', 'kernel.isa_serial_irq',
+                       'supervisor_restarts_driver', 'supervisor_gives_up_crash_loop',
+                       'supervisor_cycles_no_leak'],
         'expect': [r'IOMMU: \d+ remapping unit', r'IOMMU: vtd0 at 0x[0-9a-f]+ ACTIVE: translation on',
                    r'interrupt remapping on \(256 entries, requester-checked, compatibility format blocked\)'],
     },
@@ -141,7 +143,8 @@ CONFIGS = [
                  '-device', 'edu,bus=br1,addr=1'],
         'expect': [r'pci: 02:01\.0 1234:11e8 .*requester 02:00\.0 \(bridge alias\)'],
         'require_ok': ['dma_roundtrip', 'dma_unmapped_iova_blocked', 'dma_after_detach_faults',
-                       'device_config_mediation', 'irq_msi_message', 'irq_intx'],
+                       'device_config_mediation', 'irq_msi_message', 'irq_intx',
+                       'supervisor_restarts_driver'],
     },
     {
         'name': 'no-intremap',
@@ -149,14 +152,16 @@ CONFIGS = [
         'args': ['-m', '512M', '-device', 'intel-iommu,intremap=off', '-device', 'edu'],
         'expect': [r'interrupt remapping off', r'interrupts: INTx \(MSI: E_NO_IOMMU\)'],
         'expect_skip': ['irq_msi_message', 'irq_owner_death_unhooks'],
-        'require_ok': ['dma_roundtrip', 'irq_intx', 'edu_driver_serves', 'kernel.isa_serial_irq'],
+        'require_ok': ['dma_roundtrip', 'irq_intx', 'edu_driver_serves', 'kernel.isa_serial_irq',
+                       'supervisor_restarts_driver'],
     },
     {
         'name': 'no-iommu',
         'desc': 'no intel-iommu device; IOMMU tests must skip, not fail',
         'args': ['-m', '512M', '-device', 'edu'],
         'expect': [r'no IOMMU'],
-        'expect_skip': ['kernel.iommu_units', 'iommu_translation_on', 'dma_map_errors', 'irq_msi_message'],
+        'expect_skip': ['kernel.iommu_units', 'iommu_translation_on', 'dma_map_errors', 'irq_msi_message',
+                        'supervisor_restarts_driver'],
         'require_ok': ['irq_intx', 'kernel.isa_serial_irq'],       # legacy lines work without remapping
     },
     {
@@ -171,7 +176,8 @@ CONFIGS = [
                                 'ipc_cap_transfer', 'yield_2proc', 'vm_map_unmap_4k')] +
                   [r'^BENCH %s min=\d+ median=\d+ p90=\d+ insns inv=\d+$' % name
                    for name in ('dma_map_unmap_4k', 'dma_map_unmap_1m', 'dma_map_unmap_2m')] +
-                  [r'^BENCH irq_to_driver min=\d+ median=\d+ p90=\d+ insns irqs=\d+$'],
+                  [r'^BENCH irq_to_driver min=\d+ median=\d+ p90=\d+ insns irqs=\d+$',
+                   r'^BENCH revoke_device min=\d+ median=\d+ p90=\d+ insns samples=\d+$'],
     },
     {
         'name': 'exception-dump',
