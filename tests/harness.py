@@ -180,6 +180,20 @@ CONFIGS = [
                    r'^BENCH revoke_device min=\d+ median=\d+ p90=\d+ insns samples=\d+$'],
     },
     {
+        'name': 'normal-boot',
+        'desc': 'what `make run` boots: devmgr hands edu to init\'s supervisor, the driver '
+                'registers; stopped once it is ready',
+        'args': ['-m', '512M'] + IOMMU,
+        'cmdline': 'devmgr',
+        'ktap': False,
+        'exit': None,
+        'stop_at': r'^edu: .* ready: .*registered as "edu"',
+        'expect': [r'devmgr: 00:03\.0: driver "edu" handed to init\'s supervisor as "edu"',
+                   r'init: supervising driver edu \(module edu, process \d+\)',
+                   r'init: registered "edu" \(generation 1\)',
+                   r'interrupts: MSI, self-test passed'],
+    },
+    {
         'name': 'exception-dump',
         'desc': 'a kernel page fault prints vector, error code, RIP, CR2 '
                 'and a stack trace, then stops',
@@ -440,12 +454,15 @@ def kill_group(proc):
     LIVE.discard(proc)
 
 
-def run_with_timeouts(cmd, total, idle):
+def run_with_timeouts(cmd, total, idle, stop_at=None):
     """Run cmd with stdout+stderr captured and both timeouts enforced.
 
     Returns (output bytes, exit status, reason).  reason is None for a
     normal exit; otherwise it says why the harness stopped (or could not
-    start) the process, and the exit status is None.
+    start) the process, and the exit status is None.  With stop_at (a
+    regex), the harness stops the process as soon as its output matches:
+    a normal end for a system that never exits by itself (exit status
+    None, reason None).
     """
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -455,7 +472,7 @@ def run_with_timeouts(cmd, total, idle):
     except OSError as e:
         return b'', None, f'cannot start {cmd[0]}: {e}'
     LIVE.add(proc)
-    chunks, reason = [], None
+    chunks, reason, stopped = [], None, False
     fd = proc.stdout.fileno()
     start = last = time.monotonic()
     try:
@@ -475,17 +492,20 @@ def run_with_timeouts(cmd, total, idle):
                         break  # EOF: QEMU closed its output
                     chunks.append(data)
                     last = time.monotonic()
-        if reason is None:
+                    if stop_at and re.search(stop_at, b''.join(chunks).decode('utf-8', 'replace'), re.MULTILINE):
+                        stopped = True
+                        break
+        if reason is None and not stopped:
             try:
                 proc.wait(timeout=max(0.1, start + total - time.monotonic()))
             except subprocess.TimeoutExpired:
                 reason = f'timeout (total {total:g}s)'
     finally:
-        if reason is not None or proc.returncode is None:
+        if reason is not None or stopped or proc.returncode is None:
             kill_group(proc)
         LIVE.discard(proc)
         proc.stdout.close()
-    code = None if reason else proc.returncode
+    code = None if reason or stopped else proc.returncode
     return b''.join(chunks), code, reason
 
 
@@ -507,7 +527,7 @@ def run_config(config, qemu, iso, logdir, total, idle):
     """Boot one config; return (passed, printable block)."""
     cmd = qemu_command(qemu, iso, config)
     t0 = time.monotonic()
-    raw, code, reason = run_with_timeouts(cmd, total, idle)
+    raw, code, reason = run_with_timeouts(cmd, total, idle, config.get('stop_at'))
     secs = time.monotonic() - t0
     text = raw.decode('utf-8', errors='replace')
     cleaned = clean_log(text)

@@ -2,10 +2,12 @@
  * init - the root task. It receives the boot modules, the root pool, the
  * device root and the command line from the kernel; starts the program the
  * command line asks for (the boot test runner with `test`, the benchmarks
- * with `bench`, each with the device root as caps[0]) or, in normal mode,
- * the device manager (devmgr, with the device root as caps[0] and its own
- * sub-pool); supervises its children (fault and exit messages arrive on
- * its endpoint); and serves the name registry on the same endpoint.
+ * with `bench`, each with the device root as caps[0]) or, in normal mode
+ * (also with `devmgr` on the command line), the device manager (devmgr,
+ * with the device root as caps[0] and its own sub-pool); supervises its
+ * children (fault and exit messages arrive on its endpoint); restarts the
+ * drivers it is asked to supervise (supervisor.c); and serves the name
+ * registry on the same endpoint.
  *
  * When the harness child (runner or bench) exits, init exits with its
  * status, which ends a test or bench boot.
@@ -105,8 +107,12 @@ int main(void)
         return 1;
     }
     wd_handle_t child = WD_NULL;
-    /* bench wins over test: the harness adds `bench` to the test ISO's command line. */
-    const char *mode = cmdline_has(info->cmdline, "bench") ? "bench" : cmdline_has(info->cmdline, "test") ? "test" : NULL;
+    /* bench wins over test: the harness adds `bench` to the test ISO's command
+     * line; `devmgr` wins over both (the harness boots the normal system so). */
+    const char *mode = cmdline_has(info->cmdline, "devmgr") ? NULL
+                       : cmdline_has(info->cmdline, "bench") ? "bench"
+                       : cmdline_has(info->cmdline, "test")  ? "test"
+                                                             : NULL;
     if (mode) {
         long r = strcmp(mode, "test") == 0
                      ? start_child("boot-tests runner", "boot-tests", (wd_handle_t)ep, CHILD_BADGE, info->pool,
