@@ -12,6 +12,7 @@
 #include "obj/device.h"
 #include "obj/frame_object.h"
 #include "obj/pool.h"
+#include "obj/revoke.h"
 
 #include <string.h>
 #include <warden/errors.h>
@@ -101,6 +102,7 @@ struct dmaspace *dmaspace_create(struct pool *pool, int *error)
 static void release_mapping(struct dmaspace *s, struct dma_mapping *m)
 {
     kobject_put(&m->frame->obj);
+    revoke_note_frame_release();
     pool_uncharge(s->obj.pool, mapping_cost());
     kfree(m);
 }

@@ -47,6 +47,7 @@ int64_t sys_system_info(struct wd_system_info *out)
         .context_switches = sched_context_switches(),
         .tick_hz = SCHED_TICK_HZ,
     };
+    revoke_fill_info(&info);
     return copy_to_user((uint64_t)out, &info, sizeof info);
 }
 
