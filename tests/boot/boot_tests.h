@@ -91,6 +91,9 @@ int bt_dma_owner_main(const wd_handle_t *caps);
 /* The irq-owner helper role (t_irq.c): binds edu's MSI to caps[1], raises once. */
 int bt_irq_owner_main(const wd_handle_t *caps);
 
+/* The revoke-owner helper role (t_revoke.c): owns edu with DMA mappings and
+ * an irq, reports to caps[1], then dies the way `death` says. */
+int bt_revoke_owner_main(const wd_handle_t *caps, const char *death, const char *option);
 /* Faults the calling thread: pagefault | nullwrite | ud | gp | divide; returns only for an unknown kind. */
 int bt_fault_on_purpose(const char *kind);
 

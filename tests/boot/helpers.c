@@ -10,6 +10,7 @@
  *   device-user      try every device call on caps[0], report to caps[1] (t_dma.c)
  *   dma-owner        attach edu (caps[0]) and fault a DMA (t_dma.c)
  *   irq-owner        attach edu, bind its MSI to caps[1], raise once (t_irq.c)
+ *   revoke-owner     own edu with mappings and an irq, tell caps[1], die as told (t_revoke.c)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,8 @@ int bt_helper_main(int argc, char **argv)
         return bt_dma_owner_main(caps);
     if (strcmp(role, "irq-owner") == 0)
         return bt_irq_owner_main(caps);
+    if (strcmp(role, "revoke-owner") == 0 && argc >= 4)
+        return bt_revoke_owner_main(caps, argv[3], argc >= 5 ? argv[4] : "");
     if (strcmp(role, "spin") == 0)
         for (;;)
             __asm__ volatile("" ::: "memory");

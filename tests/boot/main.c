@@ -17,6 +17,11 @@ void test_irq_intx(void);
 void test_irq_rights_and_errors(void);
 void test_irq_owner_death_unhooks(void);
 void test_irq_msix(void);
+void test_revoke_kill_mid_dma(void);
+void test_revoke_old_iova_faults(void);
+void test_revoke_every_death_cause(void);
+void test_revoke_live_device_cap(void);
+void test_revoke_flooding_owner(void);
 void test_dma_unmapped_iova_blocked(void);
 void test_dma_readonly_blocked(void);
 void test_dma_after_unmap_faults(void);
@@ -89,6 +94,11 @@ const struct boot_test boot_tests[] = {
     { "irq_rights_and_errors", test_irq_rights_and_errors },
     { "irq_owner_death_unhooks", test_irq_owner_death_unhooks },
     { "irq_msix", test_irq_msix },
+    { "revoke_kill_mid_dma", test_revoke_kill_mid_dma },
+    { "revoke_old_iova_faults", test_revoke_old_iova_faults },
+    { "revoke_every_death_cause", test_revoke_every_death_cause },
+    { "revoke_live_device_cap", test_revoke_live_device_cap },
+    { "revoke_flooding_owner", test_revoke_flooding_owner },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 
