@@ -19,6 +19,7 @@ void test_irq_owner_death_unhooks(void);
 void test_irq_msix(void);
 void test_revoke_kill_mid_dma(void);
 void test_revoke_old_iova_faults(void);
+void test_revoke_frames_after_flush(void);
 void test_revoke_every_death_cause(void);
 void test_revoke_live_device_cap(void);
 void test_revoke_flooding_owner(void);
@@ -96,6 +97,7 @@ const struct boot_test boot_tests[] = {
     { "irq_msix", test_irq_msix },
     { "revoke_kill_mid_dma", test_revoke_kill_mid_dma },
     { "revoke_old_iova_faults", test_revoke_old_iova_faults },
+    { "revoke_frames_after_flush", test_revoke_frames_after_flush },
     { "revoke_every_death_cause", test_revoke_every_death_cause },
     { "revoke_live_device_cap", test_revoke_live_device_cap },
     { "revoke_flooding_owner", test_revoke_flooding_owner },

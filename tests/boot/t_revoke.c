@@ -277,6 +277,50 @@ void test_revoke_old_iova_faults(void)
     BT_OK(wd_dma_detach(e.device));
 }
 
+/* ---- 3: frames go back only after the flush ---- */
+
+/* A process's first spawn grows its own page tables (the loader's scratch
+ * mappings) for good; spawning once first keeps them out of a comparison
+ * of free memory (the runner does the same). */
+static void spawn_warm_up(wd_handle_t ep)
+{
+    wd_handle_t helper = bt_spawn_helper("exit", NULL, 0, ep, OWNER_BADGE + 1);
+    struct wd_msg m;
+    BT_CHECK_EQ(bt_wait_kernel_message(ep, WD_LABEL_EXIT, OWNER_BADGE + 1, &m, 3000 * BT_MS), 0);
+    bt_release_helper(helper);
+}
+
+/* The owner's mapped frames are released after the last invalidation wait
+ * of its revocation (the kernel's order stamps say so), exactly one frame
+ * reference per revoked mapping, and every byte it had returns: its pool
+ * and free memory are back where they were before it started. */
+void test_revoke_frames_after_flush(void)
+{
+    struct owner o;
+    long pool = BT_OK(wd_pool_create(bt_pool(), 4ull << 20));
+    if (pool < 0 || !owner_prepare(&o))
+        return;
+    spawn_warm_up(o.ep);
+    struct wd_system_info sys_before, sys;
+    struct wd_pool_info pool_before, pool_now;
+    BT_OK(wd_system_info(&sys_before));
+    BT_OK(wd_pool_info((wd_handle_t)pool, &pool_before));
+    if (!owner_spawn(&o, (wd_handle_t)pool, "sleep"))
+        return;
+    struct wd_msg m;
+    owner_kill(&o, &m);
+    bt_release_helper(o.process);                       /* the process object goes too */
+    BT_OK(wd_system_info(&sys));
+    BT_OK(wd_pool_info((wd_handle_t)pool, &pool_now));
+    BT_CHECK_EQ(sys.revoke_pid, o.pid);
+    BT_CHECK_EQ(sys.revocations, sys_before.revocations + 1);
+    BT_CHECK(sys.revoke_flush_stamp != 0);
+    BT_CHECK(sys.revoke_release_stamp > sys.revoke_flush_stamp);
+    BT_CHECK_EQ(sys.dma_frames_released - sys_before.dma_frames_released, m.w[5]);
+    BT_CHECK_EQ(sys.free_frames, sys_before.free_frames);
+    BT_CHECK_EQ(pool_now.used, pool_before.used);
+}
+
 /* ---- 4: every way to die revokes the same ---- */
 
 /* One owner per death: a write fault and an invalid instruction (its
