@@ -70,6 +70,11 @@ wd_handle_t bt_pool(void);
  * helper is killed by bt_cleanup() if still alive. Returns its process. */
 wd_handle_t bt_spawn_helper(const char *role_args, const wd_handle_t *caps, unsigned ncaps,
                             wd_handle_t fault_ep, uint64_t badge);
+/* The same, paid for by pool instead of this test's pool. */
+wd_handle_t bt_spawn_helper_in(wd_handle_t pool, const char *role_args, const wd_handle_t *caps, unsigned ncaps,
+                               wd_handle_t fault_ep, uint64_t badge);
+/* Kills one helper (if still alive), deletes its process capability and forgets it. */
+void bt_release_helper(wd_handle_t helper);
 /* Kills and forgets every helper this process started. */
 void bt_cleanup(void);
 
@@ -85,6 +90,12 @@ int bt_device_user_main(const wd_handle_t *caps);
 int bt_dma_owner_main(const wd_handle_t *caps);
 /* The irq-owner helper role (t_irq.c): binds edu's MSI to caps[1], raises once. */
 int bt_irq_owner_main(const wd_handle_t *caps);
+
+/* The revoke-owner helper role (t_revoke.c): owns edu with DMA mappings and
+ * an irq, reports to caps[1], then dies the way `death` says. */
+int bt_revoke_owner_main(const wd_handle_t *caps, const char *death, const char *option);
+/* Faults the calling thread: pagefault | nullwrite | ud | gp | divide; returns only for an unknown kind. */
+int bt_fault_on_purpose(const char *kind);
 
 /* Runs a helper role (argv[2..]). */
 int bt_helper_main(int argc, char **argv);

@@ -1,8 +1,11 @@
 /*
  * dma_helpers.c - the DMA tests' shared helpers (see t_dma.h): the device
- * root, finding and opening edu, running its DMA engine, buffers, patterns.
+ * root, finding and opening edu, running its DMA engine, buffers, patterns,
+ * the edu driver as a test starts it, a released device.
  */
 #include <string.h>
+#include <warden/registry.h>
+#include <warden/spawn.h>
 
 #include "boot_tests.h"
 #include "t_dma.h"
@@ -137,4 +140,58 @@ bool edu_take_as_helper(struct edu *e)
     e->bar = (volatile uint8_t *)BAR_VA;
     wd_device_config_write(e->device, 4, 2, 0x6);
     return true;
+}
+
+bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args_extra)
+{
+    memset(d, 0, sizeof *d);
+    const struct wd_module *module = wd_find_module("edu");
+    long pool = BT_OK(wd_pool_create(bt_pool(), 8ull << 20));
+    long ep = BT_OK(wd_endpoint_create(bt_pool()));
+    BT_CHECK(module != NULL);
+    if (!module || pool < 0 || ep < 0)
+        return false;
+    d->fault_ep = (wd_handle_t)ep;
+    char args[64], name[32];
+    snprintf(name, sizeof name, "edu-test-%llu%s%s", (unsigned long long)wd_start_info->process_id,
+             *args_extra ? "-" : "", args_extra);
+    snprintf(args, sizeof args, "edu %s%s%s", name, *args_extra ? " " : "", args_extra);
+    struct wd_spawn s = {
+        .args = args,
+        .image = module->frame,
+        .image_size = module->size,
+        .pool = (wd_handle_t)pool,
+        .fault_endpoint = (wd_handle_t)ep,
+        .fault_badge = EDU_DRIVER_BADGE,
+        .registry = wd_start_info->registry,
+        .cap_count = 1,
+        .caps = { device },
+    };
+    long driver = BT_OK(wd_spawn(&s, NULL));
+    wd_cap_delete((wd_handle_t)pool);                   /* the driver holds its own copy */
+    if (driver < 0)
+        return false;
+    d->process = (wd_handle_t)driver;
+    struct wd_cap_info info;
+    BT_OK(wd_cap_info(d->process, &info));
+    d->pid = info.object_id;
+    for (int i = 0; i < 500 && wd_name_lookup(wd_start_info->registry, name, &d->client) != 0; i++)
+        wd_thread_sleep(10 * BT_MS);
+    BT_CHECK(d->client != WD_NULL);
+    if (d->client == WD_NULL)
+        wd_process_kill(d->process, 0);
+    return d->client != WD_NULL;
+}
+
+void device_expect_released(wd_handle_t device, uint64_t live_irqs)
+{
+    struct wd_device_info info;
+    BT_OK(wd_device_info(device, &info));
+    BT_CHECK(!(info.flags & (WD_DEVICE_OWNED | WD_DEVICE_ATTACHED)));
+    BT_CHECK_EQ(info.owner_pid, 0);
+    BT_CHECK_EQ(info.domain_id, 0);
+    BT_CHECK_EQ(wd_device_config_read(device, 4, 2) & 4, 0);         /* bus mastering off */
+    struct wd_irq_stats irqs;
+    BT_OK(wd_irq_stats(&irqs));
+    BT_CHECK_EQ(irqs.live_irqs, live_irqs);                             /* its interrupts unhooked */
 }

@@ -3,13 +3,14 @@
  * program, waiting for kernel messages, and the helper roles:
  *   echo             serve caps[0]: reply label+1, words w[i]+i+1 (see t_ipc.c)
  *   capcheck         serve caps[0]: reply w0 = wd_cap_info(caps[1]) result
- *   fault <kind>     pagefault | ud | gp | divide
+ *   fault <kind>     pagefault | nullwrite | ud | gp | divide
  *   exit             exit(0) at once
  *   spin             loop forever
  *   block            wait forever on caps[0]
  *   device-user      try every device call on caps[0], report to caps[1] (t_dma.c)
  *   dma-owner        attach edu (caps[0]) and fault a DMA (t_dma.c)
  *   irq-owner        attach edu, bind its MSI to caps[1], raise once (t_irq.c)
+ *   revoke-owner     own edu with mappings and an irq, tell caps[1], die as told (t_revoke.c)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,12 @@ wd_handle_t bt_pool(void)
 wd_handle_t bt_spawn_helper(const char *role_args, const wd_handle_t *caps, unsigned ncaps,
                             wd_handle_t fault_ep, uint64_t badge)
 {
+    return bt_spawn_helper_in(bt_pool(), role_args, caps, ncaps, fault_ep, badge);
+}
+
+wd_handle_t bt_spawn_helper_in(wd_handle_t pool, const char *role_args, const wd_handle_t *caps, unsigned ncaps,
+                               wd_handle_t fault_ep, uint64_t badge)
+{
     const struct wd_module *self = wd_find_module("boot-tests");
     if (!self) {
         printf("# no boot-tests module to start a helper from\n");
@@ -42,7 +49,7 @@ wd_handle_t bt_spawn_helper(const char *role_args, const wd_handle_t *caps, unsi
         .args = args,
         .image = self->frame,
         .image_size = self->size,
-        .pool = bt_pool(),
+        .pool = pool,
         .fault_endpoint = fault_ep,
         .fault_badge = badge,
         .pass_modules = true,
@@ -62,15 +69,22 @@ wd_handle_t bt_spawn_helper(const char *role_args, const wd_handle_t *caps, unsi
     return (wd_handle_t)child;
 }
 
-void bt_cleanup(void)
+void bt_release_helper(wd_handle_t helper)
 {
     for (unsigned i = 0; i < MAX_HELPERS; i++) {
-        if (helpers[i]) {
+        if (helper && helpers[i] == helper) {
             wd_process_kill(helpers[i], 0);
             wd_cap_delete(helpers[i]);
             helpers[i] = WD_NULL;
         }
     }
+}
+
+void bt_cleanup(void)
+{
+    for (unsigned i = 0; i < MAX_HELPERS; i++)
+        if (helpers[i])
+            bt_release_helper(helpers[i]);
 }
 
 long bt_wait_kernel_message(wd_handle_t ep, uint32_t label, uint64_t badge, struct wd_msg *msg,
@@ -115,10 +129,14 @@ static int capcheck_server(wd_handle_t ep, wd_handle_t target)
     }
 }
 
-static int fault_on_purpose(const char *kind)
+int bt_fault_on_purpose(const char *kind)
 {
     if (strcmp(kind, "pagefault") == 0)
         return *(volatile int *)0xdead000;
+    if (strcmp(kind, "nullwrite") == 0) {
+        volatile int *volatile field = (volatile int *)0x10;   /* a NULL struct's member; opaque to GCC */
+        *field = 1;
+    }
     if (strcmp(kind, "ud") == 0)
         __asm__ volatile("ud2");
     if (strcmp(kind, "gp") == 0)
@@ -139,7 +157,7 @@ int bt_helper_main(int argc, char **argv)
     if (strcmp(role, "capcheck") == 0)
         return capcheck_server(caps[0], caps[1]);
     if (strcmp(role, "fault") == 0 && argc >= 4)
-        return fault_on_purpose(argv[3]);
+        return bt_fault_on_purpose(argv[3]);
     if (strcmp(role, "exit") == 0)
         return 0;
     if (strcmp(role, "device-user") == 0)
@@ -148,6 +166,8 @@ int bt_helper_main(int argc, char **argv)
         return bt_dma_owner_main(caps);
     if (strcmp(role, "irq-owner") == 0)
         return bt_irq_owner_main(caps);
+    if (strcmp(role, "revoke-owner") == 0 && argc >= 4)
+        return bt_revoke_owner_main(caps, argv[3], argc >= 5 ? argv[4] : "");
     if (strcmp(role, "spin") == 0)
         for (;;)
             __asm__ volatile("" ::: "memory");

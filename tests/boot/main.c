@@ -17,6 +17,12 @@ void test_irq_intx(void);
 void test_irq_rights_and_errors(void);
 void test_irq_owner_death_unhooks(void);
 void test_irq_msix(void);
+void test_revoke_kill_mid_dma(void);
+void test_revoke_old_iova_faults(void);
+void test_revoke_frames_after_flush(void);
+void test_revoke_every_death_cause(void);
+void test_revoke_live_device_cap(void);
+void test_revoke_flooding_owner(void);
 void test_supervisor_restarts_driver(void);
 void test_supervisor_gives_up_crash_loop(void);
 void test_supervisor_cycles_no_leak(void);
@@ -92,6 +98,12 @@ const struct boot_test boot_tests[] = {
     { "irq_rights_and_errors", test_irq_rights_and_errors },
     { "irq_owner_death_unhooks", test_irq_owner_death_unhooks },
     { "irq_msix", test_irq_msix },
+    { "revoke_kill_mid_dma", test_revoke_kill_mid_dma },
+    { "revoke_old_iova_faults", test_revoke_old_iova_faults },
+    { "revoke_frames_after_flush", test_revoke_frames_after_flush },
+    { "revoke_every_death_cause", test_revoke_every_death_cause },
+    { "revoke_live_device_cap", test_revoke_live_device_cap },
+    { "revoke_flooding_owner", test_revoke_flooding_owner },
     { "supervisor_restarts_driver", test_supervisor_restarts_driver },
     { "supervisor_gives_up_crash_loop", test_supervisor_gives_up_crash_loop },
     { "supervisor_cycles_no_leak", test_supervisor_cycles_no_leak },

@@ -5,8 +5,6 @@
  * supervisor.
  */
 #include <string.h>
-#include <warden/registry.h>
-#include <warden/spawn.h>
 
 #include "boot_tests.h"
 #include "edu_protocol.h"
@@ -152,39 +150,12 @@ void test_device_ownership(void)
  * runs), and lose the device and the source when it dies. */
 static void edu_driver_run(wd_handle_t device, bool intx)
 {
-    const struct wd_module *module = wd_find_module("edu");
-    long pool = BT_OK(wd_pool_create(bt_pool(), 8ull << 20));
-    long ep = BT_OK(wd_endpoint_create(bt_pool()));
-    BT_CHECK(module != NULL);
-    if (!module || pool < 0 || ep < 0)
-        return;
     struct wd_irq_stats irqs_before, irqs;
     BT_OK(wd_irq_stats(&irqs_before));
-    char args[64], name[32];
-    snprintf(name, sizeof name, "edu-test-%llu%s", (unsigned long long)wd_start_info->process_id,
-             intx ? "-intx" : "");
-    snprintf(args, sizeof args, "edu %s%s", name, intx ? " intx" : "");
-    struct wd_spawn s = {
-        .args = args,
-        .image = module->frame,
-        .image_size = module->size,
-        .pool = (wd_handle_t)pool,
-        .fault_endpoint = (wd_handle_t)ep,
-        .fault_badge = 0xED,
-        .registry = wd_start_info->registry,
-        .cap_count = 1,
-        .caps = { device },
-    };
-    long driver = BT_OK(wd_spawn(&s, NULL));
-    wd_handle_t edu = WD_NULL;
-    for (int i = 0; i < 500 && driver >= 0 && wd_name_lookup(wd_start_info->registry, name, &edu) != 0; i++)
-        wd_thread_sleep(10 * BT_MS);
-    BT_CHECK(edu != WD_NULL);
-    if (edu == WD_NULL) {
-        if (driver >= 0)
-            wd_process_kill((wd_handle_t)driver, 0);
+    struct edu_driver driver;
+    if (!edu_driver_start(&driver, device, intx ? "intx" : ""))
         return;
-    }
+    wd_handle_t edu = driver.client;
     BT_OK(wd_irq_stats(&irqs));
     BT_CHECK_EQ(irqs.live_irqs, irqs_before.live_irqs + 1);            /* the driver's interrupt */
     struct wd_msg reply;
@@ -219,14 +190,10 @@ static void edu_driver_run(wd_handle_t device, bool intx)
     BT_OK(wd_device_info(device, &info));
     BT_CHECK((info.flags & WD_DEVICE_OWNED) && info.owner_pid != wd_start_info->process_id);
     BT_CHECK_EQ(wd_dma_attach(device, WD_NULL), -WD_E_NOT_OWNER);
-    BT_OK(wd_process_kill((wd_handle_t)driver, 0));
+    BT_OK(wd_process_kill(driver.process, 0));
     struct wd_msg exit_msg;
-    BT_CHECK_EQ(bt_wait_kernel_message((wd_handle_t)ep, WD_LABEL_EXIT, 0xED, &exit_msg, 2000 * BT_MS), 0);
-    BT_OK(wd_device_info(device, &info));
-    BT_CHECK(!(info.flags & (WD_DEVICE_OWNED | WD_DEVICE_ATTACHED)));
-    BT_CHECK_EQ(wd_device_config_read(device, 4, 2) & 4, 0);         /* bus mastering off */
-    BT_OK(wd_irq_stats(&irqs));
-    BT_CHECK_EQ(irqs.live_irqs, irqs_before.live_irqs);                 /* its interrupt unhooked */
+    BT_CHECK_EQ(bt_wait_kernel_message(driver.fault_ep, WD_LABEL_EXIT, EDU_DRIVER_BADGE, &exit_msg, 2000 * BT_MS), 0);
+    device_expect_released(device, irqs_before.live_irqs);
 }
 
 /* The edu driver serves with MSI (what it picks when it can), then again

@@ -1,7 +1,9 @@
 /*
  * t_dma.h - what the DMA and device tests share (t_dma.c, t_devices.c,
  * dma_helpers.c): edu's registers and the tests' addresses, finding and
- * opening QEMU's edu device, running its DMA engine, DMA buffers.
+ * opening QEMU's edu device, running its DMA engine, DMA buffers,
+ * starting the user-space edu driver (drivers/edu) and checking that a
+ * device its owner lost is left quiet.
  */
 #ifndef WARDEN_TESTS_T_DMA_H
 #define WARDEN_TESTS_T_DMA_H
@@ -46,6 +48,24 @@ bool edu_dma(struct edu *e, uint64_t ram_iova, uint64_t count, bool to_ram);
 void edu_write64(struct edu *e, unsigned reg, uint64_t v);
 uint64_t edu_read64(struct edu *e, unsigned reg);
 volatile uint8_t *dma_buffer(wd_handle_t *frame, uint64_t va, uint64_t size, uint64_t flags);
+/* The user-space edu driver as a test runs it. */
+#define EDU_DRIVER_BADGE 0xED
+struct edu_driver {
+    wd_handle_t process;            /* WD_NULL when it did not start */
+    wd_handle_t fault_ep;           /* its faults and exit, badge EDU_DRIVER_BADGE */
+    wd_handle_t client;             /* SEND to its endpoint, from the name registry */
+    uint64_t pid;
+};
+/* Starts the "edu" module the way devmgr does: device (copied) as its only
+ * capability, an 8 MiB sub-pool, under a registry name of this test's own;
+ * args_extra ("" or "intx") goes on its command line. Waits until it has
+ * registered. false (a failure is counted) if it did not come up. */
+bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args_extra);
+/* Checks a device its owner lost (death or revocation): nobody owns it, no
+ * dmaspace is attached, bus mastering is off, and the live irq count is
+ * back to live_irqs. */
+void device_expect_released(wd_handle_t device, uint64_t live_irqs);
+
 /* Test patterns. */
 void fill(volatile uint8_t *p, unsigned n, uint8_t seed);
 bool all_equal(volatile uint8_t *p, unsigned n, uint8_t value);
