@@ -58,8 +58,9 @@ static long run_request(struct edu *e, struct wd_msg *msg, unsigned *words)
 {
     uint32_t op = wd_msg_label(msg->info);
     unsigned ncaps = wd_msg_ncaps(msg->info);
-    /* A revoked device would never answer: say so at once. */
-    if (op == EDU_OP_FACTORIAL || op == EDU_OP_TO_DEVICE || op == EDU_OP_FROM_DEVICE) {
+    /* A revoked device would never answer, and its registers are gone from
+     * our address space: say so at once. */
+    if (op == EDU_OP_ID || op == EDU_OP_FACTORIAL || op == EDU_OP_TO_DEVICE || op == EDU_OP_FROM_DEVICE) {
         long lost = wd_driver_check(&e->driver);
         if (lost < 0)
             return lost;

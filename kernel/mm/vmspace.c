@@ -157,6 +157,23 @@ int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset,
     return 0;
 }
 
+uint64_t vmspace_unmap_frame(struct vmspace *vm, const struct frame_object *frame)
+{
+    uint64_t removed = 0;
+    struct vm_mapping **link = &vm->mappings;
+    while (vm->pml4_phys && *link) {
+        struct vm_mapping *m = *link;
+        if (m->frame != frame) {
+            link = &m->next;
+            continue;
+        }
+        *link = m->next;
+        mapping_release(vm, m);
+        removed++;
+    }
+    return removed;
+}
+
 int64_t vmspace_unmap(struct vmspace *vm, uint64_t vaddr, uint64_t length)
 {
     if (!vm->pml4_phys)

@@ -39,6 +39,8 @@ int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset,
 /* Removes the whole mappings inside [vaddr, vaddr+length); the number
  * removed or -WD_E_*. */
 int64_t vmspace_unmap(struct vmspace *vm, uint64_t vaddr, uint64_t length);
+/* Removes every mapping of frame (its device was revoked); how many. */
+uint64_t vmspace_unmap_frame(struct vmspace *vm, const struct frame_object *frame);
 
 /* Cost of one mapping record, for the pool. */
 uint64_t vmspace_mapping_cost(void);

@@ -11,7 +11,8 @@
  *      and waited for, vector freed;
  *   3. context entries cleared, context cache and IOTLB invalidated and
  *      waited for (dmaspace_detach);
- *   4. ownership dropped.
+ *   4. ownership dropped (and a flood's quiescing with it).
+ * A live holder also loses its mappings of the group's BARs.
  * Frames are released only afterwards, when the dmaspace goes (its last
  * capability lives in the dying process's cspace, deleted after this).
  */
@@ -22,6 +23,7 @@
 #include "obj/device.h"
 #include "obj/dmaspace.h"
 #include "obj/irq.h"
+#include "obj/frame_object.h"
 #include "obj/process.h"
 
 #include <warden/ipc.h>
@@ -44,6 +46,7 @@ static uint64_t count_mappings(const struct dmaspace *s)
 static void revoke_group(struct iommu_group *g, struct revoke_summary *sum)
 {
     iommu_group_quiesce(g);
+    g->quiesced = false;            /* a flood's quiescing was the old owner's; BME is off anyway */
     sum->irqs += irq_release_group(g);
     if (g->space) {
         sum->mappings += count_mappings(g->space);
@@ -81,6 +84,20 @@ void revoke_owned_devices(struct process *p, struct revoke_summary *out)
     }
 }
 
+/* A live holder keeps running, but must not keep the device's registers:
+ * through them it could start DMA into the next owner's IOVAs. */
+static uint64_t unmap_group_bars(struct iommu_group *g, struct process *holder)
+{
+    uint64_t removed = 0;
+    for (unsigned i = 0; i < device_count(); i++) {
+        struct device *d = device_at(i);
+        for (unsigned b = 0; d->group == g && b < WD_DEVICE_BARS; b++)
+            if (d->bar_frames[b])
+                removed += vmspace_unmap_frame(&holder->vm, d->bar_frames[b]);
+    }
+    return removed;
+}
+
 static bool holds_group_device(const struct kobject *o, const void *group)
 {
     return o->type == WD_TYPE_DEVICE && ((const struct device *)o)->group == group;
@@ -94,10 +111,11 @@ void revoke_device_cap_lost(struct device *d, struct process *holder)
     struct revoke_summary sum = { 0 };
     begin(holder);
     revoke_group(g, &sum);
+    uint64_t bars = unmap_group_bars(g, holder);
     printk("IOMMU: group %u revoked from live process %llu (its last device capability went): %llu "
-           "interrupt(s), %llu DMA mapping(s)\n",
+           "interrupt(s), %llu DMA mapping(s), %llu BAR mapping(s) removed\n",
            g->index, (unsigned long long)holder->obj.id, (unsigned long long)sum.irqs,
-           (unsigned long long)sum.mappings);
+           (unsigned long long)sum.mappings, (unsigned long long)bars);
     if (!holder->fault_endpoint)
         return;
     struct kevent *ev = &holder->revoke_event;

@@ -124,10 +124,15 @@ int64_t sys_device_config_write(wd_handle_t device, uint64_t offset, uint64_t wi
     return 0;
 }
 
+/* The BAR frame capability is derived from the device capability, so
+ * revoking a driver's device capability takes its BAR capabilities too. */
 int64_t sys_device_bar_frame(wd_handle_t device, uint64_t bar)
 {
     struct device *d;
+    struct cap_slot *slot;
     int r = lookup_device(device, WD_RIGHT_MAP, &d);
+    if (r == 0)
+        r = cap_lookup(&current_process()->cspace, device, WD_TYPE_DEVICE, WD_RIGHT_MAP, &slot);
     if (r)
         return r;
     if (bar >= WD_DEVICE_BARS)
@@ -137,7 +142,7 @@ int64_t sys_device_bar_frame(wd_handle_t device, uint64_t bar)
         return -WD_E_NOT_FOUND;
     if (!d->bar_frames[bar])
         return -WD_E_NOT_SUPPORTED;        /* I/O ports, or smaller than a page */
-    return insert_static(&d->bar_frames[bar]->obj, BAR_FRAME_RIGHTS);
+    return cap_insert(&current_process()->cspace, &d->bar_frames[bar]->obj, BAR_FRAME_RIGHTS, 0, slot);
 }
 
 int64_t sys_dmaspace_create(wd_handle_t pool_handle)

@@ -22,6 +22,7 @@ void test_revoke_old_iova_faults(void);
 void test_revoke_frames_after_flush(void);
 void test_revoke_every_death_cause(void);
 void test_revoke_live_device_cap(void);
+void test_revoke_live_unmaps_bars(void);
 void test_revoke_flooding_owner(void);
 void test_supervisor_restarts_driver(void);
 void test_supervisor_gives_up_crash_loop(void);
@@ -103,6 +104,7 @@ const struct boot_test boot_tests[] = {
     { "revoke_frames_after_flush", test_revoke_frames_after_flush },
     { "revoke_every_death_cause", test_revoke_every_death_cause },
     { "revoke_live_device_cap", test_revoke_live_device_cap },
+    { "revoke_live_unmaps_bars", test_revoke_live_unmaps_bars },
     { "revoke_flooding_owner", test_revoke_flooding_owner },
     { "supervisor_restarts_driver", test_supervisor_restarts_driver },
     { "supervisor_gives_up_crash_loop", test_supervisor_gives_up_crash_loop },

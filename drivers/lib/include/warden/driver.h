@@ -103,8 +103,9 @@ long wd_driver_set_iova_limit(struct wd_driver *d, uint64_t limit);
 long wd_driver_enable(struct wd_driver *d);
 /* 0 while the driver still holds its device; -WD_E_DEAD once the device
  * was revoked (its supervisor revoked the capability: the kernel has
- * turned bus mastering off, unhooked the interrupts and detached the DMA
- * space, so waiting for the device would only time out). One syscall. */
+ * turned bus mastering off, unhooked the interrupts, detached the DMA
+ * space and unmapped the BARs, so waiting for the device would only time
+ * out and touching its registers would fault). One syscall. */
 long wd_driver_check(const struct wd_driver *d);
 
 /* Maps memory BAR bar (0..5) READ|WRITE, uncached; *out and *size (may be
