@@ -74,7 +74,7 @@ void registry_drop_owner(uint64_t badge)
     for (int i = 0; i < REGISTRY_SIZE; i++) {
         if (!registry[i].endpoint || registry[i].owner_badge != badge)
             continue;
-        printf("init: unregistered \"%s\" (generation %llu): its server died\n", registry[i].name,
+        printf("init: unregistered \"%s\" (generation %llu): its server is gone\n", registry[i].name,
                (unsigned long long)registry[i].generation);
         wd_cap_delete(registry[i].endpoint);
         registry[i].endpoint = WD_NULL;
