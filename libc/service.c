@@ -44,9 +44,9 @@ long wd_service_connect(struct wd_service *s, wd_handle_t registry, const char *
     return lookup(s, 0);
 }
 
+/* A failed wd_call leaves msg as it was, so the retry sends the same request. */
 long wd_service_call(struct wd_service *s, struct wd_msg *msg, uint64_t timeout_ns)
 {
-    struct wd_msg request = *msg;
     long r = s->endpoint ? wd_call(s->endpoint, msg, timeout_ns) : -WD_E_DEAD;
     if (r != -WD_E_DEAD && r != -WD_E_STALE_HANDLE)
         return r;
@@ -57,7 +57,6 @@ long wd_service_call(struct wd_service *s, struct wd_msg *msg, uint64_t timeout_
     if (found < 0)
         return found;
     s->reconnects++;
-    *msg = request;
     return wd_call(s->endpoint, msg, timeout_ns);
 }
 

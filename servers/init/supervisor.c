@@ -34,8 +34,7 @@ struct driver {
     uint64_t badge;
     uint64_t restart_at_ns;         /* while BACKOFF */
     struct wd_service_status status;
-    uint64_t last_exit[7];
-    bool died;
+    uint64_t last_exit[7];          /* valid once status.deaths > 0 */
 };
 
 static struct driver drivers[MAX_DRIVERS];
@@ -190,7 +189,6 @@ bool supervisor_kernel_message(const struct wd_msg *msg)
     } else if (label == WD_LABEL_EXIT && d->process) {
         print_death(d, msg);
         memcpy(d->last_exit, &msg->w[1], sizeof d->last_exit);
-        d->died = true;
         wd_cap_delete(d->process);
         d->process = WD_NULL;
         d->status.pid = 0;
@@ -294,7 +292,7 @@ long supervisor_request(struct wd_msg *msg)
         memcpy(&msg->w[1], &d->status, sizeof d->status);
         return 0;
     case WD_SUPERVISOR_LAST_DEATH:
-        if (!d->died)
+        if (!d->status.deaths)
             return -WD_E_NOT_FOUND;
         memcpy(&msg->w[1], d->last_exit, sizeof d->last_exit);
         return 0;

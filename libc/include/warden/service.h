@@ -28,7 +28,7 @@ struct wd_service {
 /* Fills s and looks the name up (waiting up to patience_ns for it). */
 long wd_service_connect(struct wd_service *s, wd_handle_t registry, const char *name, uint64_t patience_ns);
 /* wd_call on the service; on DEAD or STALE_HANDLE, reconnects and retries
- * once. msg is restored before the retry. Returns as wd_call. */
+ * once with the same request. Returns as wd_call. */
 long wd_service_call(struct wd_service *s, struct wd_msg *msg, uint64_t timeout_ns);
 /* Drops the capability. */
 void wd_service_close(struct wd_service *s);
