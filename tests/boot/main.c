@@ -27,6 +27,7 @@ void test_revoke_flooding_owner(void);
 void test_supervisor_restarts_driver(void);
 void test_supervisor_gives_up_crash_loop(void);
 void test_supervisor_cycles_no_leak(void);
+void test_supervisor_refuses_bad_requests(void);
 void test_dma_unmapped_iova_blocked(void);
 void test_dma_readonly_blocked(void);
 void test_dma_after_unmap_faults(void);
@@ -109,6 +110,7 @@ const struct boot_test boot_tests[] = {
     { "supervisor_restarts_driver", test_supervisor_restarts_driver },
     { "supervisor_gives_up_crash_loop", test_supervisor_gives_up_crash_loop },
     { "supervisor_cycles_no_leak", test_supervisor_cycles_no_leak },
+    { "supervisor_refuses_bad_requests", test_supervisor_refuses_bad_requests },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 

@@ -4,7 +4,8 @@
  * its old clients get DEAD, then succeed after looking it up again
  * (wd_service_call); a driver that crashes on every start is given up
  * after the limit while the rest of the system goes on; 50 kill/restart
- * cycles leave no memory, pool charge, object or interrupt behind.
+ * cycles leave no memory, pool charge, object or interrupt behind; bad
+ * requests are refused and leave no capability with init.
  */
 #include <string.h>
 #include <warden/registry.h>
@@ -163,6 +164,45 @@ void test_supervisor_gives_up_crash_loop(void)
     BT_CHECK_EQ(factorial(&svc, 4), 24);
     wd_service_close(&svc);
     stop(&healthy);
+}
+
+/* Requests init must refuse, without keeping the capabilities they carried
+ * (cap_revoke on ours then finds no copy left anywhere). */
+void test_supervisor_refuses_bad_requests(void)
+{
+    struct wd_device_info info;
+    if (dma_find_device(EDU_VENDOR, EDU_DEVICE, &info) != 0 || !dma_iommu_present()) {
+        BT_SKIP("needs edu behind an IOMMU");
+        return;
+    }
+    wd_handle_t registry = wd_start_info->registry;
+    long device = BT_OK(wd_device_open(dma_device_root(), info.address));
+    long pool = BT_OK(wd_pool_create(bt_pool(), DRIVER_POOL_BYTES));
+    if (device < 0 || pool < 0)
+        return;
+    char name[32], spec[WD_NAME_MAX + 1];
+    snprintf(name, sizeof name, "edu-bad-%llu", (unsigned long long)wd_start_info->process_id);
+    BT_CHECK_EQ(wd_supervise_start(registry, "edu-no-module", (wd_handle_t)device, (wd_handle_t)pool),
+                -WD_E_INVALID_ARG);
+    snprintf(spec, sizeof spec, "%s no-such-module", name);
+    BT_CHECK_EQ(wd_supervise_start(registry, spec, (wd_handle_t)device, (wd_handle_t)pool), -WD_E_NOT_FOUND);
+    BT_CHECK_EQ(wd_supervise_start(registry, "", (wd_handle_t)device, WD_NULL), -WD_E_INVALID_ARG);
+    BT_CHECK_EQ(wd_supervise_start(registry, spec, WD_NULL, (wd_handle_t)pool), -WD_E_INVALID_ARG);
+    BT_CHECK_EQ(wd_cap_revoke((wd_handle_t)device), 0);     /* init kept no copy */
+    BT_CHECK_EQ(wd_cap_revoke((wd_handle_t)pool), 0);
+    struct wd_service_status st;
+    uint64_t death[7];
+    BT_CHECK_EQ(wd_supervise_status(registry, name, &st), -WD_E_NOT_FOUND);
+    BT_CHECK_EQ(wd_supervise_kill(registry, name), -WD_E_NOT_FOUND);
+    BT_CHECK_EQ(wd_supervise_stop(registry, name), -WD_E_NOT_FOUND);
+    /* A supervised name cannot be taken twice; no death to report yet. */
+    snprintf(spec, sizeof spec, "%s edu no-selftest", name);
+    BT_CHECK_EQ(wd_supervise_start(registry, spec, (wd_handle_t)device, (wd_handle_t)pool), 0);
+    BT_CHECK_EQ(wd_supervise_start(registry, spec, (wd_handle_t)device, (wd_handle_t)pool), -WD_E_EXISTS);
+    BT_CHECK_EQ(wd_supervise_last_death(registry, name, death), -WD_E_NOT_FOUND);
+    struct supervised s = { .device = (wd_handle_t)device, .pool = (wd_handle_t)pool, .info = info };
+    memcpy(s.name, name, sizeof name);
+    stop(&s);
 }
 
 #define CYCLES 50
