@@ -8,6 +8,7 @@
 void test_iommu_translation_on(void);
 void test_dma_roundtrip(void);
 void test_ipc_reply_token_kept_across_events(void);
+void test_ipc_endpoint_closes_with_last_receiver(void);
 void test_irq_msi_message(void);
 void test_irq_coalesces(void);
 void test_irq_ack_semantics(void);
@@ -64,6 +65,7 @@ const struct boot_test boot_tests[] = {
     { "ipc_cap_transfer", test_ipc_cap_transfer },
     { "ipc_errors", test_ipc_errors },
     { "ipc_reply_token_kept_across_events", test_ipc_reply_token_kept_across_events },
+    { "ipc_endpoint_closes_with_last_receiver", test_ipc_endpoint_closes_with_last_receiver },
     { "cap_copy_reduced_rights", test_cap_copy_reduced_rights },
     { "cap_revoke_other_process", test_cap_revoke_other_process },
     { "cap_stale_and_wrong_type", test_cap_stale_and_wrong_type },

@@ -1,6 +1,6 @@
 /*
  * t_ipc.c - IPC between address spaces: words, badges, capabilities,
- * errors. The server side is the echo helper (echo_prepare_reply).
+ * errors, reply tokens, endpoints closing with their last receiver. The server side is the echo helper (echo_prepare_reply).
  */
 #include <string.h>
 
@@ -242,4 +242,31 @@ void test_ipc_reply_token_kept_across_events(void)
     BT_CHECK(wait_done(&b));
     BT_CHECK_EQ(b.result, 0);
     BT_CHECK_EQ(b.reply_word, 222);
+}
+
+/* An endpoint closes when its last capability that can receive goes (a
+ * server died): a blocked caller wakes with DEAD, later sends and calls get
+ * DEAD instead of blocking or WOULD_BLOCK. Deleting one of two receive
+ * capabilities closes nothing. */
+void test_ipc_endpoint_closes_with_last_receiver(void)
+{
+    long ep = BT_OK(wd_endpoint_create(bt_pool()));
+    long receiver = ep < 0 ? ep : BT_OK(wd_cap_copy((wd_handle_t)ep, WD_NULL, WD_RIGHT_RECV, 0));
+    long sender = ep < 0 ? ep : BT_OK(wd_cap_copy((wd_handle_t)ep, WD_NULL, WD_RIGHT_SEND, 0));
+    if (receiver < 0 || sender < 0)
+        return;
+    static struct token_caller c;
+    c = (struct token_caller){ .ep = (wd_handle_t)sender, .word = 7, .result = 1 };
+    BT_OK(wd_thread_start(token_caller_main, &c, 16));
+    wd_thread_sleep(20 * BT_MS);
+    BT_OK(wd_cap_delete((wd_handle_t)ep));              /* one receive capability is left */
+    wd_thread_sleep(20 * BT_MS);
+    BT_CHECK_EQ(c.result, 1);                           /* still waiting */
+    BT_OK(wd_cap_delete((wd_handle_t)receiver));        /* the last one */
+    BT_CHECK(wait_done(&c));
+    BT_CHECK_EQ(c.result, -WD_E_DEAD);
+    struct wd_msg msg = { .info = wd_msg_info(1, 0, 0) };
+    BT_CHECK_EQ(wd_send((wd_handle_t)sender, &msg, WD_NO_WAIT), -WD_E_DEAD);
+    BT_CHECK_EQ(wd_call((wd_handle_t)sender, &msg, WD_FOREVER), -WD_E_DEAD);
+    BT_OK(wd_cap_delete((wd_handle_t)sender));
 }
