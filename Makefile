@@ -67,7 +67,11 @@ $(call user_program,devmgr,$(wildcard servers/devmgr/*.c),$(LIBDRIVER_CFLAGS),$(
 $(call user_program,edu,$(wildcard drivers/edu/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 BOOT_MODULES := init boot-tests bench devmgr edu
 
-QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu
+# -nic none: no network until a NIC driver exists (DESIGN.md §12); every
+# QEMU start goes through tools/qemu_netsafety.py, which refuses a command
+# line that could send traffic off this machine (QEMU_EXTRA included).
+QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu -nic none
+QEMU_GUARDED := $(PYTHON) tools/qemu_netsafety.py $(QEMU)
 
 .PHONY: all iso run debug test unit compdb clean deps docs bench
 all: $(BUILD)/warden.iso $(BUILD)/warden-test.iso
@@ -128,14 +132,14 @@ unit: $(BUILD)/unit/unit-tests
 
 run: deps $(BUILD)/warden.iso
 	@echo "Booting Warden in QEMU; quit with Ctrl-A X."
-	$(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot \
+	$(QEMU_GUARDED) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
 debug: deps $(BUILD)/warden.iso
 	@printf 'set architecture i386:x86-64\nfile %s\ntarget remote localhost:1234\nhbreak kmain\ncontinue\n' \
 		$(BUILD)/kernel.elf > $(BUILD)/gdbinit
 	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x $(BUILD)/gdbinit"
-	$(QEMU) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot -s -S \
+	$(QEMU_GUARDED) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot -s -S \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
 bench: deps $(BUILD)/warden.iso

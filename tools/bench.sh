@@ -8,7 +8,8 @@ iso=$1
 shift
 log=build/bench.log
 status=0
-timeout 600 qemu-system-x86_64 -machine q35 -accel tcg -cpu qemu64 -m 512M \
+timeout 600 python3 tools/qemu_netsafety.py qemu-system-x86_64 -machine q35 -accel tcg -cpu qemu64 -m 512M \
+    -nic none \
     -icount shift=0,sleep=off \
     -device intel-iommu,intremap=on -device edu \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
