@@ -70,6 +70,8 @@ IPC_WRAPPERS = {
     "ipc_recv": ("wd_recv", [("wd_handle_t", "ep"), ("struct wd_msg *", "msg"), ("uint64_t", "timeout")]),
     "ipc_reply": ("wd_reply", [("struct wd_msg *", "msg")]),
     "ipc_reply_recv": ("wd_reply_recv", [("wd_handle_t", "ep"), ("struct wd_msg *", "msg"), ("uint64_t", "timeout")]),
+    "ipc_signal_recv": ("wd_signal_recv", [("wd_handle_t", "ep"), ("wd_handle_t", "notification"), ("uint64_t", "bits"),
+                                           ("struct wd_msg *", "msg"), ("uint64_t", "timeout")]),
 }
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -37,7 +37,8 @@
     WD_ERROR(25, RESERVED_RANGE,  "the IOVA range overlaps the interrupt window 0xFEE00000-0xFEEFFFFF") \
     WD_ERROR(26, NOT_OWNER,       "another process owns this device") \
     WD_ERROR(27, PROTECTED,       "the kernel owns this register (BARs, MSI/MSI-X, bridge windows)") \
-    WD_ERROR(28, NO_IOMMU,        "no active IOMMU translates this device; DMA is refused")
+    WD_ERROR(28, NO_IOMMU,        "no active IOMMU translates this device; DMA is refused") \
+    WD_ERROR(29, PROTOCOL,        "the peer broke the shared-memory protocol (ring index or descriptor out of range)")
 
 enum wd_error {
 #define WD_ERROR(code, name, text) WD_E_##name = code,

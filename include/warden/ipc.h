@@ -2,11 +2,13 @@
  * warden/ipc.h - the IPC message: how it travels in registers, and the
  * kernel-originated messages (faults, exits, timers).
  *
- * Registers of ipc_call / ipc_send / ipc_recv / ipc_reply / ipc_reply_recv
- * (rax = system call number in, status out):
+ * Registers of ipc_call / ipc_send / ipc_recv / ipc_reply / ipc_reply_recv /
+ * ipc_signal_recv (rax = system call number in, status out):
  *   rdi  in: endpoint handle (not used by ipc_reply)   out: sender's badge
- *   rsi  in/out: message info word (label, word count, cap count, flags)
- *   rdx, r10, r8, r9, r12, r13, r14, r15   in/out: data words 0..7
+ *   rsi  in/out: message info word (label, word count, cap count, flags);
+ *        ipc_signal_recv: in: the notification to signal
+ *   rdx, r10, r8, r9, r12, r13, r14, r15   in/out: data words 0..7;
+ *        ipc_signal_recv: rdx in: the bits to signal
  *   rbx  in: user pointer to wd_handle_t[4]: caps to send, and where the
  *        handles of received caps are written (0 when no caps are used)
  *   rbp  in: timeout in ns (WD_NO_WAIT = poll, WD_FOREVER = no timeout)
@@ -65,6 +67,9 @@ struct wd_msg {
                                        capability to a device it owned (cap_revoke, cap_delete,
                                        cap_move), so the kernel revoked the device as on death.
                                        Words as WD_LABEL_EXIT; w2 = 0, w3 = 0 */
+#define WD_LABEL_NOTIFY 0xFFFF0007u /* a bound notification was signalled: badge as bound; w0 count
+                                       (signals since the last delivery), w1 the bits (taken: the
+                                       notification's word is 0 again) */
 
 enum wd_exit_reason {
     WD_EXIT_NORMAL = 1,             /* process_exit, or its last thread exited */

@@ -16,11 +16,23 @@
 #define WD_FRAME_MMIO (1ull << 1)       /* frame_info only: a device BAR, mapped uncached */
 #define WD_FRAME_MAX_BYTES (64ull << 20)
 
+/* Notifications: signalled bits live in bits 0..62 (a wait returns them as
+ * a non-negative value). */
+#define WD_NOTIFY_BITS 0x7FFFFFFFFFFFFFFFull
+
+/* wd_cap_info.flags */
+#define WD_CAP_CLOSED  (1ull << 0)      /* an endpoint nobody can receive on any more */
+#define WD_CAP_DEAD    (1ull << 1)      /* a process that has died */
+#define WD_CAP_WATCHED (1ull << 2)      /* cap_watch set a notification on this capability */
+#define WD_CAP_LEASE   (1ull << 3)      /* a frame capability without RETAIN */
+
 struct wd_cap_info {
     uint32_t type;                  /* enum wd_object_type */
     uint32_t rights;
     uint64_t badge;
     uint64_t object_id;             /* process/thread id; unique per object */
+    uint64_t flags;                 /* WD_CAP_* */
+    uint64_t lease_mappings;        /* CPU and DMA mappings made through this capability (leases) */
 };
 
 struct wd_pool_info {
@@ -50,6 +62,11 @@ struct wd_system_info {
     uint64_t revoke_flush_stamp;    /* when its last context/IOTLB invalidation wait completed */
     uint64_t revoke_release_stamp;  /* when it first dropped a DMA-mapped frame (0: none yet) */
     uint64_t dma_frames_released;   /* DMA mapping frame references dropped since boot */
+    /* The data path (docs/drivers.md). */
+    uint64_t notify_signals;        /* notification signals since boot (calls and kernel) */
+    uint64_t notify_wakeups;        /* threads woken by a signal, and bound deliveries */
+    uint64_t lease_ends;            /* leases that ended with mappings made through them */
+    uint64_t lease_mappings_removed; /* those mappings (CPU and DMA) */
 };
 
 #endif

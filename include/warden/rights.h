@@ -9,6 +9,15 @@
  * dmaspaces: attach, detach, bind faults; the device root: open devices).
  * Devices: READ config reads, WRITE config writes, MAP BAR frames.
  * Dmaspaces: MAP dma_map/dma_unmap.
+ * Notifications: SEND signals, RECV waits and polls, CONTROL binds.
+ *
+ * RETAIN (frames): mappings made through this capability, and capabilities
+ * derived from it, may outlive it. frame_create gives it. A frame
+ * capability without RETAIN is a *lease*: when it is deleted (cap_delete,
+ * cap_revoke of an ancestor, its holder's death), every CPU and DMA
+ * mapping made through it and every capability derived from it go too,
+ * with the IOTLB invalidation waited for, before the call returns. A
+ * client grants memory to a driver as a lease (docs/drivers.md).
  */
 #ifndef WARDEN_ABI_RIGHTS_H
 #define WARDEN_ABI_RIGHTS_H
@@ -22,7 +31,8 @@
 #define WD_RIGHT_RECV    (1u << 6)
 #define WD_RIGHT_ALLOC   (1u << 7)
 #define WD_RIGHT_CONTROL (1u << 8)
-#define WD_RIGHTS_ALL    0x1FFu
+#define WD_RIGHT_RETAIN  (1u << 9)
+#define WD_RIGHTS_ALL    0x3FFu
 
 /* Object types (wd_cap_info.type). */
 enum wd_object_type {
@@ -36,6 +46,7 @@ enum wd_object_type {
     WD_TYPE_DMASPACE = 7,           /* an IOMMU domain: domain ID + I/O page table */
     WD_TYPE_DEVICE_ROOT = 8,        /* lists PCI functions and opens device capabilities */
     WD_TYPE_IRQ = 9,                /* one interrupt source (MSI, MSI-X, INTx, ISA) */
+    WD_TYPE_NOTIFICATION = 10,      /* a word of bits: signal never blocks, wait takes them */
     WD_TYPE_COUNT
 };
 

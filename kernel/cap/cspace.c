@@ -3,6 +3,7 @@
  */
 #include "cap/cspace.h"
 
+#include "cap/dependents.h"
 #include "core/panic.h"
 #include "mm/physmem.h"
 #include "obj/process.h"
@@ -169,6 +170,7 @@ int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs)
     dest->first_child = slot->first_child;
     for (struct cap_slot *c = dest->first_child; c; c = c->next_sibling)
         c->parent = dest;
+    cap_dependents_moved(slot, dest);
     cs->used++;
     /* Free the old slot without touching the object. */
     slot->object = NULL;
@@ -180,9 +182,14 @@ int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs)
     return (int64_t)cap_handle(dest);
 }
 
-void cap_delete(struct cap_slot *slot)
+static void delete_slot(struct cap_slot *slot, bool signal_watch)
 {
     KASSERT(slot->object);
+    /* A lease ends everything derived from it (they are leases too)... */
+    if (cap_is_lease(slot))
+        cap_revoke(slot);
+    /* ...and every mapping made through it, waited for, before the object goes. */
+    cap_dependents_end(slot, signal_watch);
     /* Children move up to this slot's parent, so revoking an ancestor still reaches them. */
     struct cap_slot *grandparent = slot->parent;
     unlink_from_parent(slot);
@@ -204,6 +211,16 @@ void cap_delete(struct cap_slot *slot)
     kobject_cap_removed(object, rights, slot->cspace->owner, false);
     if (!weak)
         kobject_put(object);
+}
+
+void cap_delete(struct cap_slot *slot)
+{
+    delete_slot(slot, true);
+}
+
+void cap_delete_quiet(struct cap_slot *slot)
+{
+    delete_slot(slot, false);
 }
 
 bool cspace_holds(const struct cspace *cs, bool (*match)(const struct kobject *, const void *), const void *ctx)

@@ -9,7 +9,11 @@
  *   - every occupied slot holds one reference on its object, except a
  *     process's capabilities to itself (weak, or a process could never die);
  *   - parent/child links form a tree across all cspaces: a copy is a child
- *     of its source; deleting a slot re-parents its children to its parent.
+ *     of its source; deleting a slot re-parents its children to its parent,
+ *     except for a lease (a frame capability without RETAIN), whose
+ *     children are deleted with it: a lease ends everything derived from it;
+ *   - what depends on a slot (mappings made through a lease, a watch) is in
+ *     its dependents record and ends with the slot (cap/dependents.h).
  */
 #ifndef WARDEN_CAP_CSPACE_H
 #define WARDEN_CAP_CSPACE_H
@@ -35,6 +39,7 @@ struct cap_slot {
     struct cap_slot *next_sibling;
     struct cap_slot *prev_sibling;
     bool weak;                      /* no reference held (self capability) */
+    struct cap_dependents *dependents;  /* leased mappings and a watch, or NULL */
 };
 
 struct cspace {
@@ -68,7 +73,10 @@ int64_t cap_insert(struct cspace *cs, struct kobject *object, uint32_t rights, u
 /* Moves a capability into cs (keeping its place in the derivation tree). */
 int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs);
 
+/* Deletes one capability (and, for a lease, everything derived from it);
+ * its watch is signalled unless quiet. */
 void cap_delete(struct cap_slot *slot);
+void cap_delete_quiet(struct cap_slot *slot);
 /* Deletes every descendant of slot; returns how many. */
 uint64_t cap_revoke(struct cap_slot *slot);
 

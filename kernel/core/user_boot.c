@@ -58,7 +58,7 @@ static void map_new_frame(struct pool *pool, struct process *p, uint64_t vaddr, 
         panic("init: no memory for a %llu-byte frame (error %d)", (unsigned long long)size, error);
     if (data_length)
         frame_write(f, data_offset, data, data_length);
-    int r = vmspace_map(&p->vm, f, 0, vaddr, size, rights);
+    int r = vmspace_map(&p->vm, f, 0, vaddr, size, rights, NULL);
     if (r)
         panic("init: cannot map 0x%llx (error %d)", (unsigned long long)vaddr, r);
     kobject_put(&f->obj);
@@ -129,7 +129,7 @@ bool user_boot_start_init(const struct wd_ktest_result *ktests, unsigned ktest_c
         uint64_t size = (m->end - m->start + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
         struct frame_object *f = frame_object_borrow(m->start, size);
         struct wd_module *out = &info.modules[info.module_count++];
-        out->frame = (wd_handle_t)give(p, &f->obj, WD_RIGHT_READ | WD_RIGHT_MAP | WD_RIGHT_GRANT);
+        out->frame = (wd_handle_t)give(p, &f->obj, WD_RIGHT_READ | WD_RIGHT_MAP | WD_RIGHT_GRANT | WD_RIGHT_RETAIN);
         kobject_put(&f->obj);
         out->size = m->end - m->start;
         copy_string(out->name, sizeof out->name, m->name);

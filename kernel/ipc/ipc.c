@@ -18,6 +18,7 @@
 #include "core/panic.h"
 #include "mm/usercopy.h"
 #include "obj/endpoint.h"
+#include "obj/notification.h"
 #include "obj/process.h"
 #include "obj/thread.h"
 #include "sched/sched.h"
@@ -118,6 +119,8 @@ static void deliver_message(struct thread *from, struct thread *to, uint64_t bad
 
 static void deliver_event(struct kevent *ev, struct thread *to)
 {
+    if (ev->delivering)
+        ev->delivering(ev);
     struct trap_frame *d = to->frame;
     unsigned n = 1 + ev->nwords;
     *frame_word(d, 0) = ev->count;
@@ -142,7 +145,7 @@ static void block_on(struct endpoint *ep, struct thread_queue *q, struct thread 
                      enum thread_state state, uint64_t timeout)
 {
     kobject_get(&ep->obj);
-    t->blocked_on = ep;
+    t->blocked_on = &ep->obj;
     thread_queue_push(q, t);
     t->state = state;
     if (timeout != WD_FOREVER)
@@ -151,12 +154,12 @@ static void block_on(struct endpoint *ep, struct thread_queue *q, struct thread 
 
 void ipc_unblock(struct thread *t)
 {
-    struct endpoint *ep = t->blocked_on;
-    if (!ep)
+    struct kobject *waited_on = t->blocked_on;
+    if (!waited_on)
         return;
     thread_queue_remove(t);
     t->blocked_on = NULL;
-    kobject_put(&ep->obj);
+    kobject_put(waited_on);
 }
 
 /* A new call replaces the token the server still held: that caller gets DEAD. */
@@ -349,4 +352,21 @@ int64_t sys_ipc_reply_recv(struct trap_frame *f)
         return r;
     struct thread *caller = t->reply_to ? deliver_reply(t) : NULL;
     return receive_common(t, (struct endpoint *)slot->object, f->rbp, caller);
+}
+
+int64_t sys_ipc_signal_recv(struct trap_frame *f)
+{
+    struct thread *t = current_thread();
+    struct cap_slot *slot, *nslot;
+    int r = lookup_endpoint(t, f->rdi, WD_RIGHT_RECV, &slot);
+    if (r == 0)
+        r = cap_lookup(&t->process->cspace, f->rsi, WD_TYPE_NOTIFICATION, WD_RIGHT_SEND, &nslot);
+    int64_t bits = r ? r : notification_signal_bits(nslot->badge, f->rdx);
+    if (bits < 0)
+        return bits;
+    r = check_receive_buffer(t, f);
+    if (r)
+        return r;
+    notification_signal((struct notification *)nslot->object, (uint64_t)bits);
+    return receive_common(t, (struct endpoint *)slot->object, f->rbp, NULL);
 }

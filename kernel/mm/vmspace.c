@@ -42,6 +42,7 @@ int vmspace_init(struct vmspace *vm, struct pool *pool)
 
 static void mapping_release(struct vmspace *vm, struct vm_mapping *m)
 {
+    lease_link_remove(&m->lease);
     int r = paging_unmap(vm->pml4_phys, m->vaddr, m->length);
     if (r != PAGING_OK)
         panic("vmspace: unmapping 0x%llx+0x%llx failed (%d)", (unsigned long long)m->vaddr,
@@ -108,7 +109,7 @@ static int map_pages(struct vmspace *vm, struct frame_object *frame, uint64_t of
 }
 
 int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset, uint64_t vaddr,
-                uint64_t length, uint32_t rights)
+                uint64_t length, uint32_t rights, struct cap_dependents *lease)
 {
     if (!vm->pml4_phys)
         return -WD_E_DEAD;
@@ -150,11 +151,26 @@ int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset,
     m->offset = offset;
     m->frame = frame;
     m->rights = rights;
+    m->lease.owner = NULL;
+    if (lease)
+        lease_link_add(lease, &m->lease, LEASE_CPU, vm);
     m->next = *link;
     *link = m;
     frame->mappings++;
     kobject_get(&frame->obj);
     return 0;
+}
+
+void vmspace_lease_remove(struct vmspace *vm, struct vm_mapping *m)
+{
+    for (struct vm_mapping **link = &vm->mappings; *link; link = &(*link)->next) {
+        if (*link == m) {
+            *link = m->next;
+            mapping_release(vm, m);
+            return;
+        }
+    }
+    panic("vmspace: a leased mapping at 0x%llx is not in its address space", (unsigned long long)m->vaddr);
 }
 
 uint64_t vmspace_unmap_frame(struct vmspace *vm, const struct frame_object *frame)

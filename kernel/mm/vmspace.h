@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cap/dependents.h"
+
 struct frame_object;
 struct pool;
 
@@ -20,6 +22,7 @@ struct vm_mapping {
     uint64_t offset;                /* into the frame */
     struct frame_object *frame;
     uint32_t rights;
+    struct lease_link lease;        /* owner set: made through a lease, ends with it */
 };
 
 struct vmspace {
@@ -33,9 +36,12 @@ struct vmspace {
 int vmspace_init(struct vmspace *vm, struct pool *pool);
 void vmspace_destroy(struct vmspace *vm);
 
-/* Validates and maps; 0 or -WD_E_*. Nothing changes on failure. */
+/* Validates and maps; 0 or -WD_E_*. Nothing changes on failure. With
+ * lease, the mapping is made through that lease and ends with it. */
 int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset, uint64_t vaddr,
-                uint64_t length, uint32_t rights);
+                uint64_t length, uint32_t rights, struct cap_dependents *lease);
+/* The lease m was made through is ending (m is already off its list). */
+void vmspace_lease_remove(struct vmspace *vm, struct vm_mapping *m);
 /* Removes the whole mappings inside [vaddr, vaddr+length); the number
  * removed or -WD_E_*. */
 int64_t vmspace_unmap(struct vmspace *vm, uint64_t vaddr, uint64_t length);

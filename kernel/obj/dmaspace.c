@@ -101,6 +101,7 @@ struct dmaspace *dmaspace_create(struct pool *pool, int *error)
 
 static void release_mapping(struct dmaspace *s, struct dma_mapping *m)
 {
+    lease_link_remove(&m->lease);
     kobject_put(&m->frame->obj);
     revoke_note_frame_release();
     pool_uncharge(s->obj.pool, mapping_cost());
@@ -156,16 +157,15 @@ struct page_plan {
 };
 
 /* A 2 MiB page fits at this IOVA when the memory behind it is one
- * physically contiguous, 2 MiB aligned run. */
+ * physically contiguous, 2 MiB aligned run (a contiguous frame, or one of
+ * a large frame's 2 MiB chunks). */
 static bool plan_use_2m(void *ctx, uint64_t iova)
 {
     const struct page_plan *p = ctx;
     uint64_t frame_offset = p->offset + (iova - p->iova);
-    if (!p->frame->contiguous_base || iova % SLPT_PAGE_2M || iova + SLPT_PAGE_2M > p->iova + p->length)
+    if (iova % SLPT_PAGE_2M || iova + SLPT_PAGE_2M > p->iova + p->length)
         return false;
-    if (frame_offset + SLPT_PAGE_2M > p->frame->size)
-        return false;
-    return (p->frame->contiguous_base + frame_offset) % SLPT_PAGE_2M == 0;
+    return frame_object_run_2m(p->frame, frame_offset);
 }
 
 static unsigned slpt_perm(uint32_t rights)
@@ -240,7 +240,7 @@ static int validate_map(const struct dmaspace *s, const struct frame_object *fra
 }
 
 int dmaspace_map(struct dmaspace *s, struct frame_object *frame, uint64_t offset, uint64_t iova,
-                 uint64_t length, uint32_t rights)
+                 uint64_t length, uint32_t rights, struct cap_dependents *lease)
 {
     int r = validate_map(s, frame, offset, iova, length, rights);
     if (r)
@@ -283,10 +283,39 @@ int dmaspace_map(struct dmaspace *s, struct frame_object *frame, uint64_t offset
     m->offset = offset;
     m->frame = frame;
     m->rights = rights;
+    m->cleared = false;
+    m->lease.owner = NULL;
+    if (lease)
+        lease_link_add(lease, &m->lease, LEASE_DMA, s);
     m->next = *link;
     *link = m;
     kobject_get(&frame->obj);
     return 0;
+}
+
+bool dmaspace_lease_clear(struct dmaspace *s, struct dma_mapping *m)
+{
+    if (m->cleared)
+        return false;
+    clear_range(s, m->iova, m->length);
+    m->cleared = true;
+    if (!s->attached_groups)
+        return false;
+    vtd_flush_iotlb(s->unit, s->domain_id, m->iova, m->length);   /* waits for completion */
+    return true;
+}
+
+void dmaspace_lease_remove(struct dmaspace *s, struct dma_mapping *m)
+{
+    dmaspace_lease_clear(s, m);
+    for (struct dma_mapping **link = &s->mappings; *link; link = &(*link)->next) {
+        if (*link == m) {
+            *link = m->next;
+            release_mapping(s, m);
+            return;
+        }
+    }
+    panic("dmaspace: a leased mapping at IOVA 0x%llx is not in its space", (unsigned long long)m->iova);
 }
 
 int64_t dmaspace_unmap(struct dmaspace *s, uint64_t iova, uint64_t length)

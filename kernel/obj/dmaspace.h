@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cap/dependents.h"
 #include "iommu/slpt.h"
 #include "obj/object.h"
 
@@ -26,6 +27,8 @@ struct dma_mapping {
     uint64_t offset;                /* into the frame */
     struct frame_object *frame;
     uint32_t rights;                /* WD_RIGHT_READ (device reads) | WD_RIGHT_WRITE (device writes) */
+    bool cleared;                   /* its entries are gone and flushed; the record waits for removal */
+    struct lease_link lease;        /* owner set: made through a lease, ends with it */
 };
 
 struct dmaspace {
@@ -48,8 +51,16 @@ void dmaspace_destroy(struct dmaspace *s);
 int dmaspace_attach(struct dmaspace *s, struct iommu_group *g);
 void dmaspace_detach(struct iommu_group *g);
 
+/* With lease, the mapping is made through that lease and ends with it. */
 int dmaspace_map(struct dmaspace *s, struct frame_object *frame, uint64_t offset, uint64_t iova,
-                 uint64_t length, uint32_t rights);
+                 uint64_t length, uint32_t rights, struct cap_dependents *lease);
+/* The lease m was made through is ending: clear its entries and, if a
+ * device is attached, invalidate the IOTLB and wait (true then). The record
+ * stays until dmaspace_lease_remove. */
+bool dmaspace_lease_clear(struct dmaspace *s, struct dma_mapping *m);
+/* Then: the record goes and its frame reference is dropped (m is already
+ * off its lease's list). */
+void dmaspace_lease_remove(struct dmaspace *s, struct dma_mapping *m);
 /* Removes the whole mappings inside [iova, iova+length): the count or -WD_E_*. */
 int64_t dmaspace_unmap(struct dmaspace *s, uint64_t iova, uint64_t length);
 

@@ -5,6 +5,7 @@
  */
 #include "obj/endpoint.h"
 
+#include "cap/dependents.h"
 #include "core/panic.h"
 #include "ipc/ipc.h"
 #include "mm/kobj.h"
@@ -99,6 +100,7 @@ void endpoint_destroy(struct endpoint *ep)
 {
     /* Blocked threads hold references, so both queues are empty here. */
     KASSERT(!ep->senders.head && !ep->receivers.head);
+    KASSERT(!ep->close_watchers);   /* each watch is on a capability, which holds a reference */
     ktimer_cancel(&ep->timer);
     while (ep->events_head)
         kevent_cancel(ep->events_head);
@@ -119,6 +121,7 @@ void endpoint_receive_cap_removed(struct endpoint *ep)
     struct thread *t;
     while ((t = ep->senders.head) || (t = ep->receivers.head))
         thread_wake(t, -WD_E_DEAD);     /* unblocks it: drops its reference, not ours */
+    cap_watch_endpoint_closed(ep);
 }
 
 void endpoint_set_timer(struct endpoint *ep, uint64_t badge, uint64_t ns)

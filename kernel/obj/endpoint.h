@@ -17,6 +17,7 @@
 
 struct thread;
 struct endpoint;
+struct cap_dependents;
 
 struct thread_queue {
     struct thread *head;
@@ -33,6 +34,9 @@ struct kevent {
     uint64_t count;                 /* raises since the last delivery */
     unsigned nwords;                /* words after the count */
     uint64_t words[KEVENT_WORDS];
+    /* Optional: called as the event is delivered (off the list), to fill
+     * words from its source's state at that moment (notifications). */
+    void (*delivering)(struct kevent *ev);
 };
 
 struct endpoint {
@@ -45,6 +49,7 @@ struct endpoint {
     struct ktimer timer;
     uint64_t receive_caps;          /* capabilities with RECV right */
     bool closed;                    /* they are all gone: sends and calls fail with DEAD */
+    struct cap_dependents *close_watchers;  /* cap_watch on capabilities to it (dependents.c) */
 };
 
 struct pool;

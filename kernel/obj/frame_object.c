@@ -96,7 +96,18 @@ static bool allocate_memory(struct frame_object *f)
     }
     if (!f->pages)
         return false;
-    for (uint64_t i = 0; i < f->page_count; i++) {
+    /* Whole 2 MiB chunks where memory allows (2 MiB IOMMU pages), single
+     * pages for the rest and when no chunk is free. */
+    uint64_t i = 0;
+    for (uint64_t chunk = LARGE_PAGE_BYTES / FRAME_SIZE; i + chunk <= f->page_count; i += chunk) {
+        uint64_t base = physmem_alloc_contig(chunk, chunk);
+        if (!base)
+            break;
+        memset(phys_to_virt(base), 0, LARGE_PAGE_BYTES);
+        for (uint64_t k = 0; k < chunk; k++)
+            f->pages[i + k] = base + k * FRAME_SIZE;
+    }
+    for (; i < f->page_count; i++) {
         f->pages[i] = physmem_alloc_zeroed();
         if (!f->pages[i]) {
             free_memory(f);
@@ -171,6 +182,21 @@ uint64_t frame_object_page(const struct frame_object *f, uint64_t offset)
     if (f->contiguous_base)
         return f->contiguous_base + offset;
     return f->pages[offset / FRAME_SIZE];
+}
+
+bool frame_object_run_2m(const struct frame_object *f, uint64_t offset)
+{
+    if (offset % FRAME_SIZE || offset + LARGE_PAGE_BYTES > f->size)
+        return false;
+    uint64_t first = frame_object_page(f, offset);
+    if (first % LARGE_PAGE_BYTES)
+        return false;
+    if (f->contiguous_base)
+        return true;
+    for (uint64_t k = 1; k < LARGE_PAGE_BYTES / FRAME_SIZE; k++)
+        if (f->pages[offset / FRAME_SIZE + k] != first + k * FRAME_SIZE)
+            return false;
+    return true;
 }
 
 void frame_object_destroy(struct frame_object *f)

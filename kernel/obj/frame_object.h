@@ -1,7 +1,8 @@
 /*
  * frame_object.h - the frame object: user-visible RAM, zeroed at creation,
- * either page by page or physically contiguous, or borrowed memory that is
- * never returned to the allocator (boot modules). Mappings (CPU now, DMA
+ * either page by page (frames of 2 MiB or more in 2 MiB aligned contiguous
+ * chunks where memory allows) or physically contiguous, or borrowed
+ * memory that is never returned to the allocator (boot modules). Mappings (CPU now, DMA
  * later) hold references, so the memory returns to its pool only when no
  * capability and no mapping refers to it.
  */
@@ -35,6 +36,9 @@ struct frame_object *frame_object_borrow_mmio(uint64_t phys, uint64_t size);
 
 /* Physical address of the page at byte offset (page aligned, < size). */
 uint64_t frame_object_page(const struct frame_object *f, uint64_t offset);
+/* True when the 2 MiB from offset are one physically contiguous, 2 MiB
+ * aligned run (so one 2 MiB IOMMU page can map them). */
+bool frame_object_run_2m(const struct frame_object *f, uint64_t offset);
 
 void frame_object_destroy(struct frame_object *f);
 

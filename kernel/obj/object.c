@@ -10,6 +10,7 @@
 #include "obj/endpoint.h"
 #include "obj/frame_object.h"
 #include "obj/irq.h"
+#include "obj/notification.h"
 #include "obj/pool.h"
 #include "obj/process.h"
 #include "obj/revoke.h"
@@ -51,6 +52,7 @@ void kobject_put(struct kobject *o)
     case WD_TYPE_FRAME: frame_object_destroy((struct frame_object *)o); break;
     case WD_TYPE_DMASPACE: dmaspace_destroy((struct dmaspace *)o); break;
     case WD_TYPE_IRQ: irq_destroy((struct irq *)o); break;
+    case WD_TYPE_NOTIFICATION: notification_destroy((struct notification *)o); break;
     /* Devices and the device root live forever: the kernel holds their first reference. */
     default: panic("kobject_put: object %p has unknown type %u", (void *)o, o->type);
     }
@@ -65,12 +67,16 @@ void kobject_track_cap_added(struct kobject *o, uint32_t rights)
 {
     if (o->type == WD_TYPE_ENDPOINT && (rights & WD_RIGHT_RECV))
         endpoint_receive_cap_added((struct endpoint *)o);
+    else if (o->type == WD_TYPE_NOTIFICATION && (rights & WD_RIGHT_RECV))
+        notification_receive_cap_added((struct notification *)o);
 }
 
 void kobject_track_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved)
 {
     if (o->type == WD_TYPE_ENDPOINT && (rights & WD_RIGHT_RECV) && !moved)
         endpoint_receive_cap_removed((struct endpoint *)o);
+    else if (o->type == WD_TYPE_NOTIFICATION && (rights & WD_RIGHT_RECV) && !moved)
+        notification_receive_cap_removed((struct notification *)o);
     else if (o->type == WD_TYPE_DEVICE)
         revoke_device_cap_lost((struct device *)o, holder);
 }
@@ -84,6 +90,7 @@ const char *kobject_type_name(uint32_t type)
 {
     static const char *const names[WD_TYPE_COUNT] = {
         "none", "process", "thread", "endpoint", "pool", "frame", "device", "dmaspace", "device root", "irq",
+        "notification",
     };
     return type < WD_TYPE_COUNT ? names[type] : "?";
 }

@@ -40,10 +40,10 @@ struct process;
 void kobject_track_cap_added(struct kobject *o, uint32_t rights);
 void kobject_track_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved);
 
-/* Only endpoints and devices care: the IPC fast path pays one compare. */
+/* Only endpoints, devices and notifications care: the IPC fast path pays a compare or three. */
 static inline bool kobject_tracks_caps(const struct kobject *o)
 {
-    return o->type == WD_TYPE_ENDPOINT || o->type == WD_TYPE_DEVICE;
+    return o->type == WD_TYPE_ENDPOINT || o->type == WD_TYPE_DEVICE || o->type == WD_TYPE_NOTIFICATION;
 }
 
 static inline void kobject_cap_added(struct kobject *o, uint32_t rights)

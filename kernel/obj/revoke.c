@@ -59,11 +59,21 @@ static void revoke_group(struct iommu_group *g, struct revoke_summary *sum)
     revocations++;
 }
 
-static void begin(const struct process *p)
+void revoke_begin(uint64_t pid)
 {
-    latest_pid = p->obj.id;
+    latest_pid = pid;
     latest_flush_stamp = 0;
     latest_release_stamp = 0;
+}
+
+static void begin(const struct process *p)
+{
+    revoke_begin(p->obj.id);
+}
+
+void revoke_note_flush(void)
+{
+    latest_flush_stamp = ++stamp_clock;
 }
 
 void revoke_owned_devices(struct process *p, struct revoke_summary *out)

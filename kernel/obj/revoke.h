@@ -38,6 +38,10 @@ void revoke_summary_words(const struct revoke_summary *s, uint64_t *words);
 
 /* dmaspace.c calls this when it drops a DMA mapping's frame reference. */
 void revoke_note_frame_release(void);
+/* A lease is ending (cap/dependents.c): the latest revocation is now the
+ * one of process pid's mappings; then its IOTLB flush completed. */
+void revoke_begin(uint64_t pid);
+void revoke_note_flush(void);
 /* The revocation fields of wd_system_info. */
 void revoke_fill_info(struct wd_system_info *info);
 

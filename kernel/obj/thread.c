@@ -117,7 +117,7 @@ void thread_start(struct thread *t)
 void thread_wake(struct thread *t, int64_t result)
 {
     ktimer_cancel(&t->timeout);
-    if (t->state == THREAD_BLOCKED_SEND || t->state == THREAD_BLOCKED_RECV)
+    if (t->state == THREAD_BLOCKED_SEND || t->state == THREAD_BLOCKED_RECV || t->state == THREAD_BLOCKED_NOTIFY)
         ipc_unblock(t);
     if (t->state == THREAD_BLOCKED_REPLY && t->reply_from) {
         t->reply_from->reply_to = NULL;

@@ -28,6 +28,7 @@ enum thread_state {
     THREAD_BLOCKED_SEND,        /* queued on an endpoint's senders (send or call) */
     THREAD_BLOCKED_RECV,        /* queued on an endpoint's receivers */
     THREAD_BLOCKED_REPLY,       /* called; waiting for the reply */
+    THREAD_BLOCKED_NOTIFY,      /* queued on a notification's waiters */
     THREAD_SLEEPING,
     THREAD_FAULTED,             /* stopped after a fault, reported to the supervisor */
     THREAD_DEAD,
@@ -53,7 +54,7 @@ struct thread {
     struct ktimer timeout;
 
     /* IPC */
-    struct endpoint *blocked_on;        /* with a reference, while queued */
+    struct kobject *blocked_on;         /* the endpoint or notification it is queued on, referenced */
     bool sending_call;                  /* queued by ipc_call (not ipc_send) */
     uint64_t send_badge;
     unsigned send_cap_count;

@@ -5,7 +5,10 @@
  */
 #include "syscall/syscall.h"
 
+#include "cap/dependents.h"
 #include "mm/usercopy.h"
+#include "obj/endpoint.h"
+#include "obj/notification.h"
 
 int lookup_object(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject **out)
 {
@@ -14,6 +17,20 @@ int lookup_object(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject 
     if (r == 0)
         *out = slot->object;
     return r;
+}
+
+int lookup_frame_for_mapping(wd_handle_t h, uint32_t rights, struct cap_slot **slot, struct cap_dependents **lease)
+{
+    int r = lookup_cap(h, WD_TYPE_FRAME, rights, slot);
+    *lease = NULL;
+    if (r == 0 && cap_is_lease(*slot))
+        r = cap_dependents_get(*slot, current_process()->pool, lease);
+    return r;
+}
+
+void mapping_lease_done(struct cap_slot *slot)
+{
+    cap_dependents_put_if_unused(slot);
 }
 
 int lookup_process(wd_handle_t h, struct process **out)
@@ -93,7 +110,7 @@ int64_t sys_cap_delete(wd_handle_t cap)
     int r = lookup_cap(cap, WD_TYPE_NONE, 0, &slot);
     if (r)
         return r;
-    cap_delete(slot);
+    cap_delete_quiet(slot);         /* a watch on this very handle is not signalled */
     return 0;
 }
 
@@ -118,5 +135,31 @@ int64_t sys_cap_info(wd_handle_t cap, struct wd_cap_info *out)
         .badge = slot->badge,
         .object_id = slot->object->id,
     };
+    if (slot->object->type == WD_TYPE_ENDPOINT && ((struct endpoint *)slot->object)->closed)
+        info.flags |= WD_CAP_CLOSED;
+    if (slot->object->type == WD_TYPE_PROCESS && ((struct process *)slot->object)->dead)
+        info.flags |= WD_CAP_DEAD;
+    if (cap_is_lease(slot))
+        info.flags |= WD_CAP_LEASE;
+    if (slot->dependents && slot->dependents->watch)
+        info.flags |= WD_CAP_WATCHED;
+    if (slot->dependents)
+        info.lease_mappings = slot->dependents->mapping_count;
     return copy_to_user((uint64_t)out, &info, sizeof info);
+}
+
+int64_t sys_cap_watch(wd_handle_t cap, wd_handle_t notification, uint64_t bits)
+{
+    struct cap_slot *slot, *nslot = NULL;
+    int r = lookup_cap(cap, WD_TYPE_NONE, 0, &slot);
+    if (r == 0 && notification != WD_NULL)
+        r = lookup_cap(notification, WD_TYPE_NOTIFICATION, WD_RIGHT_SEND, &nslot);
+    if (r)
+        return r;
+    if (!nslot)
+        return cap_watch_set(slot, NULL, 0, NULL);
+    int64_t effective = notification_signal_bits(nslot->badge, bits);
+    if (effective < 0)
+        return effective;
+    return cap_watch_set(slot, (struct notification *)nslot->object, (uint64_t)effective, current_process()->pool);
 }

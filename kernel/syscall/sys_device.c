@@ -20,7 +20,7 @@
 #include "pci/pci_regs.h"
 
 #define DEVICE_RIGHTS (WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_MAP | WD_RIGHT_CONTROL | WD_RIGHT_GRANT)
-#define BAR_FRAME_RIGHTS (WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_MAP | WD_RIGHT_GRANT)
+#define BAR_FRAME_RIGHTS (WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_MAP | WD_RIGHT_GRANT | WD_RIGHT_RETAIN)
 #define DMASPACE_RIGHTS (WD_RIGHT_MAP | WD_RIGHT_CONTROL | WD_RIGHT_GRANT)
 
 /* A device capability with `rights` whose group the caller may use. */
@@ -203,13 +203,20 @@ int64_t sys_dma_map(wd_handle_t dmaspace, wd_handle_t frame, uint64_t offset, ui
 {
     if (rights & ~(uint64_t)WD_RIGHTS_ALL)
         return -WD_E_BAD_FLAGS;
-    struct kobject *s, *f;
+    struct kobject *s;
+    struct cap_slot *slot;
+    struct cap_dependents *lease;
     int r = lookup_object(dmaspace, WD_TYPE_DMASPACE, WD_RIGHT_MAP, &s);
     if (r == 0)
-        r = lookup_object(frame, WD_TYPE_FRAME, WD_RIGHT_MAP | ((uint32_t)rights & (WD_RIGHT_READ | WD_RIGHT_WRITE)), &f);
+        r = lookup_frame_for_mapping(frame, WD_RIGHT_MAP | ((uint32_t)rights & (WD_RIGHT_READ | WD_RIGHT_WRITE)),
+                                     &slot, &lease);
     if (r)
         return r;
-    return dmaspace_map((struct dmaspace *)s, (struct frame_object *)f, offset, iova, len, (uint32_t)rights);
+    r = dmaspace_map((struct dmaspace *)s, (struct frame_object *)slot->object, offset, iova, len, (uint32_t)rights,
+                     lease);
+    if (r)
+        mapping_lease_done(slot);
+    return r;
 }
 
 int64_t sys_dma_unmap(wd_handle_t dmaspace, uint64_t iova, uint64_t len)

@@ -8,6 +8,8 @@
 #include "mm/kobj.h"
 #include "mm/physmem.h"
 #include "mm/usercopy.h"
+#include "cap/dependents.h"
+#include "obj/notification.h"
 #include "obj/object.h"
 #include "obj/revoke.h"
 #include "sched/sched.h"
@@ -48,6 +50,10 @@ int64_t sys_system_info(struct wd_system_info *out)
         .tick_hz = SCHED_TICK_HZ,
     };
     revoke_fill_info(&info);
+    info.notify_signals = notification_signal_count();
+    info.notify_wakeups = notification_wakeup_count();
+    info.lease_ends = lease_end_count();
+    info.lease_mappings_removed = lease_mappings_removed_count();
     return copy_to_user((uint64_t)out, &info, sizeof info);
 }
 

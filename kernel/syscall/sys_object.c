@@ -65,7 +65,7 @@ int64_t sys_frame_create(wd_handle_t pool_handle, uint64_t size, uint64_t flags)
     if (!f)
         return -error;
     return install_new_object(&f->obj, WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_EXEC | WD_RIGHT_MAP |
-                                           WD_RIGHT_GRANT);
+                                           WD_RIGHT_GRANT | WD_RIGHT_RETAIN);
 }
 
 int64_t sys_frame_info(wd_handle_t frame, struct wd_frame_info *out)

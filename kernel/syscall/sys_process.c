@@ -120,13 +120,17 @@ int64_t sys_vm_map(wd_handle_t process, wd_handle_t frame, uint64_t offset, uint
     if ((rights & ~(uint64_t)MAP_RIGHTS) || !(rights & WD_RIGHT_READ))
         return -WD_E_INVALID_ARG;
     struct process *p;
-    struct kobject *f;
+    struct cap_slot *slot;
+    struct cap_dependents *lease;
     int r = lookup_process(process, &p);
     if (r == 0)
-        r = lookup_object(frame, WD_TYPE_FRAME, WD_RIGHT_MAP | (uint32_t)rights, &f);
+        r = lookup_frame_for_mapping(frame, WD_RIGHT_MAP | (uint32_t)rights, &slot, &lease);
     if (r)
         return r;
-    return vmspace_map(&p->vm, (struct frame_object *)f, offset, vaddr, len, (uint32_t)rights);
+    r = vmspace_map(&p->vm, (struct frame_object *)slot->object, offset, vaddr, len, (uint32_t)rights, lease);
+    if (r)
+        mapping_lease_done(slot);
+    return r;
 }
 
 int64_t sys_vm_unmap(wd_handle_t process, uint64_t vaddr, uint64_t len)

@@ -49,6 +49,14 @@ struct pool;
  * a free slot for the new capability: nothing is created (and charged)
  * only to be thrown away. */
 int lookup_creation_pool(wd_handle_t h, struct pool **out);
+/* The frame a mapping call names, with `rights`; when the capability is a
+ * lease, *lease is its dependents record (created and charged to the
+ * caller's pool if needed), else NULL. After a failed map, call
+ * mapping_lease_done(slot) so an unused record goes. */
+struct frame_object;
+struct cap_dependents;
+int lookup_frame_for_mapping(wd_handle_t h, uint32_t rights, struct cap_slot **slot, struct cap_dependents **lease);
+void mapping_lease_done(struct cap_slot *slot);
 /* Puts a new object in the caller's cspace with all rights; drops the
  * creation reference. Returns the handle or -WD_E_CSPACE_FULL (the object
  * is then destroyed). */

@@ -77,6 +77,16 @@ static inline long wd_reply_recv(wd_handle_t ep, struct wd_msg *msg, uint64_t ti
     return wd_ipc(WD_SYS_ipc_reply_recv, ep, msg, timeout);
 }
 
+/* Signal bits on notification, then wait on ep; the message lands in msg
+ * (on failure msg is left as it was, apart from info and w[0]). */
+static inline long wd_signal_recv(wd_handle_t ep, wd_handle_t notification, uint64_t bits, struct wd_msg *msg,
+                                  uint64_t timeout)
+{
+    msg->info = notification;
+    msg->w[0] = bits;
+    return wd_ipc(WD_SYS_ipc_signal_recv, ep, msg, timeout);
+}
+
 /* The start info the kernel or the parent gave this process (read-only
  * page at WD_START_INFO_ADDR); set by crt0 before main runs. */
 extern const struct wd_start_info *wd_start_info;
