@@ -16,8 +16,16 @@ int init_serve(wd_handle_t endpoint, wd_handle_t child, uint64_t child_badge);
  * (messages with badge). name must stay valid. */
 void init_supervise_service(wd_handle_t process, uint64_t badge, const char *name);
 
-/* serve.c: forgets the names registered through the registry capability with badge. */
+#define REGISTRY_WATCH_BADGE 0x5200    /* the registry's watch notification */
+
+/* registry.c: the name registry. */
+void registry_init(wd_handle_t endpoint);
+/* A registry request (or a supervisor request) in msg; the reply is filled in. */
+void registry_request(struct wd_msg *msg);
+/* Forgets the names registered through the registry capability with badge. */
 void registry_drop_owner(uint64_t badge);
+/* The watch notification came with bits: drop the entries whose endpoint ended. */
+void registry_watch_fired(uint64_t bits);
 
 /* supervisor.c: the driver supervisor (<warden/supervisor.h>). */
 void supervisor_init(wd_handle_t endpoint);

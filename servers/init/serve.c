@@ -1,12 +1,9 @@
 /*
  * serve.c - init's loop: supervision messages from the kernel (a child
  * faulted or exited), the driver supervisor's requests and timer
- * (supervisor.c) and name registry requests, all on one endpoint.
- * The registry keeps at most REGISTRY_SIZE names; each entry holds an
- * endpoint capability that lookups hand out copies of, the badge of the
- * registry capability it came through (its owner), and a generation that
- * grows with every registration of the name. Supervised services (devmgr)
- * are killed when they fault; their exit is logged.
+ * (supervisor.c), the registry's watch notification and name registry
+ * requests (registry.c), all on one endpoint. Supervised services
+ * (devmgr) are killed when they fault; their exit is logged.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +13,6 @@
 
 #include "init.h"
 
-#define REGISTRY_SIZE 32
 #define MAX_SERVICES 4
 
 static struct {
@@ -62,112 +58,11 @@ static bool service_message(const struct wd_msg *msg)
     return false;
 }
 
-static struct {
-    char name[WD_NAME_MAX + 1];
-    wd_handle_t endpoint;           /* WD_NULL: free, or the name's server is gone */
-    uint64_t owner_badge;
-    uint64_t generation;            /* registrations of this name so far */
-} registry[REGISTRY_SIZE];
-
-void registry_drop_owner(uint64_t badge)
-{
-    for (int i = 0; i < REGISTRY_SIZE; i++) {
-        if (!registry[i].endpoint || registry[i].owner_badge != badge)
-            continue;
-        printf("init: unregistered \"%s\" (generation %llu): its server is gone\n", registry[i].name,
-               (unsigned long long)registry[i].generation);
-        wd_cap_delete(registry[i].endpoint);
-        registry[i].endpoint = WD_NULL;
-    }
-}
-
-/* The slot for registering name: the one that had it (keeps its
- * generation), else an unused one, else any free one. -1: full. */
-static int register_slot(const char *name)
-{
-    int unused = -1, free_slot = -1;
-    for (int i = 0; i < REGISTRY_SIZE; i++) {
-        if (registry[i].endpoint)
-            continue;
-        if (strcmp(registry[i].name, name) == 0)
-            return i;
-        if (unused < 0 && !registry[i].name[0])
-            unused = i;
-        if (free_slot < 0)
-            free_slot = i;
-    }
-    if (unused >= 0)
-        return unused;
-    if (free_slot >= 0)
-        registry[free_slot].generation = 0;
-    return free_slot;
-}
-
-/* Entries whose endpoint capability was revoked (stale handle) are dropped. */
-static int find_name(const char *name)
-{
-    for (int i = 0; i < REGISTRY_SIZE; i++) {
-        if (!registry[i].endpoint || strcmp(registry[i].name, name) != 0)
-            continue;
-        struct wd_cap_info info;
-        if (wd_cap_info(registry[i].endpoint, &info) == 0)
-            return i;
-        registry[i].endpoint = WD_NULL;
-    }
-    return -1;
-}
-
-/* Fills the reply in msg. */
-static void registry_request(struct wd_msg *msg)
-{
-    char name[WD_NAME_MAX + 1];
-    uint32_t label = wd_msg_label(msg->info);
-    long result = wd_name_unpack(msg, name);
-    unsigned ncaps = 0;
-    unsigned words = 1;
-    if (result == 0 && label == WD_REGISTRY_REGISTER) {
-        int free_slot = register_slot(name);
-        if (wd_msg_ncaps(msg->info) != 1)
-            result = -WD_E_INVALID_ARG;
-        else if (find_name(name) >= 0)
-            result = -WD_E_EXISTS;
-        else if (free_slot < 0)
-            result = -WD_E_CSPACE_FULL;
-        else {
-            registry[free_slot].endpoint = msg->caps[0];
-            registry[free_slot].owner_badge = msg->badge;
-            registry[free_slot].generation++;
-            memcpy(registry[free_slot].name, name, sizeof name);
-            printf("init: registered \"%s\" (generation %llu)\n", name,
-                   (unsigned long long)registry[free_slot].generation);
-            supervisor_registered(msg->badge);
-        }
-        if (result != 0 && wd_msg_ncaps(msg->info) >= 1)
-            wd_cap_delete(msg->caps[0]);
-    } else if (result == 0 && label == WD_REGISTRY_LOOKUP) {
-        int i = find_name(name);
-        if (i < 0) {
-            result = -WD_E_NOT_FOUND;
-        } else {
-            msg->caps[0] = registry[i].endpoint;
-            msg->w[1] = registry[i].generation;
-            ncaps = 1;
-            words = 2;
-        }
-    } else if (label >= WD_SUPERVISOR_START && label <= WD_SUPERVISOR_STOP) {
-        result = supervisor_request(msg);
-        words = result == 0 ? supervisor_reply_words(label) : 1;
-    } else if (result == 0) {
-        result = -WD_E_INVALID_ARG;
-    }
-    msg->w[0] = (uint64_t)result;
-    msg->info = wd_msg_info(label, words, ncaps);
-}
-
 int init_serve(wd_handle_t endpoint, wd_handle_t child, uint64_t child_badge)
 {
     struct wd_msg msg;
     supervisor_init(endpoint);
+    registry_init(endpoint);
     long r = wd_recv(endpoint, &msg, WD_FOREVER);
     for (;;) {
         if (r < 0) {
@@ -184,6 +79,11 @@ int init_serve(wd_handle_t endpoint, wd_handle_t child, uint64_t child_badge)
         }
         if (label == WD_LABEL_TIMER && msg.badge == SUPERVISOR_TIMER_BADGE) {
             supervisor_timer();
+            r = wd_recv(endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        if (label == WD_LABEL_NOTIFY && msg.badge == REGISTRY_WATCH_BADGE) {
+            registry_watch_fired(msg.w[1]);
             r = wd_recv(endpoint, &msg, WD_FOREVER);
             continue;
         }

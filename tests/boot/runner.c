@@ -2,10 +2,14 @@
  * runner.c - runs every boot test in its own process and prints the KTAP
  * report: first the kernel's own tests (from the start info), then one
  * line per user-space test. A test fails if its process fails, faults,
- * times out, or if free memory is not back to its starting value once the
- * test's processes and pool are gone (leak check).
+ * times out, or if free memory or the root pool's charge is not back to
+ * its starting value once the test's processes and pool are gone (leak
+ * check: free frames catch lost memory, the root pool catches budget that
+ * something left behind still holds, such as a registry entry of a dead
+ * server keeping its endpoint and pool alive).
  */
 #include <string.h>
+#include <warden/registry.h>
 #include <warden/spawn.h>
 
 #include "boot_tests.h"
@@ -17,6 +21,22 @@ static uint64_t free_frames(void)
 {
     struct wd_system_info info;
     return wd_system_info(&info) == 0 ? info.free_frames : 0;
+}
+
+/* Bytes charged to the root pool (this runner's pool, from init). */
+static uint64_t root_pool_used(void)
+{
+    struct wd_pool_info info;
+    return wd_pool_info(wd_start_info->pool, &info) == 0 ? info.used : 0;
+}
+
+/* One round trip with init: init handles the kernel messages queued on its
+ * endpoint (a dead server's endpoint closed, say) before it takes a call,
+ * so after this its clean-up of what the test left is done. */
+static void sync_with_init(void)
+{
+    wd_handle_t none;
+    (void)wd_name_lookup(wd_start_info->registry, "runner-sync", &none);
 }
 
 /* Runs one test; returns its exit status, or -1 for a fault/timeout. */
@@ -105,13 +125,19 @@ int bt_runner_main(void)
     run_one(&warm_up, (wd_handle_t)ep, 0xFF, self);
     for (unsigned i = 0; i < boot_test_count; i++) {
         const struct boot_test *t = &boot_tests[i];
-        uint64_t before = free_frames();
+        sync_with_init();
+        uint64_t before = free_frames(), charged_before = root_pool_used();
         int status = run_one(t, (wd_handle_t)ep, 0x100 + i, self);
-        uint64_t after = free_frames();
-        bool leaked = after != before;
-        if (leaked)
+        sync_with_init();
+        uint64_t after = free_frames(), charged_after = root_pool_used();
+        bool leaked = after != before || charged_after != charged_before;
+        if (after != before)
             printf("# %s: free memory is %lld frames off its starting value after the test\n", t->name,
                    (long long)(after - before));
+        if (charged_after != charged_before)
+            printf("# %s: the root pool's charge is %lld bytes off its starting value after the test "
+                   "(something the test left holds budget)\n", t->name,
+                   (long long)(charged_after - charged_before));
         ++n;
         if (status == BT_EXIT_SKIP && !leaked) {
             skipped++;
