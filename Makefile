@@ -43,12 +43,12 @@ KERNEL_C    := $(shell find kernel -name '*.c' | sort)
 KERNEL_ASM  := boot/multiboot2.asm boot/entry.asm $(shell find kernel -name '*.asm' | sort)
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.o)
 
-# Pure kernel code that is also compiled on the host for unit tests.
+# Pure kernel (and libc) code that is also compiled on the host for unit tests.
 UNIT_KERNEL_C := kernel/core/elf.c kernel/core/format.c kernel/core/printk.c kernel/core/multiboot2.c kernel/core/cmdline.c \
 	kernel/mm/frame.c kernel/mm/kobj.c \
 	kernel/acpi/acpi.c kernel/acpi/madt.c kernel/acpi/mcfg.c kernel/acpi/dmar.c \
 	kernel/pci/pci_enum.c kernel/pci/config_policy.c kernel/pci/intx_route.c \
-	kernel/iommu/slpt.c
+	kernel/iommu/slpt.c libc/ring.c
 UNIT_C      := $(sort $(wildcard tests/unit/*.c))
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Ikernel -Iinclude -Itests/unit \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -125,7 +125,7 @@ $(BUILD)/unit/%.o: %.c
 
 $(BUILD)/unit/unit-tests: $(UNIT_OBJS)
 	$(call say,HOSTLD,$@)
-	$(Q)$(CC) $(UNIT_CFLAGS) $^ -o $@
+	$(Q)$(CC) $(UNIT_CFLAGS) $^ -o $@ -pthread
 
 unit: $(BUILD)/unit/unit-tests
 	$(BUILD)/unit/unit-tests
