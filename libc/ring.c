@@ -92,6 +92,89 @@ long wd_ring_ready(struct wd_ring *r)
     return (long)ready;
 }
 
+/* The slots of [first, first+n) as at most two runs without a wrap. */
+static inline uint32_t first_run(const struct wd_ring *r, uint32_t first, uint32_t n)
+{
+    uint32_t to_end = r->capacity - (first & r->mask);
+    return n < to_end ? n : to_end;
+}
+
+static void copy_in(struct wd_ring_desc *restrict slot, const struct wd_ring_desc *restrict d, uint32_t n)
+{
+#pragma GCC unroll 4
+    for (uint32_t i = 0; i < n; i++)
+        slot[i] = d[i];
+}
+
+long wd_ring_enqueue_batch(struct wd_ring *r, const struct wd_ring_desc *d, uint32_t n)
+{
+    uint32_t head = r->head;
+    uint32_t room = r->capacity - (head - r->tail);
+    if (room < n) {
+        long space = wd_ring_space(r);
+        if (space < 0)
+            return space;
+        room = (uint32_t)space;
+    }
+    if (n > room)
+        n = room;
+    uint32_t run = first_run(r, head, n);
+    copy_in(&r->shared->desc[head & r->mask], d, run);
+    copy_in(r->shared->desc, d + run, n - run);
+    r->head = head + n;
+    return n;
+}
+
+/* Copies n slots out and checks each copy against [0, size). */
+static void copy_out(struct wd_ring_desc *restrict out, const struct wd_ring_desc *restrict slot, uint32_t n,
+                     uint64_t size)
+{
+#pragma GCC unroll 4
+    for (uint32_t i = 0; i < n; i++) {
+        out[i] = slot[i];
+        /* The check must read our copy: without the barrier the compiler may
+         * read the peer's slot again, which may have changed by then. */
+        compiler_barrier();
+        uint64_t end;
+        bool outside = __builtin_add_overflow(out[i].offset, (uint64_t)out[i].length, &end) | (end > size);
+        out[i].status = (uint16_t)(-(uint16_t)outside & WD_E_RANGE);
+    }
+}
+
+/* The same for descriptors that carry no buffer (region size 0). */
+static void copy_out_unchecked(struct wd_ring_desc *restrict out, const struct wd_ring_desc *restrict slot,
+                               uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        out[i] = slot[i];
+        out[i].status = 0;
+    }
+}
+
+long wd_ring_dequeue_batch(struct wd_ring *r, struct wd_ring_desc *out, uint32_t n)
+{
+    uint32_t tail = r->tail;
+    uint32_t ready = r->head - tail;
+    if (ready < n) {
+        long now = wd_ring_ready(r);
+        if (now < 0)
+            return now;
+        ready = (uint32_t)now;
+    }
+    if (n > ready)
+        n = ready;
+    uint32_t run = first_run(r, tail, n);
+    if (r->region_size) {
+        copy_out(out, &r->shared->desc[tail & r->mask], run, r->region_size);
+        copy_out(out + run, r->shared->desc, n - run, r->region_size);
+    } else {
+        copy_out_unchecked(out, &r->shared->desc[tail & r->mask], run);
+        copy_out_unchecked(out + run, r->shared->desc, n - run);
+    }
+    r->tail = tail + n;
+    return n;
+}
+
 /* Whether the peer's token moved since this side last signalled it. */
 static bool peer_token_changed(struct wd_ring *r, volatile uint32_t *token)
 {

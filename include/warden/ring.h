@@ -122,11 +122,21 @@ static inline long wd_ring_dequeue(struct wd_ring *r, struct wd_ring_desc *out)
             return ready < 0 ? ready : -WD_E_WOULD_BLOCK;
     }
     *out = r->shared->desc[r->tail & r->mask];
+    __asm__ volatile("" ::: "memory");     /* check *out, never the peer's slot again */
     r->tail++;
     if (r->region_size && (out->offset > r->region_size || out->length > r->region_size - out->offset))
         return -WD_E_RANGE;
     return 0;
 }
+
+/* The batch forms, for the hot path (the indices stay in registers):
+ * enqueue up to n descriptors from d (how many went in: 0 when full, or
+ * PROTOCOL); dequeue up to n into out (how many came out: 0 when empty,
+ * or PROTOCOL), each with status set to 0, or WD_E_RANGE when its buffer
+ * leaves the region (complete that one with an error). Publish and
+ * release once per batch as with the single forms. */
+long wd_ring_enqueue_batch(struct wd_ring *r, const struct wd_ring_desc *d, uint32_t n);
+long wd_ring_dequeue_batch(struct wd_ring *r, struct wd_ring_desc *out, uint32_t n);
 
 /* Producer: makes what was enqueued visible. Returns true when the
  * consumer is (or is about to be) asleep and has not been signalled for

@@ -391,3 +391,36 @@ TEST(ring_sleep_and_publish_never_miss_each_other)
     CHECK_EQ(missed, 0);
     free(l.shared);
 }
+
+/* The batch forms: partial batches at full and empty, FIFO order across
+ * wrap-around, the region check per descriptor, a hostile index. */
+TEST(ring_batches)
+{
+    struct wd_ring p, c;
+    struct wd_ring_shared *s = new_shared(8);
+    wd_ring_init_producer(&p, s, 8);
+    wd_ring_init_consumer(&c, s, 8, 4096);
+    struct wd_ring_desc in[12], out[12];
+    for (unsigned i = 0; i < 12; i++)
+        in[i] = (struct wd_ring_desc){ .offset = i == 5 ? 5000 : i * 100, .length = 10, .id = i };
+    CHECK_EQ(wd_ring_enqueue_batch(&p, in, 12), 8);            /* only 8 fit */
+    CHECK_EQ(wd_ring_enqueue_batch(&p, in, 1), 0);
+    wd_ring_publish(&p);
+    CHECK_EQ(wd_ring_dequeue_batch(&c, out, 3), 3);
+    CHECK_EQ(wd_ring_dequeue_batch(&c, out + 3, 12), 5);
+    for (unsigned i = 0; i < 8; i++) {
+        CHECK_EQ(out[i].id, i);
+        CHECK_EQ(out[i].status, i == 5 ? WD_E_RANGE : 0);
+    }
+    CHECK_EQ(wd_ring_dequeue_batch(&c, out, 4), 0);
+    wd_ring_release(&c);
+    CHECK_EQ(wd_ring_enqueue_batch(&p, in + 8, 4), 4);          /* wraps */
+    wd_ring_publish(&p);
+    CHECK_EQ(wd_ring_dequeue_batch(&c, out, 12), 4);
+    CHECK_EQ(out[3].id, 11);
+    s->head += 100;
+    CHECK_EQ(wd_ring_dequeue_batch(&c, out, 12), -WD_E_PROTOCOL);
+    s->tail = 9999;
+    CHECK_EQ(wd_ring_enqueue_batch(&p, in, 12), -WD_E_PROTOCOL);
+    free(s);
+}
