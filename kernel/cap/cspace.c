@@ -170,7 +170,8 @@ int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs)
     dest->first_child = slot->first_child;
     for (struct cap_slot *c = dest->first_child; c; c = c->next_sibling)
         c->parent = dest;
-    cap_dependents_moved(slot, dest);
+    if (slot->dependents)
+        cap_dependents_moved(slot, dest);
     cs->used++;
     /* Free the old slot without touching the object. */
     slot->object = NULL;
@@ -189,7 +190,8 @@ static void delete_slot(struct cap_slot *slot, bool signal_watch)
     if (cap_is_lease(slot))
         cap_revoke(slot);
     /* ...and every mapping made through it, waited for, before the object goes. */
-    cap_dependents_end(slot, signal_watch);
+    if (slot->dependents)
+        cap_dependents_end(slot, signal_watch);
     /* Children move up to this slot's parent, so revoking an ancestor still reaches them. */
     struct cap_slot *grandparent = slot->parent;
     unlink_from_parent(slot);

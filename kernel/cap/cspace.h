@@ -85,4 +85,10 @@ bool cspace_holds(const struct cspace *cs, bool (*match)(const struct kobject *,
 
 wd_handle_t cap_handle(const struct cap_slot *slot);
 
+/* True when slot is a lease: a frame capability without RETAIN. */
+static inline bool cap_is_lease(const struct cap_slot *slot)
+{
+    return slot->object && slot->object->type == WD_TYPE_FRAME && !(slot->rights & WD_RIGHT_RETAIN);
+}
+
 #endif

@@ -31,11 +31,6 @@ static uint64_t record_cost(void)
     return pool_object_cost(sizeof(struct cap_dependents));
 }
 
-bool cap_is_lease(const struct cap_slot *slot)
-{
-    return slot->object && slot->object->type == WD_TYPE_FRAME && !(slot->rights & WD_RIGHT_RETAIN);
-}
-
 int cap_dependents_get(struct cap_slot *slot, struct pool *pool, struct cap_dependents **out)
 {
     if (slot->dependents) {
@@ -99,11 +94,26 @@ void cap_dependents_put_if_unused(struct cap_slot *slot)
         free_record(d);
 }
 
-void lease_link_add(struct cap_dependents *d, struct lease_link *link, enum lease_kind kind, void *space)
+uint64_t lease_link_cost(void)
+{
+    return pool_object_cost(sizeof(struct lease_link));
+}
+
+struct lease_link *lease_link_new(void)
+{
+    struct lease_link *link = kmalloc(sizeof *link);
+    if (link)
+        memset(link, 0, sizeof *link);
+    return link;
+}
+
+void lease_link_add(struct cap_dependents *d, struct lease_link *link, enum lease_kind kind, void *space,
+                    void *mapping)
 {
     link->owner = d;
     link->kind = kind;
     link->space = space;
+    link->mapping = mapping;
     link->prev = NULL;
     link->next = d->mappings;
     if (d->mappings)
@@ -112,7 +122,7 @@ void lease_link_add(struct cap_dependents *d, struct lease_link *link, enum leas
     d->mapping_count++;
 }
 
-void lease_link_remove(struct lease_link *link)
+static void lease_link_remove(struct lease_link *link)
 {
     struct cap_dependents *d = link->owner;
     if (!d)
@@ -128,14 +138,10 @@ void lease_link_remove(struct lease_link *link)
     d->mapping_count--;
 }
 
-static struct dma_mapping *dma_mapping_of(struct lease_link *link)
+void lease_link_free(struct lease_link *link)
 {
-    return (struct dma_mapping *)((char *)link - __builtin_offsetof(struct dma_mapping, lease));
-}
-
-static struct vm_mapping *vm_mapping_of(struct lease_link *link)
-{
-    return (struct vm_mapping *)((char *)link - __builtin_offsetof(struct vm_mapping, lease));
+    lease_link_remove(link);
+    kfree(link);
 }
 
 uint64_t cap_dependents_end(struct cap_slot *slot, bool signal)
@@ -151,17 +157,16 @@ uint64_t cap_dependents_end(struct cap_slot *slot, bool signal)
         bool flushed = false;
         for (struct lease_link *l = d->mappings; l; l = l->next)
             if (l->kind == LEASE_DMA)
-                flushed |= dmaspace_lease_clear(l->space, dma_mapping_of(l));
+                flushed |= dmaspace_lease_clear(l->space, l->mapping);
         if (flushed)
             revoke_note_flush();
         /* 2 and 3: records removed, frame references dropped. */
         while (d->mappings) {
-            struct lease_link *l = d->mappings;
-            lease_link_remove(l);
+            struct lease_link *l = d->mappings;     /* freed with its mapping */
             if (l->kind == LEASE_DMA)
-                dmaspace_lease_remove(l->space, dma_mapping_of(l));
+                dmaspace_lease_remove(l->space, l->mapping);
             else
-                vmspace_lease_remove(l->space, vm_mapping_of(l));
+                vmspace_lease_remove(l->space, l->mapping);
         }
         lease_ends++;
         mappings_removed += removed;

@@ -30,14 +30,17 @@ struct pool;
 
 enum lease_kind { LEASE_CPU = 1, LEASE_DMA = 2 };
 
-/* Embedded in struct vm_mapping and struct dma_mapping. owner NULL: the
- * mapping was not made through a lease. */
+/* One mapping made through a lease: struct vm_mapping and struct
+ * dma_mapping point to theirs (NULL when not made through a lease), which
+ * is allocated with the mapping and charged with it, so mappings that are
+ * not leased stay small. */
 struct lease_link {
     struct lease_link *next;
     struct lease_link *prev;
-    struct cap_dependents *owner;
+    struct cap_dependents *owner;   /* NULL once off its lease's list */
     enum lease_kind kind;
     void *space;                    /* struct vmspace * or struct dmaspace * */
+    void *mapping;                  /* struct vm_mapping * or struct dma_mapping * */
 };
 
 struct cap_dependents {
@@ -52,18 +55,22 @@ struct cap_dependents {
     struct cap_dependents *close_prev;
 };
 
-/* True when slot is a lease: a frame capability without RETAIN. */
-bool cap_is_lease(const struct cap_slot *slot);
 
 /* slot's record, created (charged to pool) if it has none: 0 or -WD_E_*. */
 int cap_dependents_get(struct cap_slot *slot, struct pool *pool, struct cap_dependents **out);
 /* Frees slot's record if nothing depends on it any more. */
 void cap_dependents_put_if_unused(struct cap_slot *slot);
 
-/* A mapping made through d's lease. */
-void lease_link_add(struct cap_dependents *d, struct lease_link *link, enum lease_kind kind, void *space);
-/* The mapping is going by other means (unmap, its space's death). */
-void lease_link_remove(struct lease_link *link);
+/* Bytes one link costs the mapping's pool. */
+uint64_t lease_link_cost(void);
+/* A fresh link (NULL: no memory). */
+struct lease_link *lease_link_new(void);
+/* The mapping was made through d's lease. */
+void lease_link_add(struct cap_dependents *d, struct lease_link *link, enum lease_kind kind, void *space,
+                    void *mapping);
+/* The mapping is going (unmap, its space's death, or its lease's end):
+ * the link leaves its list and is freed. */
+void lease_link_free(struct lease_link *link);
 
 /* slot is being deleted: the steps above. signal = false skips the watch
  * (a cap_delete of the watched handle itself). Returns the mappings removed. */

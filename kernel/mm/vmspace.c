@@ -42,7 +42,10 @@ int vmspace_init(struct vmspace *vm, struct pool *pool)
 
 static void mapping_release(struct vmspace *vm, struct vm_mapping *m)
 {
-    lease_link_remove(&m->lease);
+    if (m->lease) {
+        lease_link_free(m->lease);
+        pool_uncharge(vm->pool, lease_link_cost());
+    }
     int r = paging_unmap(vm->pml4_phys, m->vaddr, m->length);
     if (r != PAGING_OK)
         panic("vmspace: unmapping 0x%llx+0x%llx failed (%d)", (unsigned long long)m->vaddr,
@@ -130,20 +133,25 @@ int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset,
     if (*link && (*link)->vaddr < vaddr + length)
         return -WD_E_EXISTS;
 
-    uint64_t reserve = worst_case_tables(vaddr, length) * FRAME_SIZE + vmspace_mapping_cost();
+    uint64_t link_cost = lease ? lease_link_cost() : 0;
+    uint64_t reserve = worst_case_tables(vaddr, length) * FRAME_SIZE + vmspace_mapping_cost() + link_cost;
     if (!pool_charge(vm->pool, reserve))
         return -WD_E_POOL_EXHAUSTED;
     struct vm_mapping *m = kmalloc(sizeof *m);
+    struct lease_link *lease_link = lease ? lease_link_new() : NULL;
     uint64_t free_before = physmem_free_frames();
-    int r = m ? map_pages(vm, frame, offset, vaddr, length, pte_flags_for(rights, frame)) : -WD_E_NO_MEMORY;
+    int r = m && (lease_link || !lease) ? map_pages(vm, frame, offset, vaddr, length, pte_flags_for(rights, frame))
+                                  : -WD_E_NO_MEMORY;
     uint64_t new_tables = free_before - physmem_free_frames();
     vm->table_pages += new_tables;
     /* Keep the charge for the tables that exist now (also after a failure:
      * empty tables stay until the address space dies). */
-    pool_uncharge(vm->pool, reserve - new_tables * FRAME_SIZE - (r == 0 ? vmspace_mapping_cost() : 0));
+    pool_uncharge(vm->pool, reserve - new_tables * FRAME_SIZE - (r == 0 ? vmspace_mapping_cost() + link_cost : 0));
     if (r != 0) {
         if (m)
             kfree(m);
+        if (lease_link)
+            kfree(lease_link);
         return r;
     }
     m->vaddr = vaddr;
@@ -151,9 +159,9 @@ int vmspace_map(struct vmspace *vm, struct frame_object *frame, uint64_t offset,
     m->offset = offset;
     m->frame = frame;
     m->rights = rights;
-    m->lease.owner = NULL;
-    if (lease)
-        lease_link_add(lease, &m->lease, LEASE_CPU, vm);
+    m->lease = lease_link;
+    if (lease_link)
+        lease_link_add(lease, lease_link, LEASE_CPU, vm, m);
     m->next = *link;
     *link = m;
     frame->mappings++;

@@ -22,7 +22,7 @@ struct vm_mapping {
     uint64_t offset;                /* into the frame */
     struct frame_object *frame;
     uint32_t rights;
-    struct lease_link lease;        /* owner set: made through a lease, ends with it */
+    struct lease_link *lease;       /* made through a lease: ends with it (else NULL) */
 };
 
 struct vmspace {

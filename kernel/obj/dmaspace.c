@@ -101,7 +101,10 @@ struct dmaspace *dmaspace_create(struct pool *pool, int *error)
 
 static void release_mapping(struct dmaspace *s, struct dma_mapping *m)
 {
-    lease_link_remove(&m->lease);
+    if (m->lease) {
+        lease_link_free(m->lease);
+        pool_uncharge(s->obj.pool, lease_link_cost());
+    }
     kobject_put(&m->frame->obj);
     revoke_note_frame_release();
     pool_uncharge(s->obj.pool, mapping_cost());
@@ -253,18 +256,20 @@ int dmaspace_map(struct dmaspace *s, struct frame_object *frame, uint64_t offset
 
     struct page_plan plan = { frame, offset, iova, length };
     uint64_t tables = slpt_tables_needed(&s->table, iova, length, plan_use_2m, &plan);
-    uint64_t charge = tables * FRAME_SIZE + mapping_cost();
+    uint64_t link_cost = lease ? lease_link_cost() : 0;
+    uint64_t charge = tables * FRAME_SIZE + mapping_cost() + link_cost;
     if (!pool_charge(s->obj.pool, charge))
         return -WD_E_POOL_EXHAUSTED;
     struct dma_mapping *m = kmalloc(sizeof *m);
+    struct lease_link *lease_link = lease ? lease_link_new() : NULL;
     uint64_t tables_before = s->table.table_count;
-    r = m ? 0 : -WD_E_NO_MEMORY;
+    r = m && (lease_link || !lease) ? 0 : -WD_E_NO_MEMORY;
     uint64_t done = 0;
     if (r == 0)
         r = map_plan(s, &plan, slpt_perm(rights), &done);
     uint64_t new_tables = s->table.table_count - tables_before;
     s->table_charge += new_tables * FRAME_SIZE;
-    pool_uncharge(s->obj.pool, charge - new_tables * FRAME_SIZE - (r == 0 ? mapping_cost() : 0));
+    pool_uncharge(s->obj.pool, charge - new_tables * FRAME_SIZE - (r == 0 ? mapping_cost() + link_cost : 0));
     if (r != 0) {
         /* A device may already have used the partial mapping: flush before
          * the caller can drop the frame. */
@@ -273,6 +278,8 @@ int dmaspace_map(struct dmaspace *s, struct frame_object *frame, uint64_t offset
             vtd_flush_iotlb(s->unit, s->domain_id, iova, done);
         if (m)
             kfree(m);
+        if (lease_link)
+            kfree(lease_link);
         KASSERT(r != -WD_E_EXISTS);
         return r;
     }
@@ -284,9 +291,9 @@ int dmaspace_map(struct dmaspace *s, struct frame_object *frame, uint64_t offset
     m->frame = frame;
     m->rights = rights;
     m->cleared = false;
-    m->lease.owner = NULL;
-    if (lease)
-        lease_link_add(lease, &m->lease, LEASE_DMA, s);
+    m->lease = lease_link;
+    if (lease_link)
+        lease_link_add(lease, lease_link, LEASE_DMA, s, m);
     m->next = *link;
     *link = m;
     kobject_get(&frame->obj);

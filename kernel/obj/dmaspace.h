@@ -28,7 +28,7 @@ struct dma_mapping {
     struct frame_object *frame;
     uint32_t rights;                /* WD_RIGHT_READ (device reads) | WD_RIGHT_WRITE (device writes) */
     bool cleared;                   /* its entries are gone and flushed; the record waits for removal */
-    struct lease_link lease;        /* owner set: made through a lease, ends with it */
+    struct lease_link *lease;       /* made through a lease: ends with it (else NULL) */
 };
 
 struct dmaspace {

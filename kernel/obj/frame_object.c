@@ -184,15 +184,11 @@ uint64_t frame_object_page(const struct frame_object *f, uint64_t offset)
     return f->pages[offset / FRAME_SIZE];
 }
 
-bool frame_object_run_2m(const struct frame_object *f, uint64_t offset)
+bool frame_object_run_2m_scattered(const struct frame_object *f, uint64_t offset)
 {
-    if (offset % FRAME_SIZE || offset + LARGE_PAGE_BYTES > f->size)
-        return false;
     uint64_t first = frame_object_page(f, offset);
     if (first % LARGE_PAGE_BYTES)
         return false;
-    if (f->contiguous_base)
-        return true;
     for (uint64_t k = 1; k < LARGE_PAGE_BYTES / FRAME_SIZE; k++)
         if (f->pages[offset / FRAME_SIZE + k] != first + k * FRAME_SIZE)
             return false;

@@ -38,7 +38,15 @@ struct frame_object *frame_object_borrow_mmio(uint64_t phys, uint64_t size);
 uint64_t frame_object_page(const struct frame_object *f, uint64_t offset);
 /* True when the 2 MiB from offset are one physically contiguous, 2 MiB
  * aligned run (so one 2 MiB IOMMU page can map them). */
-bool frame_object_run_2m(const struct frame_object *f, uint64_t offset);
+bool frame_object_run_2m_scattered(const struct frame_object *f, uint64_t offset);
+static inline bool frame_object_run_2m(const struct frame_object *f, uint64_t offset)
+{
+    if (offset % 0x1000 || offset > f->size || f->size - offset < 0x200000)
+        return false;
+    if (f->contiguous_base)
+        return (f->contiguous_base + offset) % 0x200000 == 0;
+    return frame_object_run_2m_scattered(f, offset);
+}
 
 void frame_object_destroy(struct frame_object *f);
 

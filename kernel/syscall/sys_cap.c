@@ -19,20 +19,6 @@ int lookup_object(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject 
     return r;
 }
 
-int lookup_frame_for_mapping(wd_handle_t h, uint32_t rights, struct cap_slot **slot, struct cap_dependents **lease)
-{
-    int r = lookup_cap(h, WD_TYPE_FRAME, rights, slot);
-    *lease = NULL;
-    if (r == 0 && cap_is_lease(*slot))
-        r = cap_dependents_get(*slot, current_process()->pool, lease);
-    return r;
-}
-
-void mapping_lease_done(struct cap_slot *slot)
-{
-    cap_dependents_put_if_unused(slot);
-}
-
 int lookup_process(wd_handle_t h, struct process **out)
 {
     if (h == WD_NULL) {

@@ -12,6 +12,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "cap/cspace.h"
+#include "cap/dependents.h"
 #include "obj/process.h"
 #include "obj/thread.h"
 
@@ -53,10 +54,20 @@ int lookup_creation_pool(wd_handle_t h, struct pool **out);
  * lease, *lease is its dependents record (created and charged to the
  * caller's pool if needed), else NULL. After a failed map, call
  * mapping_lease_done(slot) so an unused record goes. */
-struct frame_object;
-struct cap_dependents;
-int lookup_frame_for_mapping(wd_handle_t h, uint32_t rights, struct cap_slot **slot, struct cap_dependents **lease);
-void mapping_lease_done(struct cap_slot *slot);
+static inline int lookup_frame_for_mapping(wd_handle_t h, uint32_t rights, struct cap_slot **slot,
+                                           struct cap_dependents **lease)
+{
+    int r = lookup_cap(h, WD_TYPE_FRAME, rights, slot);
+    *lease = NULL;
+    if (r == 0 && cap_is_lease(*slot))
+        r = cap_dependents_get(*slot, current_process()->pool, lease);
+    return r;
+}
+
+static inline void mapping_lease_done(struct cap_slot *slot)
+{
+    cap_dependents_put_if_unused(slot);
+}
 /* Puts a new object in the caller's cspace with all rights; drops the
  * creation reference. Returns the handle or -WD_E_CSPACE_FULL (the object
  * is then destroyed). */
