@@ -10,6 +10,7 @@
 #include "edu_protocol.h"
 
 #define EDU_FAULT_BADGE  0xD0A         /* DMA fault messages from the kernel */
+#define EDU_NOTIFY_BADGE 0xDA7A        /* data-path sessions: requests published, leases ended */
 #define EDU_CLIENT_BADGE 0xC11         /* the endpoint capability clients get from the registry */
 #define EDU_IRQ_TIMEOUT_NS (3000ull * 1000 * 1000) /* 3 s for an interrupt; a transfer takes 100 ms */
 
@@ -20,6 +21,7 @@ struct edu {
     struct wd_dma_buffer buffer;    /* 4 KiB the device may read and write: the self-test's */
     wd_handle_t endpoint;           /* requests (EDU_CLIENT_BADGE) and DMA faults (EDU_FAULT_BADGE) */
     struct wd_driver_irq irq;       /* factorial-done and DMA-done arrive here (MSI, or INTx) */
+    struct wd_session_table sessions;   /* clients' data paths (datapath.c) */
     uint64_t stats[EDU_STAT_WORDS]; /* indexed by enum edu_stat */
 };
 
@@ -39,5 +41,10 @@ bool edu_self_test(struct edu *e);
 
 /* Serves requests and DMA fault messages on e->endpoint; returns the exit status. */
 int edu_serve(struct edu *e);
+
+/* datapath.c: the session table's WD_LABEL_NOTIFY bits: runs the requests
+ * of every session that has some, fails those of sessions whose client
+ * took its region back. */
+void edu_datapath_notified(struct edu *e, uint64_t bits);
 
 #endif

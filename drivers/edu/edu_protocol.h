@@ -56,6 +56,23 @@ enum edu_stat {
     EDU_STAT_WORDS = 7              /* reply word count */
 };
 
+/* The data path (<warden/session.h>, docs/drivers.md): a client opens a
+ * session with WD_SESSION_OPEN (its region as a lease: READ for the device
+ * to read from it, WRITE to write into it) and puts requests on the ring:
+ *   op = EDU_RING_TO_DEVICE: region [offset, offset+length) -> the device
+ *        buffer at arg; op = EDU_RING_FROM_DEVICE: the device buffer at arg
+ *        -> the region. length 1..EDU_DMA_MAX_BYTES, arg + length <=
+ *        EDU_DMA_MAX_BYTES. The device DMAs straight to and from the
+ *        region through the one IOMMU mapping made at open.
+ * Completions: id echoed, status 0 or INVALID_ARG / RANGE (length, device
+ * offset, or a buffer outside the region) / NO_RIGHTS (the lease does not
+ * let the device do that) / DEAD (the region was taken back, or the device
+ * revoked) / NOT_SUPPORTED (op) / BUSY / TIMEOUT; arg = bytes moved. */
+enum edu_ring_op {
+    EDU_RING_TO_DEVICE = 1,
+    EDU_RING_FROM_DEVICE = 2,
+};
+
 /* A request without capabilities, one argument word: returns the reply's w0
  * (or the IPC error); the whole reply is left in *reply. */
 static inline long edu_request(wd_handle_t edu, enum edu_op op, uint64_t w0, struct wd_msg *reply)

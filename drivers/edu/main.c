@@ -145,6 +145,9 @@ int main(int argc, char **argv)
         return fail("cannot allocate its DMA buffer", r);
     if (open_interrupts(e, force_intx) != 0 || create_endpoint(e) != 0)
         return 1;
+    r = wd_sessions_init(&e->sessions, &e->driver, e->endpoint, EDU_NOTIFY_BADGE);
+    if (r < 0)
+        return fail("cannot set up the data path's notification", r);
     if (self_test && !edu_self_test(e)) {
         printf("edu: %02x:%02x.%x: DMA self-test failed; not serving\n", bus, slot, fn);
         return 1;

@@ -1,6 +1,7 @@
 /*
- * serve.c - the edu driver's loop: client requests (edu_protocol.h) and
- * the kernel's DMA fault messages for the device, on one endpoint told
+ * serve.c - the edu driver's loop: client requests (edu_protocol.h,
+ * session open and close), the kernel's DMA fault messages for the device
+ * and the data path's notifications (datapath.c), on one endpoint told
  * apart by badge.
  *
  * Invariants: every capability a request brings is deleted before the
@@ -84,9 +85,30 @@ static long run_request(struct edu *e, struct wd_msg *msg, unsigned *words)
             msg->w[i] = e->stats[i];
         *words = EDU_STAT_WORDS;
         return 0;
+
     default:
         return -WD_E_NOT_SUPPORTED;
     }
+}
+
+/* WD_SESSION_OPEN / WD_SESSION_CLOSE (<warden/session.h>): libdriver keeps
+ * or deletes the request's capabilities and builds the reply. A revoked
+ * device takes no new session. */
+static long handle_session_request(struct edu *e, struct wd_msg *msg)
+{
+    uint32_t op = wd_msg_label(msg->info);
+    if (op == WD_SESSION_CLOSE)
+        return wd_session_close_request(&e->sessions, msg);
+    long r = wd_driver_check(&e->driver);
+    if (r < 0) {
+        for (unsigned i = 0; i < wd_msg_ncaps(msg->info) && i < WD_MSG_CAPS; i++)
+            wd_cap_delete(msg->caps[i]);
+        msg->w[0] = (uint64_t)r;
+        msg->info = wd_msg_info(op, 1, 0);
+        return r;
+    }
+    struct wd_session *s;
+    return wd_session_accept(&e->sessions, msg, &s);
 }
 
 /* Handles one client request in msg and turns msg into the reply. */
@@ -96,6 +118,11 @@ static void handle_request(struct edu *e, struct wd_msg *msg)
     unsigned ncaps = wd_msg_ncaps(msg->info);
     unsigned words = 1;
     e->stats[EDU_STAT_REQUESTS]++;
+    if (op == WD_SESSION_OPEN || op == WD_SESSION_CLOSE) {
+        if (handle_session_request(e, msg) < 0)
+            e->stats[EDU_STAT_FAILED]++;
+        return;
+    }
     long result = run_request(e, msg, &words);
     for (unsigned i = 0; i < ncaps && i < WD_MSG_CAPS; i++)
         wd_cap_delete(msg->caps[i]);
@@ -128,6 +155,11 @@ int edu_serve(struct edu *e)
         }
         if (msg.badge == EDU_FAULT_BADGE) { /* a kernel message: nobody waits for a reply */
             handle_dma_fault(e, &msg);
+            r = wd_recv(e->endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        if (msg.badge == EDU_NOTIFY_BADGE && wd_msg_label(msg.info) == WD_LABEL_NOTIFY) {
+            edu_datapath_notified(e, msg.w[1]);
             r = wd_recv(e->endpoint, &msg, WD_FOREVER);
             continue;
         }

@@ -25,6 +25,7 @@
 #define WARDEN_DRIVER_H
 
 #include <warden/abi.h>
+#include <warden/session.h>
 
 #define WD_DRIVER_IOVA_BASE      0x100000ull            /* the first IOVA handed out */
 #define WD_DRIVER_IOVA_LIMIT     (256ull << 20)         /* default limit: a 28-bit DMA mask */
@@ -192,6 +193,89 @@ long wd_driver_irq_wait(struct wd_driver_irq *q, uint64_t timeout_ns, struct wd_
 long wd_driver_irq_ack(struct wd_driver_irq *q);
 /* "MSI", "INTx" or "none" for a WD_DRIVER_IRQ_* mode. */
 const char *wd_driver_irq_mode_name(unsigned mode);
+
+/* --- sessions (session.c): the data path to clients ----------------------- */
+
+/* A driver serves its clients' data paths (<warden/session.h>) from one
+ * table: one notification, bound to the driver's endpoint, carries two
+ * bits per session: "requests published" (the client signals it through a
+ * badged SEND-only copy) and "lease ended" (a cap_watch on the client's
+ * region). So one ipc_recv waits for requests, interrupts and data-path
+ * signals, and a WD_LABEL_NOTIFY message says which sessions to look at.
+ *
+ * At accept, the client's region (a lease) is mapped for the device once,
+ * at one IOVA range (2 MiB aligned when it is 2 MiB or more, so the IOMMU
+ * uses 2 MiB pages), and the ring pair into the driver. From then on
+ * wd_session_iova turns a descriptor's (offset, length) into an IOVA with
+ * a bounds and rights check: no IOMMU operation per I/O. When the client
+ * revokes its region or dies, the kernel has already unmapped it (and
+ * waited for the IOTLB flush) when the driver hears of it; the driver
+ * only fails what was outstanding and forgets the session. */
+#define WD_SESSION_SLOTS 31
+
+struct wd_session {
+    bool open;
+    uint64_t id;                    /* index in its table: the session id the client got */
+    wd_handle_t region;             /* the client's lease, mapped at region_iova */
+    uint64_t region_size;
+    uint64_t region_iova;
+    uint32_t device_rights;         /* WD_RIGHT_READ (device reads) | WD_RIGHT_WRITE (device writes) */
+    wd_handle_t rings;              /* the ring frame (RETAIN) */
+    void *ring_cpu;
+    uint64_t ring_bytes;
+    struct wd_ring requests;        /* the client produces, the driver consumes */
+    struct wd_ring completions;     /* the driver produces */
+    wd_handle_t client_signal;      /* SEND to the client's notification */
+    bool ended;                     /* the lease ended: the region is gone */
+    uint64_t args[WD_MSG_WORDS - 1];    /* w1.. of the open request, for the driver */
+    uint64_t requests_taken, completions_posted, signals_sent;
+};
+
+struct wd_session_table {
+    struct wd_driver *driver;
+    wd_handle_t notification;       /* bound to the driver's endpoint with badge */
+    uint64_t badge;
+    struct wd_session sessions[WD_SESSION_SLOTS];
+};
+
+/* Creates the table's notification and binds it to endpoint with badge. */
+long wd_sessions_init(struct wd_session_table *t, struct wd_driver *d, wd_handle_t endpoint, uint64_t badge);
+/* msg is a WD_SESSION_OPEN request: checks it (region a lease with MAP and
+ * some device right; rings a RETAIN frame big enough; a notification to
+ * signal; capacity), maps region and rings, watches the lease, and turns
+ * msg into the reply (session id, caps[0] = the client's signal
+ * capability, moved). Capabilities the request brought that are not kept
+ * are deleted. The session (or NULL) in *out. Returns the reply's w0. */
+long wd_session_accept(struct wd_session_table *t, struct wd_msg *msg, struct wd_session **out);
+/* msg is a WD_SESSION_CLOSE request (w0 = id, caps[0] = that session's
+ * signal capability, which only its client holds): ends the session and
+ * turns msg into the reply. */
+long wd_session_close_request(struct wd_session_table *t, struct wd_msg *msg);
+/* Unmaps and forgets a session (its region, if the lease still exists, is
+ * unmapped from the device with the IOTLB flush waited for). */
+void wd_session_end(struct wd_session_table *t, struct wd_session *s);
+/* A WD_LABEL_NOTIFY with the table's badge brought bits: for every
+ * session whose lease ended, ended(s) (fail what it had outstanding) then
+ * wd_session_end; for every other session with its bit, work(s). */
+void wd_sessions_dispatch(struct wd_session_table *t, uint64_t bits, void (*work)(struct wd_session *, void *),
+                          void (*ended)(struct wd_session *, void *), void *ctx);
+
+/* The next request into *req, only when its completion will have room:
+ * 0; RANGE (its buffer leaves the region: complete it with that error);
+ * WOULD_BLOCK (no request, or no completion space yet); PROTOCOL (the
+ * client broke the ring: end the session). */
+long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req);
+/* Queues the completion of request id (status 0 or a WD_E_* code). */
+long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t status, uint64_t result);
+/* Publishes completions and hands request slots back, signalling the
+ * client if it sleeps; then re-checks before the driver sleeps: true when
+ * more requests arrived meanwhile (call the work again). */
+bool wd_session_flush(struct wd_session *s);
+/* The IOVA of [offset, offset+length) of the region for a device access
+ * (WD_RIGHT_READ: the device reads it; WD_RIGHT_WRITE: it writes it):
+ * 0, RANGE (outside the region), NO_RIGHTS (the lease does not allow that
+ * access), DEAD (the lease ended). */
+long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, uint64_t *iova);
 
 /* --- configuration space (mediated by the kernel) ------------------------- */
 

@@ -1,0 +1,294 @@
+/*
+ * session.c - the driver end of data-path sessions (see <warden/driver.h>
+ * and <warden/session.h>): accepting a client's region and rings (one
+ * IOMMU mapping for the whole region, made here), the notification bits
+ * that say which session has work or has lost its region, requests and
+ * completions over the rings, offset -> IOVA, and ending a session.
+ *
+ * Invariants: a session's region is mapped at [region_iova, +region_size)
+ * from accept until it ends; every request is checked against the region
+ * (ring.c) and against the lease's rights (wd_session_iova) before the
+ * device sees an IOVA; a request is taken only when its completion has
+ * room, so a client that never reads completions only stalls itself.
+ */
+#include <string.h>
+#include <warden/driver.h>
+#include <warden/syscalls.h>
+
+#include "span.h"
+
+#define RING_RIGHTS (WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_MAP | WD_RIGHT_RETAIN)
+#define RING_VADDR_GAP WD_PAGE_SIZE
+
+static uint64_t work_bit(const struct wd_session *s) { return 1ull << (2 * s->id); }
+static uint64_t ended_bit(const struct wd_session *s) { return 1ull << (2 * s->id + 1); }
+
+long wd_sessions_init(struct wd_session_table *t, struct wd_driver *d, wd_handle_t endpoint, uint64_t badge)
+{
+    memset(t, 0, sizeof *t);
+    long n = wd_notify_create(d->pool);
+    if (n < 0)
+        return n;
+    long r = wd_notify_bind((wd_handle_t)n, endpoint, badge);
+    if (r < 0) {
+        wd_cap_delete((wd_handle_t)n);
+        return r;
+    }
+    t->driver = d;
+    t->notification = (wd_handle_t)n;
+    t->badge = badge;
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++)
+        t->sessions[i].id = i;
+    return 0;
+}
+
+static struct wd_session *free_session(struct wd_session_table *t)
+{
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++)
+        if (!t->sessions[i].open)
+            return &t->sessions[i];
+    return NULL;
+}
+
+/* The open request's capabilities, checked before anything is mapped. */
+static long check_open(const struct wd_msg *msg, struct wd_cap_info *region, struct wd_cap_info *rings,
+                       struct wd_frame_info *region_frame, struct wd_frame_info *ring_frame)
+{
+    if (msg->info & WD_MSG_CAPS_LOST)
+        return -WD_E_CSPACE_FULL;
+    uint64_t capacity = msg->w[0];
+    if (wd_msg_ncaps(msg->info) != 3 || capacity == 0 || capacity > WD_SESSION_MAX_CAPACITY ||
+        (capacity & (capacity - 1)))
+        return -WD_E_INVALID_ARG;
+    struct wd_cap_info notify;
+    long r = wd_cap_info(msg->caps[0], region);
+    if (r == 0)
+        r = wd_cap_info(msg->caps[1], rings);
+    if (r == 0)
+        r = wd_cap_info(msg->caps[2], &notify);
+    if (r < 0)
+        return r;
+    if (region->type != WD_TYPE_FRAME || rings->type != WD_TYPE_FRAME || notify.type != WD_TYPE_NOTIFICATION)
+        return -WD_E_WRONG_TYPE;
+    /* The region must be a lease (the client can take it back, and it ends
+     * when the client dies); the rings must not be (our mapping must stay). */
+    if (!(region->flags & WD_CAP_LEASE) || (rings->flags & WD_CAP_LEASE))
+        return -WD_E_INVALID_ARG;
+    if (!(region->rights & WD_RIGHT_MAP) || !(region->rights & (WD_RIGHT_READ | WD_RIGHT_WRITE)) ||
+        (rings->rights & RING_RIGHTS) != RING_RIGHTS || !(notify.rights & WD_RIGHT_SEND))
+        return -WD_E_NO_RIGHTS;
+    r = wd_frame_info(msg->caps[0], region_frame);
+    if (r == 0)
+        r = wd_frame_info(msg->caps[1], ring_frame);
+    if (r < 0)
+        return r;
+    if ((region_frame->flags | ring_frame->flags) & WD_FRAME_MMIO)
+        return -WD_E_NOT_SUPPORTED;
+    if (ring_frame->size < wd_session_ring_bytes((uint32_t)capacity))
+        return -WD_E_RANGE;
+    return 0;
+}
+
+/* Maps the ring frame into this process and sets up both ring views. */
+static long map_rings(struct wd_driver *d, struct wd_session *s, uint32_t capacity)
+{
+    uint64_t vaddr;
+    long r = wd_span_take(&d->vaddr, s->ring_bytes + RING_VADDR_GAP, WD_PAGE_SIZE, &vaddr);
+    if (r < 0)
+        return r;
+    r = wd_vm_map(WD_NULL, s->rings, 0, vaddr, s->ring_bytes, WD_RIGHT_READ | WD_RIGHT_WRITE);
+    if (r < 0) {
+        wd_span_give_back(&d->vaddr, vaddr, s->ring_bytes + RING_VADDR_GAP);
+        return r;
+    }
+    s->ring_cpu = (void *)vaddr;
+    /* Both sides wrote their own index 0 at set-up; ours are written again here. */
+    r = wd_ring_init_consumer(&s->requests, s->ring_cpu, capacity, s->region_size);
+    if (r == 0)
+        r = wd_ring_init_producer(&s->completions, (char *)s->ring_cpu + wd_session_completions_offset(capacity),
+                                  capacity);
+    return r;
+}
+
+static void unmap_rings(struct wd_driver *d, struct wd_session *s)
+{
+    if (!s->ring_cpu)
+        return;
+    wd_vm_unmap(WD_NULL, (uint64_t)s->ring_cpu, s->ring_bytes);
+    wd_span_give_back(&d->vaddr, (uint64_t)s->ring_cpu, s->ring_bytes + RING_VADDR_GAP);
+    s->ring_cpu = NULL;
+}
+
+/* Whether the session's lease still exists (it ends when the client
+ * revokes it or dies; the kernel has unmapped it by then). */
+static bool lease_alive(const struct wd_session *s)
+{
+    struct wd_cap_info info;
+    return wd_cap_info(s->region, &info) == 0;
+}
+
+static void forget(struct wd_session *s)
+{
+    uint64_t id = s->id;
+    memset(s, 0, sizeof *s);
+    s->id = id;
+}
+
+void wd_session_end(struct wd_session_table *t, struct wd_session *s)
+{
+    if (!s->open)
+        return;
+    struct wd_driver *d = t->driver;
+    unmap_rings(d, s);
+    /* Unmapped from the device (the kernel waits for the IOTLB flush), or
+     * already unmapped by the kernel when the lease ended: either way the
+     * IOVAs are free again. */
+    if (s->region_iova && wd_dma_unmap_frame(d, s->region_iova, s->region_size) == -WD_E_NOT_MAPPED)
+        wd_span_give_back(&d->iova, s->region_iova, s->region_size + WD_DRIVER_GUARD_BYTES);
+    wd_cap_delete(s->region);
+    wd_cap_delete(s->rings);
+    wd_cap_delete(s->client_signal);
+    forget(s);
+}
+
+long wd_session_accept(struct wd_session_table *t, struct wd_msg *msg, struct wd_session **out)
+{
+    *out = NULL;
+    struct wd_cap_info region, rings;
+    struct wd_frame_info region_frame, ring_frame;
+    unsigned ncaps = wd_msg_ncaps(msg->info);
+    long r = check_open(msg, &region, &rings, &region_frame, &ring_frame);
+    struct wd_session *s = r == 0 ? free_session(t) : NULL;
+    if (r == 0 && !s)
+        r = -WD_E_BUSY;
+    if (r == 0) {
+        s->open = true;
+        s->region = msg->caps[0];
+        s->rings = msg->caps[1];
+        s->client_signal = msg->caps[2];
+        s->region_size = region_frame.size;
+        s->ring_bytes = wd_session_ring_bytes((uint32_t)msg->w[0]);
+        s->device_rights = region.rights & (WD_RIGHT_READ | WD_RIGHT_WRITE);
+        for (unsigned i = 1; i < WD_MSG_WORDS; i++)
+            s->args[i - 1] = msg->w[i];
+        ncaps = 0;                  /* the session owns them now */
+        /* The one IOMMU mapping of the region: the data path adds none. */
+        r = wd_dma_map_frame(t->driver, s->region, 0, s->region_size, s->device_rights, &s->region_iova);
+        if (r < 0)
+            s->region_iova = 0;
+        if (r == 0)
+            r = map_rings(t->driver, s, (uint32_t)msg->w[0]);
+        if (r == 0)
+            r = wd_cap_watch(s->region, t->notification, ended_bit(s));
+    }
+    long signal = r == 0 ? wd_cap_copy(t->notification, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, work_bit(s)) : r;
+    if (signal < 0 && s)
+        wd_session_end(t, s);
+    for (unsigned i = 0; i < ncaps && i < WD_MSG_CAPS; i++)
+        wd_cap_delete(msg->caps[i]);
+    uint32_t label = wd_msg_label(msg->info);
+    if (signal < 0) {
+        msg->w[0] = (uint64_t)signal;
+        msg->info = wd_msg_info(label, 1, 0);
+        return signal;
+    }
+    msg->w[0] = s->id;
+    msg->caps[0] = (wd_handle_t)signal;
+    msg->info = wd_msg_info(label, 1, 1) | WD_MSG_MOVE_CAPS;
+    *out = s;
+    return (long)s->id;
+}
+
+long wd_session_close_request(struct wd_session_table *t, struct wd_msg *msg)
+{
+    uint64_t id = msg->w[0];
+    struct wd_cap_info proof;
+    long r = wd_msg_ncaps(msg->info) == 1 && !(msg->info & WD_MSG_CAPS_LOST) ? wd_cap_info(msg->caps[0], &proof)
+                                                                              : -WD_E_INVALID_ARG;
+    struct wd_cap_info ours;
+    if (r == 0)
+        r = id < WD_SESSION_SLOTS && t->sessions[id].open ? wd_cap_info(t->notification, &ours) : -WD_E_NOT_FOUND;
+    if (r == 0 && (proof.type != WD_TYPE_NOTIFICATION || proof.object_id != ours.object_id ||
+                   proof.badge != work_bit(&t->sessions[id])))
+        r = -WD_E_NO_RIGHTS;        /* not this session's client */
+    for (unsigned i = 0; i < wd_msg_ncaps(msg->info) && i < WD_MSG_CAPS; i++)
+        wd_cap_delete(msg->caps[i]);
+    if (r == 0)
+        wd_session_end(t, &t->sessions[id]);
+    msg->w[0] = (uint64_t)r;
+    msg->info = wd_msg_info(wd_msg_label(msg->info), 1, 0);
+    return r;
+}
+
+void wd_sessions_dispatch(struct wd_session_table *t, uint64_t bits, void (*work)(struct wd_session *, void *),
+                          void (*ended)(struct wd_session *, void *), void *ctx)
+{
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
+        struct wd_session *s = &t->sessions[i];
+        if (!s->open || !(bits & (work_bit(s) | ended_bit(s))))
+            continue;
+        if ((bits & ended_bit(s)) && !lease_alive(s)) {
+            s->ended = true;
+            if (ended)
+                ended(s, ctx);
+            wd_session_end(t, s);
+            continue;
+        }
+        if (work)
+            work(s, ctx);
+    }
+}
+
+long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
+{
+    if (s->ended)
+        return -WD_E_DEAD;
+    long space = wd_ring_space(&s->completions);
+    if (space < 0)
+        return space;
+    if (space == 0) {
+        wd_ring_producer_may_sleep(&s->completions);    /* the client's release will signal us */
+        if (wd_ring_space(&s->completions) <= 0)
+            return -WD_E_WOULD_BLOCK;
+    }
+    /* Only as many requests in flight as completions can be posted. */
+    if (s->requests_taken - s->completions_posted >= (uint64_t)wd_ring_space(&s->completions))
+        return -WD_E_WOULD_BLOCK;
+    long r = wd_ring_dequeue(&s->requests, req);
+    if (r == 0 || r == -WD_E_RANGE)
+        s->requests_taken++;
+    return r;
+}
+
+long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t status, uint64_t result)
+{
+    struct wd_ring_desc c = { .op = op, .status = status, .id = id, .arg = result };
+    long r = wd_ring_enqueue(&s->completions, &c);
+    if (r == 0)
+        s->completions_posted++;
+    return r;
+}
+
+bool wd_session_flush(struct wd_session *s)
+{
+    if (s->ended)
+        return false;
+    wd_ring_release(&s->requests);
+    if (wd_ring_publish(&s->completions)) {
+        s->signals_sent++;
+        wd_notify_signal(s->client_signal, 0);
+    }
+    return !wd_ring_consumer_may_sleep(&s->requests);
+}
+
+long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, uint64_t *iova)
+{
+    if (s->ended || !s->open)
+        return -WD_E_DEAD;
+    if (offset > s->region_size || length > s->region_size - offset)
+        return -WD_E_RANGE;
+    if (!access || (access & ~s->device_rights))
+        return -WD_E_NO_RIGHTS;
+    *iova = s->region_iova + offset;
+    return 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * warden/region.h (libc) - the client side of the data path
+ * (docs/drivers.md): regions (memory from the client's own pool, mapped
+ * into the client) and the grants (leases) it hands a driver, and the
+ * client end of a session (<warden/session.h>): open, submit, complete,
+ * revoke, close.
+ *
+ * A region is a frame the client owns. wd_region_grant makes a lease of
+ * it: a copy without RETAIN carrying only the rights the device needs.
+ * The driver maps that lease once; wd_region_revoke deletes it, and when
+ * it returns every mapping the driver made through it (and through any
+ * copy of it) is gone, the IOTLB invalidation completed: from then on the
+ * device cannot reach the region, and a DMA to the old IOVA faults.
+ *
+ * Regions of 2 MiB or more get 2 MiB aligned addresses (and the kernel
+ * builds their frames from 2 MiB chunks), so the IOMMU can use 2 MiB pages.
+ * CPU addresses come from a window of this process reserved for regions
+ * (WD_REGION_VADDR_BASE ..), handed out by bumping and never reused.
+ * Nothing here is thread safe.
+ */
+#ifndef WARDEN_LIBC_REGION_H
+#define WARDEN_LIBC_REGION_H
+
+#include <warden/abi.h>
+#include <warden/session.h>
+
+#define WD_REGION_VADDR_BASE  0x0000580000000000ull
+#define WD_REGION_VADDR_LIMIT 0x0000600000000000ull
+
+struct wd_region {
+    wd_handle_t frame;              /* the client's own capability (all rights, RETAIN) */
+    void *cpu;                      /* mapped READ|WRITE here */
+    uint64_t size;                  /* bytes, page-rounded */
+};
+
+/* A zeroed region of size bytes from pool, mapped READ|WRITE. */
+long wd_region_create(struct wd_region *r, wd_handle_t pool, uint64_t size);
+/* Unmaps it and deletes the frame capability (and so every lease of it). */
+long wd_region_destroy(struct wd_region *r);
+/* A lease of r for a device: MAP|GRANT plus READ if device_rights has
+ * WD_RIGHT_READ (the device may read it) and WRITE if it has
+ * WD_RIGHT_WRITE (the device may write it); no RETAIN. *grant is in this
+ * process; send it in an IPC message (a copy goes, and stays a lease). */
+long wd_region_grant(const struct wd_region *r, uint64_t device_rights, wd_handle_t *grant);
+/* Ends a lease: when this returns, every mapping made through it or its
+ * copies is gone and the IOTLB flush is done. 0 or -WD_E_*. */
+long wd_region_revoke(wd_handle_t grant);
+
+/* Maps size bytes of frame READ|WRITE (or READ only) at a fresh address
+ * of the region window: the address, or NULL (and *error) on failure. */
+void *wd_region_map(wd_handle_t frame, uint64_t size, bool writable, long *error);
+
+/* The client end of a session. */
+struct wd_client_session {
+    wd_handle_t service;            /* the service's endpoint (not owned) */
+    uint64_t id;                    /* the service's session id */
+    struct wd_region region;        /* the data */
+    wd_handle_t grant;              /* the lease the service maps */
+    struct wd_region rings;         /* the ring pair (RETAIN: the service keeps its mapping) */
+    struct wd_ring requests;        /* this side produces */
+    struct wd_ring completions;     /* this side consumes */
+    wd_handle_t notification;       /* the service signals this */
+    wd_handle_t service_signal;     /* SEND-only, badged: signals the service */
+    uint64_t kicks;                 /* signals sent to the service */
+    uint64_t waits;                 /* sleeps in wd_client_wait */
+};
+
+/* Creates a region of region_bytes, grants it with device_rights, creates
+ * the rings (capacity descriptors each way) and a notification, and sends
+ * WD_SESSION_OPEN with args[0..nargs) as w1.. (nargs <= 6). On failure
+ * everything made is undone. The service's error, or an IPC error. */
+long wd_client_open(struct wd_client_session *s, wd_handle_t service, wd_handle_t pool, uint64_t region_bytes,
+                     uint64_t device_rights, uint32_t capacity, const uint64_t *args, unsigned nargs,
+                     uint64_t timeout);
+/* Queues a request (not yet visible): 0, WOULD_BLOCK (full) or PROTOCOL. */
+long wd_client_submit(struct wd_client_session *s, const struct wd_ring_desc *request);
+/* Publishes what was submitted and signals the service if it sleeps. */
+long wd_client_kick(struct wd_client_session *s);
+/* The next completion into *out: waits at most timeout ns (sleeping on the
+ * notification only after the re-check). 0, TIMEOUT, WOULD_BLOCK (timeout
+ * 0), PROTOCOL (the service broke the ring), or RANGE never (completions
+ * carry no buffer). */
+long wd_client_wait(struct wd_client_session *s, struct wd_ring_desc *out, uint64_t timeout);
+/* Takes the region back from the service (wd_region_revoke of the grant):
+ * the device cannot touch it once this returns. The session is useless
+ * afterwards except for wd_client_close. */
+long wd_client_revoke(struct wd_client_session *s);
+/* WD_SESSION_CLOSE (if the service is still there), then frees the rings,
+ * the region and the notification. */
+long wd_client_close(struct wd_client_session *s, uint64_t timeout);
+
+#endif

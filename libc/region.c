@@ -1,0 +1,82 @@
+/*
+ * region.c - client regions and grants (see <warden/region.h>): frames
+ * from the client's pool mapped into a reserved window, and leases of them.
+ */
+#include <string.h>
+#include <warden/region.h>
+#include <warden/syscalls.h>
+
+#define LARGE_PAGE (2ull << 20)
+
+static uint64_t next_vaddr = WD_REGION_VADDR_BASE;
+
+static uint64_t page_round_up(uint64_t v)
+{
+    return (v + WD_PAGE_SIZE - 1) & ~(WD_PAGE_SIZE - 1);
+}
+
+void *wd_region_map(wd_handle_t frame, uint64_t size, bool writable, long *error)
+{
+    uint64_t align = size >= LARGE_PAGE ? LARGE_PAGE : WD_PAGE_SIZE;
+    uint64_t at = (next_vaddr + align - 1) & ~(align - 1);
+    if (size == 0 || at > WD_REGION_VADDR_LIMIT || page_round_up(size) > WD_REGION_VADDR_LIMIT - at) {
+        *error = -WD_E_RANGE;
+        return NULL;
+    }
+    long r = wd_vm_map(WD_NULL, frame, 0, at, page_round_up(size), WD_RIGHT_READ | (writable ? WD_RIGHT_WRITE : 0));
+    if (r < 0) {
+        *error = r;
+        return NULL;
+    }
+    next_vaddr = at + page_round_up(size) + WD_PAGE_SIZE;      /* a guard page between */
+    return (void *)at;
+}
+
+long wd_region_create(struct wd_region *r, wd_handle_t pool, uint64_t size)
+{
+    memset(r, 0, sizeof *r);
+    if (size == 0 || size > WD_FRAME_MAX_BYTES)
+        return -WD_E_INVALID_ARG;
+    uint64_t bytes = page_round_up(size);
+    long frame = wd_frame_create(pool, bytes, 0);
+    if (frame < 0)
+        return frame;
+    long error = 0;
+    void *cpu = wd_region_map((wd_handle_t)frame, bytes, true, &error);
+    if (!cpu) {
+        wd_cap_delete((wd_handle_t)frame);
+        return error;
+    }
+    r->frame = (wd_handle_t)frame;
+    r->cpu = cpu;
+    r->size = bytes;
+    return 0;
+}
+
+long wd_region_destroy(struct wd_region *r)
+{
+    if (!r->frame)
+        return -WD_E_INVALID_ARG;
+    long result = wd_vm_unmap(WD_NULL, (uint64_t)r->cpu, r->size);
+    long deleted = wd_cap_delete(r->frame);
+    memset(r, 0, sizeof *r);
+    return result < 0 ? result : deleted;
+}
+
+long wd_region_grant(const struct wd_region *r, uint64_t device_rights, wd_handle_t *grant)
+{
+    if (device_rights & ~(uint64_t)(WD_RIGHT_READ | WD_RIGHT_WRITE))
+        return -WD_E_BAD_FLAGS;
+    if (!device_rights)
+        return -WD_E_INVALID_ARG;
+    long g = wd_cap_copy(r->frame, WD_NULL, WD_RIGHT_MAP | WD_RIGHT_GRANT | device_rights, 0);
+    if (g < 0)
+        return g;
+    *grant = (wd_handle_t)g;
+    return 0;
+}
+
+long wd_region_revoke(wd_handle_t grant)
+{
+    return wd_cap_delete(grant);
+}
