@@ -11,23 +11,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <warden/spawn.h>
-#include <warden/syscalls.h>
 
-#include <stdio.h>
+#include "bench.h"
 
-#define ITERATIONS 2000
-#define WARMUP 100
 #define SCRATCH 0x0000700000000000ull
 
-static uint64_t samples[ITERATIONS];
-
-static inline uint64_t tsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
-    return ((uint64_t)hi << 32) | lo;
-}
+uint64_t samples[ITERATIONS];
 
 static int compare_u64(const void *a, const void *b)
 {
@@ -35,30 +24,16 @@ static int compare_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static const char *report_suffix = "";
+const char *report_suffix = "";
 
-static void report(const char *name)
+void report_n(const char *name, unsigned n)
 {
-    qsort(samples, ITERATIONS, sizeof samples[0], compare_u64);
+    qsort(samples, n, sizeof samples[0], compare_u64);
     printf("BENCH %s min=%llu median=%llu p90=%llu insns%s\n", name, (unsigned long long)samples[0],
-           (unsigned long long)samples[ITERATIONS / 2], (unsigned long long)samples[ITERATIONS * 9 / 10],
-           report_suffix);
+           (unsigned long long)samples[n / 2], (unsigned long long)samples[n * 9 / 10], report_suffix);
 }
 
-#define MEASURE(name, setup, body)                                  \
-    do {                                                            \
-        for (int i_ = -WARMUP; i_ < ITERATIONS; i_++) {             \
-            setup;                                                  \
-            uint64_t t0_ = tsc();                                   \
-            body;                                                   \
-            uint64_t t1_ = tsc();                                   \
-            if (i_ >= 0)                                            \
-                samples[i_] = t1_ - t0_;                            \
-        }                                                           \
-        report(name);                                               \
-    } while (0)
-
-static wd_handle_t spawn_role_with(const char *args, const wd_handle_t *caps, unsigned ncaps, uint32_t priority)
+wd_handle_t spawn_role_with(const char *args, const wd_handle_t *caps, unsigned ncaps, uint32_t priority)
 {
     const struct wd_module *self = wd_find_module("bench");
     struct wd_spawn s = {
@@ -141,7 +116,7 @@ static void measure_dma(wd_handle_t pool, wd_handle_t space, const char *name, u
 /* Opens QEMU's edu device through the device root init passed, attaches
  * it to a new dmaspace and measures DMA mapping. */
 /* The edu device opened and attached to a fresh dmaspace, or a negative error. */
-static long open_edu(wd_handle_t pool, wd_handle_t *space_out, struct wd_device_info *info)
+long open_edu(wd_handle_t pool, wd_handle_t *space_out, struct wd_device_info *info)
 {
     wd_handle_t root = wd_start_info->cap_count ? wd_start_info->caps[0] : WD_NULL;
     uint64_t index = 0;
@@ -284,10 +259,11 @@ static void bench_revoke(wd_handle_t pool)
         wd_dma_unmap(space, 0x100000, WD_PAGE_SIZE);
         wd_cap_delete((wd_handle_t)irq);
     }
-    qsort(samples, REVOKE_SAMPLES, sizeof samples[0], compare_u64);
-    printf("BENCH revoke_device min=%llu median=%llu p90=%llu insns samples=%d\n", (unsigned long long)samples[0],
-           (unsigned long long)samples[REVOKE_SAMPLES / 2], (unsigned long long)samples[REVOKE_SAMPLES * 9 / 10],
-           REVOKE_SAMPLES);
+    static char suffix[32];
+    snprintf(suffix, sizeof suffix, " samples=%d", REVOKE_SAMPLES);
+    report_suffix = suffix;
+    report_n("revoke_device", REVOKE_SAMPLES);
+    report_suffix = "";
     wd_cap_delete(space);
     wd_cap_delete((wd_handle_t)frame);
 }
@@ -326,6 +302,7 @@ static int bench_main(void)
     bench_dma(pool);
     bench_irq(pool);
     bench_revoke(pool);
+    bench_datapath(pool);
     printf("bench: done\n");
     return 0;
 }
@@ -336,6 +313,8 @@ int main(int argc, char **argv)
         return server(wd_start_info->caps[0]);
     if (argc >= 2 && strcmp(argv[1], "raiser") == 0)
         return raiser(wd_start_info->caps);
+    if (argc >= 2 && bench_datapath_role(argv[1], wd_start_info->caps) >= 0)
+        return 0;
     if (argc >= 2 && strcmp(argv[1], "yielder") == 0)
         for (;;)
             wd_thread_yield();
