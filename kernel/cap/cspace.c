@@ -225,6 +225,14 @@ void cap_delete_quiet(struct cap_slot *slot)
     delete_slot(slot, false);
 }
 
+bool cspace_holds_rights(const struct cspace *cs, const struct kobject *o, uint32_t rights)
+{
+    for (uint32_t i = 1; i < cs->slot_count; i++)
+        if (cs->slots[i].object == o && (cs->slots[i].rights & rights) == rights)
+            return true;
+    return false;
+}
+
 bool cspace_holds(const struct cspace *cs, bool (*match)(const struct kobject *, const void *), const void *ctx)
 {
     for (uint32_t i = 1; i < cs->slot_count; i++)

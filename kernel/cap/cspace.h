@@ -80,6 +80,8 @@ void cap_delete_quiet(struct cap_slot *slot);
 /* Deletes every descendant of slot; returns how many. */
 uint64_t cap_revoke(struct cap_slot *slot);
 
+/* True when some capability in cs names o with every right in rights. */
+bool cspace_holds_rights(const struct cspace *cs, const struct kobject *o, uint32_t rights);
 /* True when some capability in cs names an object match() accepts. */
 bool cspace_holds(const struct cspace *cs, bool (*match)(const struct kobject *, const void *), const void *ctx);
 

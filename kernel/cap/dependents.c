@@ -209,7 +209,9 @@ int cap_watch_set(struct cap_slot *slot, struct notification *n, uint64_t bits, 
         return 0;
     struct endpoint *ep = (struct endpoint *)slot->object;
     if (ep->closed) {
-        notification_signal(n, bits);       /* it already happened */
+        notification_signal(n, bits);       /* it already happened; the watch is spent */
+        drop_watch(d);
+        cap_dependents_put_if_unused(slot);
         return 0;
     }
     d->watched_endpoint = ep;
@@ -221,11 +223,14 @@ int cap_watch_set(struct cap_slot *slot, struct notification *n, uint64_t bits, 
     return 0;
 }
 
+/* A watch fires once: after the close it is spent (the capability's later
+ * deletion does not fire it again). */
 void cap_watch_endpoint_closed(struct endpoint *ep)
 {
     while (ep->close_watchers) {
         struct cap_dependents *d = ep->close_watchers;
-        close_list_remove(d);
         notification_signal(d->watch, d->watch_bits);
+        drop_watch(d);
+        cap_dependents_put_if_unused(d->slot);
     }
 }

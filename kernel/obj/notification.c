@@ -104,6 +104,8 @@ void notification_signal(struct notification *n, uint64_t bits)
     }
     if (n->bound)
         kevent_raise(n->bound, &n->event);  /* coalesces; the word travels at delivery */
+    else
+        n->event.count++;                   /* the count a bind will deliver */
 }
 
 uint64_t notification_take(struct notification *n)
@@ -130,8 +132,7 @@ int64_t notification_wait(struct notification *n, uint64_t timeout)
 
 void notification_bind(struct notification *n, struct endpoint *ep, uint64_t badge)
 {
-    kevent_cancel(&n->event);
-    n->event.count = 0;
+    kevent_cancel(&n->event);       /* the count of signals not yet taken stays */
     if (n->bound)
         kobject_put(&n->bound->obj);
     n->bound = ep;
@@ -140,7 +141,7 @@ void notification_bind(struct notification *n, struct endpoint *ep, uint64_t bad
         return;
     kobject_get(&ep->obj);
     if (n->word)
-        kevent_raise(ep, &n->event);
+        kevent_raise_count(ep, &n->event, 0);
 }
 
 void notification_receive_cap_added(struct notification *n)

@@ -5,6 +5,7 @@
  */
 #include "obj/object.h"
 
+#include "cap/cspace.h"
 #include "core/panic.h"
 #include "obj/dmaspace.h"
 #include "obj/endpoint.h"
@@ -15,6 +16,8 @@
 #include "obj/process.h"
 #include "obj/revoke.h"
 #include "obj/thread.h"
+
+#include <warden/errors.h>
 
 static uint64_t next_object_id = 1;
 static uint64_t live_objects;
@@ -71,14 +74,38 @@ void kobject_track_cap_added(struct kobject *o, uint32_t rights)
         notification_receive_cap_added((struct notification *)o);
 }
 
+/* Threads of holder waiting in q (on o) wake with DEAD once holder has no
+ * capability left that lets it receive from o: a revoked capability must
+ * not leave a thread blocked on the object, taking what comes next. */
+static void evict_waiters_without_right(struct thread_queue *q, struct process *holder, const struct kobject *o)
+{
+    bool waits = false;
+    for (struct thread *t = q->head; t && !waits; t = t->queue_next)
+        waits = t->process == holder;
+    if (!waits || !holder || holder->dead || cspace_holds_rights(&holder->cspace, o, WD_RIGHT_RECV))
+        return;
+    for (struct thread *t = q->head, *next; t; t = next) {
+        next = t->queue_next;
+        if (t->process == holder)
+            thread_wake(t, -WD_E_DEAD);     /* takes it off q */
+    }
+}
+
 void kobject_track_cap_removed(struct kobject *o, uint32_t rights, struct process *holder, bool moved)
 {
-    if (o->type == WD_TYPE_ENDPOINT && (rights & WD_RIGHT_RECV) && !moved)
-        endpoint_receive_cap_removed((struct endpoint *)o);
-    else if (o->type == WD_TYPE_NOTIFICATION && (rights & WD_RIGHT_RECV) && !moved)
-        notification_receive_cap_removed((struct notification *)o);
-    else if (o->type == WD_TYPE_DEVICE)
+    if (o->type == WD_TYPE_ENDPOINT && (rights & WD_RIGHT_RECV)) {
+        struct endpoint *ep = (struct endpoint *)o;
+        if (!moved)
+            endpoint_receive_cap_removed(ep);
+        evict_waiters_without_right(&ep->receivers, holder, o);
+    } else if (o->type == WD_TYPE_NOTIFICATION && (rights & WD_RIGHT_RECV)) {
+        struct notification *n = (struct notification *)o;
+        if (!moved)
+            notification_receive_cap_removed(n);
+        evict_waiters_without_right(&n->waiters, holder, o);
+    } else if (o->type == WD_TYPE_DEVICE) {
         revoke_device_cap_lost((struct device *)o, holder);
+    }
 }
 
 uint64_t kobject_live_count(void)
