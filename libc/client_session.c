@@ -48,7 +48,8 @@ long wd_client_open(struct wd_client_session *s, wd_handle_t service, wd_handle_
         return n;
     }
     s->notification = (wd_handle_t)n;
-    long signal_only = wd_cap_copy(s->notification, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, 0);
+    /* Badged, so the service signals it with bits 0 (the badge's bit). */
+    long signal_only = wd_cap_copy(s->notification, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, 1);
     if (signal_only < 0) {
         undo_open(s);
         return signal_only;

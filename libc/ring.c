@@ -57,7 +57,10 @@ long wd_ring_init_consumer(struct wd_ring *r, void *shared, uint32_t capacity, u
     if (e == 0) {
         r->region_size = region_size;
         r->shared->tail = 0;
-        r->shared->consumer_waiting = 0;
+        /* A consumer starts waiting for work: the producer's first publish
+         * sees a token it has not signalled for yet. */
+        r->my_token = 1;
+        r->shared->consumer_waiting = 1;
     }
     return e;
 }

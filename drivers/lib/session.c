@@ -52,7 +52,8 @@ static struct wd_session *free_session(struct wd_session_table *t)
 
 /* The open request's capabilities, checked before anything is mapped. */
 static long check_open(const struct wd_msg *msg, struct wd_cap_info *region, struct wd_cap_info *rings,
-                       struct wd_frame_info *region_frame, struct wd_frame_info *ring_frame)
+                       struct wd_cap_info *notify_info, struct wd_frame_info *region_frame,
+                       struct wd_frame_info *ring_frame)
 {
     if (msg->info & WD_MSG_CAPS_LOST)
         return -WD_E_CSPACE_FULL;
@@ -60,22 +61,21 @@ static long check_open(const struct wd_msg *msg, struct wd_cap_info *region, str
     if (wd_msg_ncaps(msg->info) != 3 || capacity == 0 || capacity > WD_SESSION_MAX_CAPACITY ||
         (capacity & (capacity - 1)))
         return -WD_E_INVALID_ARG;
-    struct wd_cap_info notify;
     long r = wd_cap_info(msg->caps[0], region);
     if (r == 0)
         r = wd_cap_info(msg->caps[1], rings);
     if (r == 0)
-        r = wd_cap_info(msg->caps[2], &notify);
+        r = wd_cap_info(msg->caps[2], notify_info);
     if (r < 0)
         return r;
-    if (region->type != WD_TYPE_FRAME || rings->type != WD_TYPE_FRAME || notify.type != WD_TYPE_NOTIFICATION)
+    if (region->type != WD_TYPE_FRAME || rings->type != WD_TYPE_FRAME || notify_info->type != WD_TYPE_NOTIFICATION)
         return -WD_E_WRONG_TYPE;
     /* The region must be a lease (the client can take it back, and it ends
      * when the client dies); the rings must not be (our mapping must stay). */
     if (!(region->flags & WD_CAP_LEASE) || (rings->flags & WD_CAP_LEASE))
         return -WD_E_INVALID_ARG;
     if (!(region->rights & WD_RIGHT_MAP) || !(region->rights & (WD_RIGHT_READ | WD_RIGHT_WRITE)) ||
-        (rings->rights & RING_RIGHTS) != RING_RIGHTS || !(notify.rights & WD_RIGHT_SEND))
+        (rings->rights & RING_RIGHTS) != RING_RIGHTS || !(notify_info->rights & WD_RIGHT_SEND))
         return -WD_E_NO_RIGHTS;
     r = wd_frame_info(msg->caps[0], region_frame);
     if (r == 0)
@@ -154,10 +154,10 @@ void wd_session_end(struct wd_session_table *t, struct wd_session *s)
 long wd_session_accept(struct wd_session_table *t, struct wd_msg *msg, struct wd_session **out)
 {
     *out = NULL;
-    struct wd_cap_info region, rings;
+    struct wd_cap_info region, rings, notify;
     struct wd_frame_info region_frame, ring_frame;
     unsigned ncaps = wd_msg_ncaps(msg->info);
-    long r = check_open(msg, &region, &rings, &region_frame, &ring_frame);
+    long r = check_open(msg, &region, &rings, &notify, &region_frame, &ring_frame);
     struct wd_session *s = r == 0 ? free_session(t) : NULL;
     if (r == 0 && !s)
         r = -WD_E_BUSY;
@@ -166,6 +166,7 @@ long wd_session_accept(struct wd_session_table *t, struct wd_msg *msg, struct wd
         s->region = msg->caps[0];
         s->rings = msg->caps[1];
         s->client_signal = msg->caps[2];
+        s->client_signal_bits = notify.badge ? 0 : 1;     /* a badged capability raises its badge */
         s->region_size = region_frame.size;
         s->ring_bytes = wd_session_ring_bytes((uint32_t)msg->w[0]);
         s->device_rights = region.rights & (WD_RIGHT_READ | WD_RIGHT_WRITE);
@@ -276,7 +277,7 @@ bool wd_session_flush(struct wd_session *s)
     wd_ring_release(&s->requests);
     if (wd_ring_publish(&s->completions)) {
         s->signals_sent++;
-        wd_notify_signal(s->client_signal, 0);
+        wd_notify_signal(s->client_signal, s->client_signal_bits);
     }
     return !wd_ring_consumer_may_sleep(&s->requests);
 }

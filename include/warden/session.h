@@ -18,8 +18,10 @@
  *             pair: requests (client produces) at 0, completions (service
  *             produces) at wd_session_completions_offset(capacity). RETAIN,
  *             so the service's mapping of it cannot vanish under it.
- *     caps[2] a notification, SEND only: the service signals it when it
- *             publishes completions the client waits for.
+ *     caps[2] a notification, SEND only, best badged (the service signals
+ *             with bits 0, the badge's; an unbadged one gets bit 0): the
+ *             service signals it when it publishes completions the client
+ *             waits for.
  *     w0      ring capacity (a power of two, 1..WD_SESSION_MAX_CAPACITY)
  *     w1..    service-specific
  *   Reply: w0 = session id (>= 0) or -WD_E_*; caps[0] = a SEND-only,

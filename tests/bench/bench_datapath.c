@@ -203,7 +203,7 @@ static int ring_server(const wd_handle_t *caps)
         bool signal = wd_ring_publish(&completions);
         if (!wd_ring_consumer_may_sleep(&requests))
             continue;
-        long r = signal ? wd_signal_recv(caps[1], caps[3], 0, &msg, WD_FOREVER) : wd_recv(caps[1], &msg, WD_FOREVER);
+        long r = signal ? wd_signal_recv(caps[1], caps[3], 1, &msg, WD_FOREVER) : wd_recv(caps[1], &msg, WD_FOREVER);
         if (r < 0)
             return 3;
     }

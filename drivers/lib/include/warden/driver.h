@@ -226,6 +226,7 @@ struct wd_session {
     struct wd_ring requests;        /* the client produces, the driver consumes */
     struct wd_ring completions;     /* the driver produces */
     wd_handle_t client_signal;      /* SEND to the client's notification */
+    uint64_t client_signal_bits;    /* 0 (its badge's bits) or 1 when it is unbadged */
     bool ended;                     /* the lease ended: the region is gone */
     uint64_t args[WD_MSG_WORDS - 1];    /* w1.. of the open request, for the driver */
     uint64_t requests_taken, completions_posted, signals_sent;
