@@ -9,8 +9,11 @@
  * Only calls that would end or wreck the fuzzer itself are steered away:
  * exiting or killing itself, handles to its own process, pool, registry
  * and device root (no random config writes to real hardware), unmapping
- * outside its scratch window, threads in its own address space, and
- * console writes of random bytes.
+ * outside its scratch window, threads in its own address space, console
+ * writes of random bytes, and long waits (sleep, notify_wait and the IPC
+ * calls get a timeout of at most 2 ms). Signals, binds and watches only
+ * ever name the fuzzer's own objects (a random handle never names another
+ * capability of ours), so they cannot reach init or the runner.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +107,38 @@ static uint64_t seed_from_cmdline(void)
     return p ? strtoull(p + 9, NULL, 0) : 0;
 }
 
+/* Half the time, the handle arguments of the notification calls are our
+ * own objects (random ones, so often of the wrong type), so their deeper
+ * paths run too (signal, wait, bind and deliver, signal-then-receive,
+ * watch), not only the handle checks. */
+static void aim(uint64_t r[13])
+{
+    uint64_t nr = r[0];
+    if (nr < WD_SYS_notify_create || nr > WD_SYS_cap_watch || rnd() % 2 || !object_count)
+        return;
+    r[1] = objects[rnd() % object_count];
+    if (nr == WD_SYS_notify_bind || nr == WD_SYS_ipc_signal_recv || nr == WD_SYS_cap_watch)
+        r[2] = objects[rnd() % object_count];
+}
+
+/* One past the highest system call number in syscalls.def, so that every
+ * call added later is fuzzed too. */
+static uint64_t syscall_limit(void)
+{
+    static const uint64_t numbers[] = {
+#define WD_SYSCALL(nr, name, args) (nr),
+#define WD_SYSCALL_IPC(nr, name) (nr),
+#include <warden/syscalls.def>
+#undef WD_SYSCALL
+#undef WD_SYSCALL_IPC
+    };
+    uint64_t limit = 0;
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        if (numbers[i] + 1 > limit)
+            limit = numbers[i] + 1;
+    return limit;
+}
+
 /* Steers one call away from what would end the fuzzer; false to skip it. */
 static bool make_safe(uint64_t r[13])
 {
@@ -116,13 +151,15 @@ static bool make_safe(uint64_t r[13])
         r[1] = 0xBAD;                           /* WD_NULL is the caller: never kill ourselves */
     if (nr == WD_SYS_thread_sleep)
         r[1] %= 2 * BT_MS;
+    if (nr == WD_SYS_notify_wait && r[2] != WD_NO_WAIT)
+        r[2] %= 2 * BT_MS;                      /* a short wait (0 stays a poll) */
     if (nr == WD_SYS_thread_create && !is_fuzz_object(r[2]))
         r[2] = 0xBAD;                           /* never a thread in our own process */
     if (nr == WD_SYS_vm_unmap && r[1] == WD_NULL)
         r[2] = FUZZ_WINDOW + (r[2] % FUZZ_WINDOW_SIZE);
     if (nr == WD_SYS_vm_map && r[1] == WD_NULL)
         r[4] = FUZZ_WINDOW + (r[4] % FUZZ_WINDOW_SIZE);
-    if (nr >= WD_SYS_ipc_call && nr <= WD_SYS_ipc_reply_recv)
+    if ((nr >= WD_SYS_ipc_call && nr <= WD_SYS_ipc_reply_recv) || nr == WD_SYS_ipc_signal_recv)
         r[8] = rnd() % 2 ? 0 : rnd() % (2 * BT_MS);   /* rbp: timeout, never long */
     return true;
 }
@@ -142,13 +179,17 @@ void test_syscall_fuzzer(void)
     add_object(wd_frame_create((wd_handle_t)pool, WD_PAGE_SIZE, 0));
     add_object(wd_process_create((wd_handle_t)pool, WD_NULL, 0, 0));
     add_object(wd_dmaspace_create((wd_handle_t)pool));     /* DMA calls (no device attached) */
+    long notification = wd_notify_create((wd_handle_t)pool);
+    BT_CHECK(notification > 0);
+    add_object(notification);
 
     unsigned counts[4] = { 0 };             /* ok, error, skipped, out of range */
     for (unsigned i = 0; i < CALLS; i++) {
         uint64_t r[13];
-        r[0] = rnd() % 8 == 0 ? rnd() : rnd() % (WD_SYS_irq_stats + 5);   /* every call, and a few past the last */
+        r[0] = rnd() % 8 == 0 ? rnd() : rnd() % (syscall_limit() + 5);   /* every call, and a few past the last */
         for (int k = 1; k < 13; k++)
             r[k] = random_value();
+        aim(r);
         if (!make_safe(r)) {
             counts[2]++;
             continue;
@@ -159,7 +200,8 @@ void test_syscall_fuzzer(void)
         bool copied_here = (r[0] == WD_SYS_cap_copy || r[0] == WD_SYS_cap_move) && r[2] == WD_NULL;
         if (result >= 0 && (r[0] == WD_SYS_endpoint_create || r[0] == WD_SYS_frame_create ||
                             r[0] == WD_SYS_pool_create || r[0] == WD_SYS_process_create ||
-                            r[0] == WD_SYS_dmaspace_create || r[0] == WD_SYS_irq_create || copied_here))
+                            r[0] == WD_SYS_dmaspace_create || r[0] == WD_SYS_irq_create ||
+                            r[0] == WD_SYS_notify_create || copied_here))
             add_object(result);
         if (result < -(long)WD_E_COUNT) {
             counts[3]++;
@@ -174,6 +216,11 @@ void test_syscall_fuzzer(void)
     long ep = BT_OK(wd_endpoint_create(bt_pool()));
     struct wd_msg msg = { .info = wd_msg_info(1, 0, 0) };
     BT_CHECK_EQ(wd_call((wd_handle_t)ep, &msg, WD_NO_WAIT), -WD_E_WOULD_BLOCK);
+    long n = BT_OK(wd_notify_create(bt_pool()));
+    BT_CHECK_EQ(wd_notify_signal((wd_handle_t)n, 0x5), 0);
+    BT_CHECK_EQ(wd_notify_signal((wd_handle_t)n, 0x30), 0);
+    BT_CHECK_EQ(wd_notify_poll((wd_handle_t)n), 0x35);
+    BT_CHECK_EQ(wd_notify_wait((wd_handle_t)n, WD_NO_WAIT), -WD_E_WOULD_BLOCK);
     for (unsigned i = 0; i < object_count; i++)
         wd_cap_delete(objects[i]);
 }
