@@ -11,6 +11,10 @@
  *   dma-owner        attach edu (caps[0]) and fault a DMA (t_dma.c)
  *   irq-owner        attach edu, bind its MSI to caps[1], raise once (t_irq.c)
  *   revoke-owner     own edu with mappings and an irq, tell caps[1], die as told (t_revoke.c)
+ *   notify <what>    wait, recv, signal, call, watch (t_notify_helpers.c)
+ *   lease-driver     own edu, map a lease, keep DMAing into it (t_lease.c)
+ *   lease-client     grant the test a lease of its region, then sleep (t_lease.c)
+ *   ring-producer    produce descriptors into a ring shared with the test (t_ring.c)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,11 @@
 #include "t_ipc.h"
 
 #define MAX_HELPERS 32
+
+int bt_notify_helper_main(int argc, char **argv);   /* t_notify_helpers.c */
+int bt_lease_driver_main(const wd_handle_t *caps);   /* t_lease.c */
+int bt_lease_client_main(const wd_handle_t *caps);   /* t_lease.c */
+int bt_ring_producer_main(const wd_handle_t *caps);  /* t_ring.c */
 
 static wd_handle_t helpers[MAX_HELPERS];
 
@@ -168,6 +177,14 @@ int bt_helper_main(int argc, char **argv)
         return bt_irq_owner_main(caps);
     if (strcmp(role, "revoke-owner") == 0 && argc >= 4)
         return bt_revoke_owner_main(caps, argv[3], argc >= 5 ? argv[4] : "");
+    if (strcmp(role, "notify") == 0 && argc >= 4)
+        return bt_notify_helper_main(argc, argv);
+    if (strcmp(role, "lease-driver") == 0)
+        return bt_lease_driver_main(caps);
+    if (strcmp(role, "lease-client") == 0)
+        return bt_lease_client_main(caps);
+    if (strcmp(role, "ring-producer") == 0)
+        return bt_ring_producer_main(caps);
     if (strcmp(role, "spin") == 0)
         for (;;)
             __asm__ volatile("" ::: "memory");

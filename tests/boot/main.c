@@ -18,6 +18,7 @@ void test_irq_intx(void);
 void test_irq_rights_and_errors(void);
 void test_irq_owner_death_unhooks(void);
 void test_irq_msix(void);
+void test_notify_bound_with_irq(void);
 void test_revoke_kill_mid_dma(void);
 void test_revoke_old_iova_faults(void);
 void test_revoke_frames_after_flush(void);
@@ -58,6 +59,32 @@ void test_name_registry(void);
 void test_process_churn_no_leak(void);
 void test_syscall_argument_errors(void);
 void test_syscall_fuzzer(void);
+void test_lease_rights_and_errors(void);
+void test_lease_ends_its_mappings(void);
+void test_lease_revoke_under_dma(void);
+void test_lease_client_death_ends_it(void);
+void test_lease_large_region_2m_pages(void);
+void test_ring_signal_race_processes(void);
+void test_datapath_edu_roundtrip(void);
+void test_datapath_lease_rights(void);
+void test_datapath_revoke_mid_transfer(void);
+void test_datapath_hostile_client(void);
+void test_datapath_refuses_bad_sessions(void);
+void test_notify_coalesces(void);
+void test_notify_signal_never_blocks(void);
+void test_notify_badges_select_bits(void);
+void test_notify_wakes_other_process(void);
+void test_notify_bound_to_endpoint(void);
+void test_notify_rights_and_errors(void);
+void test_notify_dead_waiters(void);
+void test_notify_revoked_waiter_wakes_dead(void);
+void test_ipc_revoked_receiver_wakes_dead(void);
+void test_ipc_signal_recv(void);
+void test_cap_watch_fires_on_revoke_not_delete(void);
+void test_cap_watch_endpoint_closes(void);
+void test_cap_watch_replace_and_remove(void);
+void test_cap_watch_errors(void);
+void test_cap_watch_process_and_holder_death(void);
 
 const struct boot_test boot_tests[] = {
     { "ipc_call_reply_words", test_ipc_call_reply_words },
@@ -81,6 +108,21 @@ const struct boot_test boot_tests[] = {
     { "process_churn_no_leak", test_process_churn_no_leak },
     { "syscall_argument_errors", test_syscall_argument_errors },
     { "syscall_fuzzer", test_syscall_fuzzer },
+    { "notify_coalesces", test_notify_coalesces },
+    { "notify_signal_never_blocks", test_notify_signal_never_blocks },
+    { "notify_badges_select_bits", test_notify_badges_select_bits },
+    { "notify_wakes_other_process", test_notify_wakes_other_process },
+    { "notify_bound_to_endpoint", test_notify_bound_to_endpoint },
+    { "notify_rights_and_errors", test_notify_rights_and_errors },
+    { "notify_dead_waiters", test_notify_dead_waiters },
+    { "notify_revoked_waiter_wakes_dead", test_notify_revoked_waiter_wakes_dead },
+    { "ipc_revoked_receiver_wakes_dead", test_ipc_revoked_receiver_wakes_dead },
+    { "ipc_signal_recv", test_ipc_signal_recv },
+    { "cap_watch_fires_on_revoke_not_delete", test_cap_watch_fires_on_revoke_not_delete },
+    { "cap_watch_endpoint_closes", test_cap_watch_endpoint_closes },
+    { "cap_watch_replace_and_remove", test_cap_watch_replace_and_remove },
+    { "cap_watch_errors", test_cap_watch_errors },
+    { "cap_watch_process_and_holder_death", test_cap_watch_process_and_holder_death },
     { "iommu_translation_on", test_iommu_translation_on },
     { "dma_roundtrip", test_dma_roundtrip },
     { "dma_unmapped_iova_blocked", test_dma_unmapped_iova_blocked },
@@ -102,6 +144,7 @@ const struct boot_test boot_tests[] = {
     { "irq_rights_and_errors", test_irq_rights_and_errors },
     { "irq_owner_death_unhooks", test_irq_owner_death_unhooks },
     { "irq_msix", test_irq_msix },
+    { "notify_bound_with_irq", test_notify_bound_with_irq },
     { "revoke_kill_mid_dma", test_revoke_kill_mid_dma },
     { "revoke_old_iova_faults", test_revoke_old_iova_faults },
     { "revoke_frames_after_flush", test_revoke_frames_after_flush },
@@ -113,6 +156,17 @@ const struct boot_test boot_tests[] = {
     { "supervisor_gives_up_crash_loop", test_supervisor_gives_up_crash_loop },
     { "supervisor_cycles_no_leak", test_supervisor_cycles_no_leak },
     { "supervisor_refuses_bad_requests", test_supervisor_refuses_bad_requests },
+    { "lease_rights_and_errors", test_lease_rights_and_errors },
+    { "lease_ends_its_mappings", test_lease_ends_its_mappings },
+    { "lease_revoke_under_dma", test_lease_revoke_under_dma },
+    { "lease_client_death_ends_it", test_lease_client_death_ends_it },
+    { "lease_large_region_2m_pages", test_lease_large_region_2m_pages },
+    { "ring_signal_race_processes", test_ring_signal_race_processes },
+    { "datapath_edu_roundtrip", test_datapath_edu_roundtrip },
+    { "datapath_lease_rights", test_datapath_lease_rights },
+    { "datapath_revoke_mid_transfer", test_datapath_revoke_mid_transfer },
+    { "datapath_hostile_client", test_datapath_hostile_client },
+    { "datapath_refuses_bad_sessions", test_datapath_refuses_bad_sessions },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 
