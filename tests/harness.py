@@ -109,7 +109,19 @@ CONFIGS = [
                        'supervisor_cycles_no_leak', 'supervisor_refuses_bad_requests',
                        'revoke_kill_mid_dma', 'revoke_old_iova_faults', 'revoke_frames_after_flush',
                        'revoke_every_death_cause', 'revoke_live_device_cap', 'revoke_live_unmaps_bars',
-                       'revoke_flooding_owner', 'ipc_endpoint_closes_with_last_receiver'],
+                       'revoke_flooding_owner', 'ipc_endpoint_closes_with_last_receiver',
+                       'notify_coalesces', 'notify_signal_never_blocks', 'notify_badges_select_bits',
+                       'notify_wakes_other_process', 'notify_bound_to_endpoint', 'notify_bound_with_irq',
+                       'notify_rights_and_errors', 'notify_dead_waiters', 'ipc_signal_recv',
+                       'cap_watch_fires_on_revoke_not_delete', 'cap_watch_endpoint_closes',
+                       'cap_watch_replace_and_remove', 'cap_watch_errors',
+                       'cap_watch_process_and_holder_death', 'notify_revoked_waiter_wakes_dead',
+                       'ipc_revoked_receiver_wakes_dead',
+                       'lease_rights_and_errors', 'lease_ends_its_mappings', 'lease_revoke_under_dma',
+                       'lease_client_death_ends_it', 'lease_large_region_2m_pages',
+                       'ring_signal_race_processes', 'datapath_edu_roundtrip', 'datapath_lease_rights',
+                       'datapath_revoke_mid_transfer', 'datapath_hostile_client',
+                       'datapath_refuses_bad_sessions'],
         'expect': [r'IOMMU: \d+ remapping unit', r'IOMMU: vtd0 at 0x[0-9a-f]+ ACTIVE: translation on',
                    r'interrupt remapping on \(256 entries, requester-checked, compatibility format blocked\)'],
     },
@@ -172,7 +184,7 @@ CONFIGS = [
         'args': ['-m', '512M', '-device', 'edu'],
         'expect': [r'no IOMMU'],
         'expect_skip': ['kernel.iommu_units', 'iommu_translation_on', 'dma_map_errors', 'irq_msi_message',
-                        'supervisor_restarts_driver'],
+                        'supervisor_restarts_driver', 'lease_revoke_under_dma', 'datapath_edu_roundtrip'],
         'require_ok': ['irq_intx', 'kernel.isa_serial_irq'],       # legacy lines work without remapping
     },
     {
@@ -188,7 +200,12 @@ CONFIGS = [
                   [r'^BENCH %s min=\d+ median=\d+ p90=\d+ insns inv=\d+$' % name
                    for name in ('dma_map_unmap_4k', 'dma_map_unmap_1m', 'dma_map_unmap_2m')] +
                   [r'^BENCH irq_to_driver min=\d+ median=\d+ p90=\d+ insns irqs=\d+$',
-                   r'^BENCH revoke_device min=\d+ median=\d+ p90=\d+ insns samples=\d+$'],
+                   r'^BENCH revoke_device min=\d+ median=\d+ p90=\d+ insns samples=\d+$'] +
+                  [r'^BENCH %s min=\d+ median=\d+ p90=\d+ insns' % name
+                   for name in ('notify_wakeup', 'ring_item_single', 'grant_map_revoke')] +
+                  [r'^BENCH ring_item min=\d+ median=\d+ p90=\d+ insns batch=32$'] +
+                  [r'^BENCH ring_pingpong_b%d min=\d+ median=\d+ p90=\d+ insns per_item '
+                   r'kernel_entries_per_item=\d+\.\d{3}$' % batch for batch in (1, 32)],
     },
     {
         'name': 'normal-boot',
