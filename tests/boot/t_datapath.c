@@ -319,3 +319,53 @@ void test_datapath_refuses_bad_sessions(void)
     wd_process_kill(drv.process, 0);
     wd_cap_delete(device);
 }
+
+/* A client that hands the driver an unbadged signal capability (not made
+ * by wd_client_open) is still woken: the driver signals it with bit 0. */
+void test_datapath_unbadged_signal(void)
+{
+    struct edu_driver drv;
+    wd_handle_t device;
+    if (!driver_up(&drv, &device))
+        return;
+    struct wd_region region, rings;
+    if (BT_OK(wd_region_create(&region, bt_pool(), REGION_BYTES)) < 0 ||
+        BT_OK(wd_region_create(&rings, bt_pool(), wd_session_ring_bytes(CAPACITY))) < 0)
+        return;
+    wd_handle_t lease;
+    BT_OK(wd_region_grant(&region, WD_RIGHT_READ, &lease));
+    struct wd_ring requests, completions;
+    BT_OK(wd_ring_init_producer(&requests, rings.cpu, CAPACITY));
+    BT_OK(wd_ring_init_consumer(&completions, (char *)rings.cpu + wd_session_completions_offset(CAPACITY), CAPACITY,
+                                0));
+    long n = BT_OK(wd_notify_create(bt_pool()));
+    long signal = BT_OK(wd_cap_copy((wd_handle_t)n, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, 0));   /* no badge */
+    struct wd_msg m = {
+        .info = wd_msg_info(WD_SESSION_OPEN, 1, 3),
+        .w = { CAPACITY },
+        .caps = { lease, rings.frame, (wd_handle_t)signal },
+    };
+    BT_OK(wd_call(drv.client, &m, SESSION_TIMEOUT));
+    BT_CHECK_EQ((long)m.w[0] >= 0, true);
+    BT_CHECK_EQ(wd_msg_ncaps(m.info), 1);
+    if ((long)m.w[0] >= 0 && wd_msg_ncaps(m.info) == 1) {
+        fill((uint8_t *)region.cpu, 64, 0x5A);
+        struct wd_ring_desc d = { .offset = 0, .length = 64, .op = EDU_RING_TO_DEVICE, .id = 77 };
+        BT_OK(wd_ring_enqueue(&requests, &d));
+        BT_CHECK(wd_ring_consumer_may_sleep(&completions));      /* we will sleep: signal us */
+        if (wd_ring_publish(&requests))
+            BT_OK(wd_notify_signal(m.caps[0], 0));
+        BT_CHECK_EQ(wd_notify_wait((wd_handle_t)n, SESSION_TIMEOUT), 0x1);
+        struct wd_ring_desc c = { .status = 0xFFFF };
+        BT_CHECK_EQ(wd_ring_dequeue(&completions, &c), 0);
+        BT_CHECK_EQ(c.id, 77);
+        BT_CHECK_EQ(c.status, 0);
+        wd_cap_delete(m.caps[0]);
+    }
+    wd_process_kill(drv.process, 0);
+    wd_cap_delete(device);
+    wd_cap_delete((wd_handle_t)signal);
+    wd_cap_delete((wd_handle_t)n);
+    wd_region_destroy(&rings);
+    wd_region_destroy(&region);
+}
