@@ -24,6 +24,7 @@
 #define CLIENT_BADGE 0x2000         /* badge of registry capabilities init hands out */
 #define DEVMGR_BADGE 0x3000         /* fault badge of devmgr */
 #define DEVMGR_POOL_BYTES (64ull << 20) /* devmgr and the drivers it starts */
+#define INIT_KEEPS_BYTES (4ull << 20)   /* init's own registry and supervision records */
 
 static bool cmdline_has(const char *cmdline, const char *flag)
 {
@@ -82,7 +83,15 @@ static void start_devmgr(wd_handle_t endpoint)
     const struct wd_start_info *info = wd_start_info;
     if (!info->device_root)
         printf("init: the kernel gave no device root; devmgr will find no devices\n");
-    long pool = wd_pool_create(info->pool, DEVMGR_POOL_BYTES);
+    /* 64 MiB, or what a small machine has beyond init's own needs. */
+    uint64_t budget = DEVMGR_POOL_BYTES;
+    struct wd_pool_info root;
+    if (wd_pool_info(info->pool, &root) == 0 && root.budget - root.used < budget + INIT_KEEPS_BYTES) {
+        uint64_t left = root.budget - root.used;
+        budget = left > INIT_KEEPS_BYTES ? (left - INIT_KEEPS_BYTES) & ~(WD_PAGE_SIZE - 1) : 0;
+        printf("init: a small machine: devmgr gets a pool of %llu KiB\n", (unsigned long long)(budget >> 10));
+    }
+    long pool = wd_pool_create(info->pool, budget);
     if (pool < 0) {
         printf("init: cannot create devmgr's pool: %s\n", wd_error_name(pool));
         return;
