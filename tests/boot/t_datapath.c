@@ -35,6 +35,12 @@ static bool driver_up(struct edu_driver *drv, wd_handle_t *device)
     return edu_driver_start(drv, *device, "no-selftest");
 }
 
+static void driver_down(struct edu_driver *drv, wd_handle_t device)
+{
+    wd_process_kill(drv->process, 0);
+    wd_cap_delete(device);
+}
+
 static uint64_t invalidations(void)
 {
     struct wd_iommu_info info;
@@ -115,8 +121,7 @@ void test_datapath_edu_roundtrip(void)
     for (unsigned i = 0; i < 4; i++)
         BT_CHECK_EQ(completion(&s, 100 + i, NULL), 0);
     BT_CHECK_EQ(wd_client_close(&s, SESSION_TIMEOUT), 0);
-    wd_process_kill(drv.process, 0);
-    wd_cap_delete(device);
+    driver_down(&drv, device);
 }
 
 /* A lease that lets the device only read the region: the driver cannot
@@ -148,8 +153,7 @@ void test_datapath_lease_rights(void)
         BT_CHECK(all_equal(wo.region.cpu, 256, 0x42));  /* what the read-only session put in the device */
         wd_client_close(&wo, SESSION_TIMEOUT);
     }
-    wd_process_kill(drv.process, 0);
-    wd_cap_delete(device);
+    driver_down(&drv, device);
 }
 
 /* The client takes its region back while edu is writing into it: when
@@ -199,8 +203,7 @@ void test_datapath_revoke_mid_transfer(void)
         BT_CHECK(m.w[EDU_STAT_DMA_FAULTS] >= 1);        /* the device's write was blocked and reported */
     /* The session is gone on the driver's side: a close finds nothing. */
     BT_CHECK_EQ(wd_client_close(&s, SESSION_TIMEOUT), -WD_E_NOT_FOUND);
-    wd_process_kill(drv.process, 0);
-    wd_cap_delete(device);
+    driver_down(&drv, device);
 }
 
 /* A hostile client: garbage in its ring's index breaks only its own
@@ -252,8 +255,7 @@ void test_datapath_hostile_client(void)
     BT_CHECK(memcmp((uint8_t *)good.region.cpu + 128, good.region.cpu, 64) == 0);
     BT_CHECK_EQ(wd_client_close(&good, SESSION_TIMEOUT), 0);
     wd_cap_delete((wd_handle_t)own);
-    wd_process_kill(drv.process, 0);
-    wd_cap_delete(device);
+    driver_down(&drv, device);
 }
 
 /* Sends a hand-made WD_SESSION_OPEN; returns the reply's w0. */
@@ -316,8 +318,7 @@ void test_datapath_refuses_bad_sessions(void)
     wd_cap_delete(small_rings_h);
     wd_region_destroy(&rings);
     wd_region_destroy(&region);
-    wd_process_kill(drv.process, 0);
-    wd_cap_delete(device);
+    driver_down(&drv, device);
 }
 
 /* A client that hands the driver an unbadged signal capability (not made
@@ -362,8 +363,7 @@ void test_datapath_unbadged_signal(void)
         BT_CHECK_EQ(c.status, 0);
         wd_cap_delete(m.caps[0]);
     }
-    wd_process_kill(drv.process, 0);
-    wd_cap_delete(device);
+    driver_down(&drv, device);
     wd_cap_delete((wd_handle_t)signal);
     wd_cap_delete((wd_handle_t)n);
     wd_region_destroy(&rings);

@@ -314,7 +314,20 @@ void test_notify_dead_waiters(void)
     BT_CHECK(nt_finished(&b.done, 2000));
     BT_CHECK_EQ(b.result, -WD_E_DEAD);
     BT_OK(wd_cap_delete(k_send));
+}
 
+/* The helper's RESULT after its capability was revoked: DEAD, within
+ * 500 ms. Returns the receive's result (0 when a report came). */
+static long expect_dead_report(wd_handle_t report)
+{
+    struct wd_msg msg;
+    long r = wd_recv(report, &msg, 500 * BT_MS);
+    BT_CHECK_EQ(r, 0);
+    if (r == 0) {
+        BT_CHECK_EQ(wd_msg_label(msg.info), NT_RESULT);
+        BT_CHECK_EQ((long)msg.w[0], -WD_E_DEAD);
+    }
+    return r;
 }
 
 /* A helper whose only capability with RECV is revoked by its creator
@@ -335,12 +348,7 @@ void test_notify_revoked_waiter_wakes_dead(void)
     wd_handle_t h = nt_start_waiter(given, (wd_handle_t)report, "forever", WD_NULL, 0);
     BT_CHECK_EQ(wd_recv((wd_handle_t)report, &msg, WD_NO_WAIT), -WD_E_WOULD_BLOCK);   /* it waits */
     BT_CHECK_EQ(wd_cap_revoke(given), 1);                    /* the helper's copy, its only one */
-    long r = wd_recv((wd_handle_t)report, &msg, 500 * BT_MS);
-    BT_CHECK_EQ(r, 0);
-    if (r == 0) {
-        BT_CHECK_EQ(wd_msg_label(msg.info), NT_RESULT);
-        BT_CHECK_EQ((long)msg.w[0], -WD_E_DEAD);
-    }
+    long r = expect_dead_report((wd_handle_t)report);
     BT_CHECK_EQ(wd_notify_signal((wd_handle_t)n, 0x40), 0);
     if (r != 0 && wd_recv((wd_handle_t)report, &msg, 500 * BT_MS) == 0)
         printf("# the revoked helper was still waiting and took the next signal: it got 0x%llx\n",
@@ -384,12 +392,7 @@ void test_ipc_revoked_receiver_wakes_dead(void)
     wd_thread_sleep(NT_SETTLE_MS * BT_MS);
     struct wd_msg probe = { .info = wd_msg_info(NT_CALL, 1, 0), .w = { 1 } };
     BT_CHECK_EQ(wd_cap_revoke(given), 1);                    /* the helper's copy, its only one */
-    long r = wd_recv((wd_handle_t)report, &msg, 500 * BT_MS);
-    BT_CHECK_EQ(r, 0);
-    if (r == 0) {
-        BT_CHECK_EQ(wd_msg_label(msg.info), NT_RESULT);
-        BT_CHECK_EQ((long)msg.w[0], -WD_E_DEAD);
-    }
+    expect_dead_report((wd_handle_t)report);
     BT_CHECK_EQ(wd_send((wd_handle_t)ep, &probe, WD_NO_WAIT), -WD_E_WOULD_BLOCK);   /* nobody receives */
     BT_CHECK_EQ(nt_cap_flags(given) & WD_CAP_CLOSED, 0);     /* still open: we hold RECV */
     bt_release_helper(h);
