@@ -70,6 +70,23 @@ long wd_driver_check(const struct wd_driver *d)
     return r == -WD_E_STALE_HANDLE || r == -WD_E_BAD_HANDLE ? -WD_E_DEAD : r < 0 ? r : 0;
 }
 
+/* Maps [offset, offset+length) of a BAR's frame READ|WRITE (uncached: it
+ * is MMIO) after a guard-page gap; deletes the frame capability. */
+static long map_bar_frame(struct wd_driver *d, long frame, uint64_t offset, uint64_t length, volatile void **out)
+{
+    uint64_t vaddr = 0;
+    long r = wd_span_take(&d->vaddr, length + WD_DRIVER_GUARD_BYTES, WD_PAGE_SIZE, &vaddr);
+    if (r == 0) {
+        r = wd_vm_map(WD_NULL, (wd_handle_t)frame, offset, vaddr, length, WD_RIGHT_READ | WD_RIGHT_WRITE);
+        if (r < 0)
+            wd_span_give_back(&d->vaddr, vaddr, length + WD_DRIVER_GUARD_BYTES);
+    }
+    wd_cap_delete((wd_handle_t)frame); /* the mapping keeps the frame */
+    if (r == 0)
+        *out = (volatile void *)vaddr;
+    return r;
+}
+
 long wd_driver_bar_map(struct wd_driver *d, unsigned bar, volatile void **out, uint64_t *size)
 {
     if (bar >= WD_DEVICE_BARS)
@@ -78,22 +95,24 @@ long wd_driver_bar_map(struct wd_driver *d, unsigned bar, volatile void **out, u
     if (frame < 0)
         return frame;
     struct wd_frame_info info;
-    uint64_t vaddr = 0;
     long r = wd_frame_info((wd_handle_t)frame, &info);
-    if (r == 0)
-        r = wd_span_take(&d->vaddr, info.size + WD_DRIVER_GUARD_BYTES, WD_PAGE_SIZE, &vaddr);
-    if (r == 0) {
-        r = wd_vm_map(WD_NULL, (wd_handle_t)frame, 0, vaddr, info.size, WD_RIGHT_READ | WD_RIGHT_WRITE);
-        if (r < 0)
-            wd_span_give_back(&d->vaddr, vaddr, info.size + WD_DRIVER_GUARD_BYTES);
-    }
-    wd_cap_delete((wd_handle_t)frame); /* the mapping keeps the frame */
-    if (r < 0)
+    if (r < 0) {
+        wd_cap_delete((wd_handle_t)frame);
         return r;
-    *out = (volatile void *)vaddr;
-    if (size)
+    }
+    r = map_bar_frame(d, frame, 0, info.size, out);
+    if (r == 0 && size)
         *size = info.size;
-    return 0;
+    return r;
+}
+
+long wd_driver_bar_map_range(struct wd_driver *d, unsigned bar, uint64_t offset, uint64_t length,
+                             volatile void **out)
+{
+    if (bar >= WD_DEVICE_BARS || length == 0 || ((offset | length) & (WD_PAGE_SIZE - 1)))
+        return -WD_E_INVALID_ARG;
+    long frame = wd_device_bar_frame(d->device, bar);
+    return frame < 0 ? frame : map_bar_frame(d, frame, offset, length, out);
 }
 
 long wd_driver_bar_unmap(struct wd_driver *d, volatile void *mapping, uint64_t size)

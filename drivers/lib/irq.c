@@ -1,6 +1,6 @@
 /*
  * irq.c - the device's interrupt for drivers: wd_driver_irq_open (MSI
- * first, the INTx pin when MSI is unavailable), wd_driver_irq_wait, which
+ * first, then MSI-X entry 0, the INTx pin when neither is available), wd_driver_irq_wait, which
  * receives the next WD_LABEL_IRQ message, and wd_driver_irq_ack. See
  * warden/driver.h. A driver may wait in the middle of a client's call:
  * receiving a kernel message keeps the reply token the thread holds.
@@ -11,19 +11,27 @@
 
 #define IRQ_BADGE 0x1A0ull   /* on the IRQ endpoint, which nobody else holds */
 
-/* MSI vector 0 unless told otherwise; INTx when MSI cannot work here. */
+/* MSI vector 0 unless told otherwise, MSI-X entry 0 for a device without
+ * MSI; INTx when neither can work here. */
 static long create_source(struct wd_driver *d, unsigned flags, struct wd_driver_irq *out)
 {
-    if (!(flags & WD_DRIVER_IRQ_FORCE_INTX)) {
-        long irq = wd_irq_create(d->device, WD_IRQ_MSI(0));
+    static const struct {
+        uint64_t index;
+        unsigned mode;
+    } message_kinds[] = { { WD_IRQ_MSI(0), WD_DRIVER_IRQ_MSI }, { WD_IRQ_MSIX(0), WD_DRIVER_IRQ_MSIX } };
+    for (unsigned i = 0; i < 2 && !(flags & WD_DRIVER_IRQ_FORCE_INTX); i++) {
+        long irq = wd_irq_create(d->device, message_kinds[i].index);
         if (irq >= 0) {
-            out->index = WD_IRQ_MSI(0);
-            out->mode = WD_DRIVER_IRQ_MSI;
+            out->index = message_kinds[i].index;
+            out->mode = message_kinds[i].mode;
+            out->msi_error = 0;
             return irq;
         }
         if (irq != -WD_E_NOT_SUPPORTED && irq != -WD_E_NO_IOMMU)
             return irq;
         out->msi_error = irq;
+        if (irq == -WD_E_NO_IOMMU)
+            break;                          /* MSI-X needs remapping too */
     }
     long irq = wd_irq_create(d->device, WD_IRQ_INTX);
     if (irq >= 0) {
@@ -87,6 +95,8 @@ const char *wd_driver_irq_mode_name(unsigned mode)
     switch (mode) {
     case WD_DRIVER_IRQ_MSI:
         return "MSI";
+    case WD_DRIVER_IRQ_MSIX:
+        return "MSI-X";
     case WD_DRIVER_IRQ_INTX:
         return "INTx";
     default:

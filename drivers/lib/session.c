@@ -11,6 +11,7 @@
  * device sees an IOVA; a request is taken only when its completion has
  * room, so a client that never reads completions only stalls itself.
  */
+#include <stdio.h>
 #include <string.h>
 #include <warden/driver.h>
 #include <warden/syscalls.h>
@@ -238,6 +239,54 @@ void wd_sessions_dispatch(struct wd_session_table *t, uint64_t bits, void (*work
         if (work)
             work(s, ctx);
     }
+}
+
+/* What wd_sessions_serve passes through wd_sessions_dispatch. */
+struct serve_context {
+    const char *who;
+    wd_session_run_fn run;
+    void (*ended)(struct wd_session *, void *);
+    void *ctx;
+};
+
+static void serve_work(struct wd_session *s, void *arg)
+{
+    struct serve_context *c = arg;
+    do {
+        struct wd_ring_desc req;
+        long r;
+        while ((r = wd_session_next_request(s, &req)) == 0 || r == -WD_E_RANGE) {
+            long result = r == 0 ? c->run(s, &req, c->ctx) : r;
+            if (result >= 0 && !lease_alive(s))
+                result = -WD_E_DEAD;        /* taken back while it ran: its DMA faulted */
+            wd_session_post(s, req.id, req.op, result < 0 ? (uint16_t)-result : 0, result < 0 ? 0 : (uint64_t)result);
+        }
+        if (r == -WD_E_PROTOCOL) {
+            printf("%s: session %llu: the client broke its ring; ending the session\n", c->who,
+                   (unsigned long long)s->id);
+            s->ended = true;
+            return;
+        }
+    } while (wd_session_flush(s));
+}
+
+static void serve_ended(struct wd_session *s, void *arg)
+{
+    struct serve_context *c = arg;
+    printf("%s: session %llu: the client took its region back (%llu request(s) served); session ended\n", c->who,
+           (unsigned long long)s->id, (unsigned long long)s->completions_posted);
+    if (c->ended)
+        c->ended(s, c->ctx);
+}
+
+void wd_sessions_serve(struct wd_session_table *t, uint64_t bits, const char *who, wd_session_run_fn run,
+                       void (*ended)(struct wd_session *, void *), void *ctx)
+{
+    struct serve_context c = { .who = who, .run = run, .ended = ended, .ctx = ctx };
+    wd_sessions_dispatch(t, bits, serve_work, serve_ended, &c);
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++)
+        if (t->sessions[i].open && t->sessions[i].ended)
+            wd_session_end(t, &t->sessions[i]);     /* it broke its ring */
 }
 
 long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)

@@ -38,7 +38,8 @@
     WD_ERROR(26, NOT_OWNER,       "another process owns this device") \
     WD_ERROR(27, PROTECTED,       "the kernel owns this register (BARs, MSI/MSI-X, bridge windows)") \
     WD_ERROR(28, NO_IOMMU,        "no active IOMMU translates this device; DMA is refused") \
-    WD_ERROR(29, PROTOCOL,        "the peer broke the shared-memory protocol (ring index or descriptor out of range)")
+    WD_ERROR(29, PROTOCOL,        "the peer broke the shared-memory protocol (ring index or descriptor out of range)") \
+    WD_ERROR(30, IO_ERROR,        "the device reported an error for the request")
 
 enum wd_error {
 #define WD_ERROR(code, name, text) WD_E_##name = code,

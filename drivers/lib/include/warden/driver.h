@@ -112,6 +112,11 @@ long wd_driver_check(const struct wd_driver *d);
 /* Maps memory BAR bar (0..5) READ|WRITE, uncached; *out and *size (may be
  * NULL) describe the mapping. */
 long wd_driver_bar_map(struct wd_driver *d, unsigned bar, volatile void **out, uint64_t *size);
+/* Maps [offset, offset+length) of memory BAR bar (4 KiB aligned) the same
+ * way: for a BAR that also holds the device's MSI-X table, whose pages the
+ * kernel keeps (mapping them is refused). */
+long wd_driver_bar_map_range(struct wd_driver *d, unsigned bar, uint64_t offset, uint64_t length,
+                             volatile void **out);
 long wd_driver_bar_unmap(struct wd_driver *d, volatile void *mapping, uint64_t size);
 
 /* --- DMA ---------------------------------------------------------------- */
@@ -148,6 +153,7 @@ void wd_dma_fault_print(const char *who, const struct wd_dma_fault *f);
 /* wd_driver_irq.mode */
 #define WD_DRIVER_IRQ_MSI  1u
 #define WD_DRIVER_IRQ_INTX 2u
+#define WD_DRIVER_IRQ_MSIX 3u
 
 /* The device's interrupt, opened by wd_driver_irq_open: its messages go to
  * a private endpoint that wd_driver_irq_wait receives on. The source and
@@ -156,9 +162,9 @@ void wd_dma_fault_print(const char *who, const struct wd_dma_fault *f);
 struct wd_driver_irq {
     wd_handle_t irq;                /* the irq capability (irq_create) */
     wd_handle_t endpoint;           /* the irq is bound here; wd_driver_irq_wait receives on it */
-    uint64_t index;                 /* WD_IRQ_MSI(0) or WD_IRQ_INTX, as passed to irq_create */
-    unsigned mode;                  /* WD_DRIVER_IRQ_MSI or WD_DRIVER_IRQ_INTX */
-    long msi_error;                 /* why MSI is not used (-WD_E_*), or 0 (MSI, or not tried) */
+    uint64_t index;                 /* WD_IRQ_MSI(0), WD_IRQ_MSIX(0) or WD_IRQ_INTX, as passed to irq_create */
+    unsigned mode;                  /* WD_DRIVER_IRQ_MSI, _MSIX or _INTX */
+    long msi_error;                 /* why neither MSI nor MSI-X is used (-WD_E_*), or 0 */
 };
 
 /* One WD_LABEL_IRQ message, as wd_driver_irq_wait hands it over. */
@@ -168,9 +174,10 @@ struct wd_driver_irq_event {
     uint64_t index;                 /* the irq_create index */
 };
 
-/* Creates the device's interrupt source: MSI vector 0 first, the INTx pin
- * when the device has no MSI (NOT_SUPPORTED) or no IOMMU remaps interrupts
- * (NO_IOMMU) - other MSI errors are returned - or INTx straight away with
+/* Creates the device's interrupt source: MSI vector 0 first, MSI-X entry 0
+ * when the device has no MSI capability, the INTx pin when it has neither
+ * (NOT_SUPPORTED) or no IOMMU remaps interrupts (NO_IOMMU) - other errors
+ * are returned - or INTx straight away with
  * WD_DRIVER_IRQ_FORCE_INTX. Then binds it to a fresh endpoint. out->mode says what
  * it got; out->msi_error why it is not MSI. Needs CONTROL on the device
  * and ALLOC on the pool. An MSI is a bus-master write: call
@@ -191,7 +198,7 @@ long wd_driver_irq_wait(struct wd_driver_irq *q, uint64_t timeout_ns, struct wd_
 /* irq_ack: unmasks the source after a message. 1 if it was masked, 0 if no
  * message was outstanding, or -WD_E_*. */
 long wd_driver_irq_ack(struct wd_driver_irq *q);
-/* "MSI", "INTx" or "none" for a WD_DRIVER_IRQ_* mode. */
+/* "MSI", "MSI-X", "INTx" or "none" for a WD_DRIVER_IRQ_* mode. */
 const char *wd_driver_irq_mode_name(unsigned mode);
 
 /* --- sessions (session.c): the data path to clients ----------------------- */
@@ -260,6 +267,18 @@ void wd_session_end(struct wd_session_table *t, struct wd_session *s);
  * wd_session_end; for every other session with its bit, work(s). */
 void wd_sessions_dispatch(struct wd_session_table *t, uint64_t bits, void (*work)(struct wd_session *, void *),
                           void (*ended)(struct wd_session *, void *), void *ctx);
+
+/* Runs one request for wd_sessions_serve: the bytes moved (>= 0) or -WD_E_*. */
+typedef long (*wd_session_run_fn)(struct wd_session *s, const struct wd_ring_desc *req, void *ctx);
+/* The usual data-path loop over wd_sessions_dispatch, for a WD_LABEL_NOTIFY
+ * with the table's badge: for each session with requests, run(s, req) on
+ * each one (requests outside the region are completed with RANGE without
+ * it; one that succeeded while the lease ended completes with DEAD, for
+ * its DMA faulted), the completions posted and flushed until no more
+ * arrive; a session whose client broke its ring is ended; ended(s) (may
+ * be NULL) for each session whose lease ended. who prefixes the messages. */
+void wd_sessions_serve(struct wd_session_table *t, uint64_t bits, const char *who, wd_session_run_fn run,
+                       void (*ended)(struct wd_session *, void *), void *ctx);
 
 /* The next request into *req, only when its completion will have room:
  * 0; RANGE (its buffer leaves the region: complete it with that error);
