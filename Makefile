@@ -65,7 +65,8 @@ $(call user_program,boot-tests,$(wildcard tests/boot/*.c tests/boot/*.asm),-Idri
 $(call user_program,bench,$(wildcard tests/bench/*.c))
 $(call user_program,devmgr,$(wildcard servers/devmgr/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,edu,$(wildcard drivers/edu/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
-BOOT_MODULES := init boot-tests bench devmgr edu
+$(call user_program,nvme,$(wildcard drivers/nvme/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
+BOOT_MODULES := init boot-tests bench devmgr edu nvme
 
 # -nic none: no network until a NIC driver exists (DESIGN.md §12); every
 # QEMU start goes through tools/qemu_netsafety.py, which refuses a command

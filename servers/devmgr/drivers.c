@@ -32,6 +32,7 @@ struct driver_match {
 
 static const struct driver_match driver_table[] = {
     { 0x1234, 0x11e8, "edu", 8ull << 20, true },    /* QEMU's edu test device */
+    { 0x1b36, 0x0010, "nvme", 8ull << 20, true },   /* QEMU's NVMe controller (namespace 1 as "blk0") */
 };
 
 struct driver {

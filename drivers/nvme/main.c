@@ -1,0 +1,151 @@
+/*
+ * nvme - the user-space NVMe driver and block service, started by init's
+ * supervisor (on devmgr's request) or by a test as "nvme [registry-name]"
+ * with:
+ *   start info caps[0]  its device capability (an NVMe controller)
+ *   start info pool     its own sub-pool
+ *   start info registry SEND to init's name registry
+ * Start-up: libdriver (dmaspace + attach: no DMA without an IOMMU), the
+ * controller's bring-up and namespace 1 (controller.c), an endpoint that
+ * also gets the device's DMA faults and the data path's notification,
+ * then registration as "blk0" (or the name given) and the request loop:
+ * NVME_OP_INFO and session calls over IPC, block requests over the
+ * sessions' rings (datapath.c). A start-up failure is printed with its
+ * error name and ends the driver with status 1.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <warden/registry.h>
+#include <warden/session.h>
+#include <warden/syscalls.h>
+
+#include "nvme.h"
+
+static struct nvme nvme;
+
+static int fail(const char *what, long error)
+{
+    printf("nvme: %s: %s (%s)\n", what, wd_error_name(error), wd_error_text(error));
+    return 1;
+}
+
+static int create_endpoint(struct nvme *n)
+{
+    long ep = wd_endpoint_create(wd_start_info->pool);
+    if (ep < 0)
+        return fail("cannot create an endpoint", ep);
+    n->endpoint = (wd_handle_t)ep;
+    long r = wd_device_fault_bind(n->driver.device, n->endpoint, NVME_FAULT_BADGE);
+    if (r < 0)
+        return fail("cannot bind the device's DMA faults to its endpoint", r);
+    r = wd_sessions_init(&n->sessions, &n->driver, n->endpoint, NVME_NOTIFY_BADGE);
+    return r < 0 ? fail("cannot set up the data path's notification", r) : 0;
+}
+
+static int register_name(struct nvme *n, const char *name)
+{
+    if (!wd_start_info->registry) {
+        printf("nvme: no name registry was given; nobody could reach this driver\n");
+        return 1;
+    }
+    long client = wd_cap_copy(n->endpoint, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, NVME_CLIENT_BADGE);
+    if (client < 0)
+        return fail("cannot make the clients' endpoint capability", client);
+    long r = wd_name_register(wd_start_info->registry, name, (wd_handle_t)client);
+    wd_cap_delete((wd_handle_t)client);
+    if (r < 0) {
+        printf("nvme: cannot register as \"%s\": %s (%s)\n", name, wd_error_name(r), wd_error_text(r));
+        return 1;
+    }
+    return 0;
+}
+
+/* A client's call in msg, turned into the reply. */
+static void handle_call(struct nvme *n, struct wd_msg *msg)
+{
+    uint32_t op = wd_msg_label(msg->info);
+    if (op == WD_SESSION_OPEN || op == WD_SESSION_CLOSE) {
+        long r = wd_driver_check(&n->driver);
+        if (r == 0) {
+            struct wd_session *s;
+            if (op == WD_SESSION_OPEN)
+                wd_session_accept(&n->sessions, msg, &s);
+            else
+                wd_session_close_request(&n->sessions, msg);
+            return;
+        }
+        for (unsigned i = 0; i < wd_msg_ncaps(msg->info) && i < WD_MSG_CAPS; i++)
+            wd_cap_delete(msg->caps[i]);
+        msg->w[0] = (uint64_t)r;
+        msg->info = wd_msg_info(op, 1, 0);
+        return;
+    }
+    for (unsigned i = 0; i < wd_msg_ncaps(msg->info) && i < WD_MSG_CAPS; i++)
+        wd_cap_delete(msg->caps[i]);
+    if (op == NVME_OP_INFO) {
+        msg->w[0] = 0;
+        msg->w[1] = n->block_size;
+        msg->w[2] = n->block_count;
+        msg->w[3] = n->max_transfer;
+        msg->info = wd_msg_info(op, 4, 0);
+        return;
+    }
+    msg->w[0] = (uint64_t)-WD_E_NOT_SUPPORTED;
+    msg->info = wd_msg_info(op, 1, 0);
+}
+
+static int serve(struct nvme *n)
+{
+    struct wd_msg msg;
+    long r = wd_recv(n->endpoint, &msg, WD_FOREVER);
+    for (;;) {
+        if (r < 0)
+            return fail("receiving on its endpoint failed; stopping", r);
+        if (msg.badge == NVME_FAULT_BADGE) {
+            struct wd_dma_fault fault;
+            if (wd_dma_fault_decode(&msg, &fault) == 0)
+                wd_dma_fault_print("nvme", &fault);
+            r = wd_recv(n->endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        if (msg.badge == NVME_NOTIFY_BADGE && wd_msg_label(msg.info) == WD_LABEL_NOTIFY) {
+            nvme_datapath_notified(n, msg.w[1]);
+            r = wd_recv(n->endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        handle_call(n, &msg);
+        r = wd_reply_recv(n->endpoint, &msg, WD_FOREVER);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const struct wd_start_info *info = wd_start_info;
+    const char *name = argc > 1 ? argv[1] : NVME_SERVICE_NAME;
+    struct nvme *n = &nvme;
+    if (info->cap_count < 1 || !info->caps[0]) {
+        printf("nvme: started without a device capability in caps[0]\n");
+        return 1;
+    }
+    long r = wd_driver_init(&n->driver, info->caps[0], info->pool);
+    if (r == -WD_E_NO_IOMMU) {
+        printf("nvme: no IOMMU translates this controller: refusing to let it DMA without isolation\n");
+        return 1;
+    }
+    if (r < 0)
+        return fail("cannot give the device a DMA space (dmaspace_create + dma_attach)", r);
+    const struct wd_device_info *dev = &n->driver.info;
+    unsigned bus = WD_PCI_BUS(dev->address), slot = WD_PCI_DEV(dev->address), fn = WD_PCI_FN(dev->address);
+    if ((dev->class_code >> 8) != 0x0108) {
+        printf("nvme: caps[0] is %02x:%02x.%x, class 0x%06x, not an NVMe controller\n", bus, slot, fn, dev->class_code);
+        return 1;
+    }
+    if (nvme_bring_up(n) < 0 || create_endpoint(n) != 0 || register_name(n, name) != 0)
+        return 1;
+    printf("nvme: %02x:%02x.%x ready: \"%s\" serial \"%s\", namespace 1: %llu blocks of %u bytes (%llu MiB), "
+           "%llu KiB per command, interrupts: %s; registered as \"%s\"\n",
+           bus, slot, fn, n->model, n->serial, (unsigned long long)n->block_count, n->block_size,
+           (unsigned long long)((n->block_count * n->block_size) >> 20), (unsigned long long)(n->max_transfer >> 10),
+           wd_driver_irq_mode_name(n->irq.mode), name);
+    return serve(n);
+}

@@ -1,0 +1,38 @@
+/*
+ * nvme_protocol.h - what a client of the NVMe driver's block service
+ * sends. The driver registers as "blk0" (namespace 1).
+ *
+ * IPC (wd_call on the endpoint from the registry; reply with the label):
+ *   NVME_OP_INFO      -> w0 = 0, w1 = logical block size in bytes,
+ *                        w2 = number of logical blocks, w3 = largest
+ *                        transfer per command in bytes (requests larger
+ *                        than that are split by the driver)
+ *   WD_SESSION_OPEN / WD_SESSION_CLOSE (<warden/session.h>): a data-path
+ *                        session over the client's region (a lease: READ
+ *                        for the device to read it, i.e. for writes to the
+ *                        disk; WRITE for reads from the disk).
+ * Ring requests (struct wd_ring_desc):
+ *   op     NVME_BLK_READ (disk -> region), NVME_BLK_WRITE (region -> disk),
+ *          NVME_BLK_FLUSH (the volatile cache to the medium)
+ *   offset into the region, length in bytes (a multiple of the block
+ *          size, > 0; 0 for FLUSH), arg = first LBA
+ * Completions: id echoed, status 0 or RANGE (past the namespace or the
+ *   region), INVALID_ARG (length), NO_RIGHTS (the lease does not allow the
+ *   device that direction), NOT_SUPPORTED (op), IO_ERROR (the controller
+ *   reported an error), TIMEOUT, DEAD (the region was taken back); arg =
+ *   bytes moved. Zero copy: the controller reads and writes the region
+ *   itself, through the one IOMMU mapping made when the session opened.
+ */
+#ifndef WARDEN_NVME_PROTOCOL_H
+#define WARDEN_NVME_PROTOCOL_H
+
+#define NVME_SERVICE_NAME "blk0"
+#define NVME_OP_INFO 1
+
+enum nvme_blk_op {
+    NVME_BLK_READ = 1,
+    NVME_BLK_WRITE = 2,
+    NVME_BLK_FLUSH = 3,
+};
+
+#endif
