@@ -11,8 +11,12 @@ This file owns:
   * the runner  - starts QEMU, enforces total and no-output timeouts, saves
                   each log to <logdir>/<config>.log, prints one block per
                   config (configs run in parallel, blocks never interleave).
+                  For a config with a 'disk' it writes the image first and
+                  checks what the guest wrote after (tests/disk_pattern.py).
   * --unit      - runs the host unit-test binary and adds its counts.
-  * --selftest  - table-driven checks of judge() on synthetic logs.
+  * --selftest  - table-driven checks of judge() on synthetic logs, of the
+                  network safety of every command line, and of the disk
+                  plumbing (command line, image check) without QEMU.
 
 The last line printed is always exactly "N passed, M failed".  Exit status is
 0 only if nothing failed and at least one thing passed.
@@ -26,6 +30,8 @@ Environment:
   QEMU_EXTRA            extra QEMU arguments (shell-split), added to every run
   HARNESS_TIMEOUT       total seconds per QEMU run (default 120)
   HARNESS_IDLE_TIMEOUT  seconds without output before giving up (default 30)
+  HARNESS_BLKSEED       disk seed for configs with a 'disk' (default random;
+                        each such run prints the seed to replay it)
 
 Python 3.11 standard library only.
 """
@@ -33,6 +39,7 @@ Python 3.11 standard library only.
 import argparse
 import concurrent.futures
 import os
+import random
 import re
 import selectors
 import shlex
@@ -40,12 +47,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'tools'))
 from qemu_netsafety import network_problems  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import disk_pattern  # noqa: E402
 
 # --------------------------------------------------------------------------
 # Exit-code contract.  The guest writes a value to isa-debug-exit (port 0xf4);
@@ -86,6 +96,22 @@ TAIL_LINES = 40
 #   reject       regexes that must NOT match the cleaned log
 #   require_ok   KTAP test names that must be "ok" and not skipped
 #   expect_skip  KTAP test names that must be "ok ... # SKIP"
+#   disk         optional NVMe disk the host prepares and checks, a dict:
+#                  size_mib         image size; the runner writes it with
+#                                   tests/disk_pattern.py's pattern for a
+#                                   fresh random seed (or HARNESS_BLKSEED)
+#                  seed_flag        the seed reaches the guest as
+#                                   "<seed_flag>=<seed>" (decimal) added
+#                                   to the fw_cfg command line (default
+#                                   'blkseed')
+#                  check_range_mib  optional (start, end) in MiB: after
+#                                   QEMU exits this range must hold the
+#                                   pattern for seed ^ write_seed_xor
+#                  write_seed_xor   required with check_range_mib
+#                  device           QEMU args attaching drive nvm0
+#                                   (default DISK_DEVICE)
+#                The image is <logdir>/<config>-disk.img, deleted after a
+#                passing run.
 # --------------------------------------------------------------------------
 
 IOMMU = ['-device', 'intel-iommu,intremap=on', '-device', 'edu']
@@ -93,6 +119,8 @@ IOMMU = ['-device', 'intel-iommu,intremap=on', '-device', 'edu']
 # reach the real network (DESIGN.md §12): the guest drives no traffic.
 E1000E_RESTRICTED = ['-netdev', 'user,id=n0,restrict=on',
                      '-device', 'e1000e,netdev=n0']
+
+DISK_DEVICE = ['-device', 'nvme,serial=warden0,drive=nvm0']
 
 CONFIGS = [
     {
@@ -189,6 +217,24 @@ CONFIGS = [
         'expect_skip': ['kernel.iommu_units', 'iommu_translation_on', 'dma_map_errors', 'irq_msi_message',
                         'supervisor_restarts_driver', 'lease_revoke_under_dma', 'datapath_edu_roundtrip'],
         'require_ok': ['irq_intx', 'kernel.isa_serial_irq'],       # legacy lines work without remapping
+    },
+    {
+        'name': 'nvme',
+        'desc': 'an NVMe disk the host filled with a seeded pattern: the block service reads and '
+                'checks 16 MiB, writes [32, 48) MiB, and the host checks the image afterwards',
+        'args': ['-m', '512M'] + IOMMU,
+        'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF},
+        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'datapath_edu_roundtrip'],
+    },
+    {
+        'name': 'nvme-4k-mdts1',
+        'desc': 'the NVMe disk with 4 KiB logical blocks and mdts=1 (8 KiB per command: every '
+                'request split)',
+        'args': ['-m', '512M'] + IOMMU,
+        'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF,
+                 'device': ['-device', 'nvme,serial=warden1,drive=nvm0,mdts=1,'
+                            'logical_block_size=4096,physical_block_size=4096']},
+        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors'],
     },
     {
         'name': 'bench',
@@ -475,12 +521,37 @@ BASE_ARGS = ['-machine', 'q35', '-accel', 'tcg', '-display', 'none',
              '-device', 'isa-debug-exit,iobase=0xf4,iosize=4']
 
 
-def qemu_command(qemu, iso, config):
+def qemu_command(qemu, iso, config, disk=None):
+    """QEMU's argument list for config.  disk is (image path, seed) for a
+    config with a 'disk': the drive is attached and the seed flag added to
+    the fw_cfg command line (after the config's own cmdline, if any)."""
     cmd = [qemu] + BASE_ARGS + ['-cdrom', iso, '-boot', 'd'] + config['args']
-    if config.get('cmdline'):
-        cmd += ['-fw_cfg',
-                'name=opt/warden/cmdline,string=' + config['cmdline']]
+    flags = [config['cmdline']] if config.get('cmdline') else []
+    if disk:
+        img, seed = disk
+        cmd += ['-drive', f'file={img.replace(",", ",,")},if=none,id=nvm0,'
+                'format=raw,cache=writeback']
+        cmd += config['disk'].get('device', DISK_DEVICE)
+        flags.append(f'{config["disk"].get("seed_flag", "blkseed")}={seed}')
+    if flags:
+        cmd += ['-fw_cfg', 'name=opt/warden/cmdline,string=' + ' '.join(flags)]
     return cmd + shlex.split(os.environ.get('QEMU_EXTRA', ''))
+
+
+def disk_reasons(config, img, seed):
+    """Failure reasons from the image after the run: check_range_mib must
+    hold the pattern for seed ^ write_seed_xor."""
+    disk = config['disk']
+    if not disk.get('check_range_mib'):
+        return []
+    start, end = (mib << 20 for mib in disk['check_range_mib'])
+    problems = disk_pattern.check_range(img, seed ^ disk['write_seed_xor'],
+                                        start, end)
+    reasons = [f'disk {start >> 20}-{end >> 20} MiB: {p}' for p in problems]
+    if problems and not disk_pattern.check_range(img, seed, start, end):
+        reasons.append(f'disk {start >> 20}-{end >> 20} MiB still holds the '
+                       "host's pattern: the guest wrote nothing there")
+    return reasons
 
 
 # Processes still running.  run_configs() kills them on Ctrl-C: they run in
@@ -568,9 +639,31 @@ def tail(text, n=TAIL_LINES):
     return text.rstrip('\n').split('\n')[-n:]
 
 
-def run_config(config, qemu, iso, logdir, total, idle):
+def env_seed(name):
+    """A 64-bit seed from the environment, or None if it is not set."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        seed = int(value, 0)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= disk_pattern.MASK64:
+        sys.exit(f'harness: {name}={value!r} is not a 64-bit seed')
+    return seed
+
+
+def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
     """Boot one config; return (passed, printable block)."""
-    cmd = qemu_command(qemu, iso, config)
+    disk, notes = None, []
+    if 'disk' in config:
+        seed = random.getrandbits(63) if blkseed is None else blkseed
+        img = os.path.abspath(os.path.join(logdir,
+                                           config['name'] + '-disk.img'))
+        disk = (img, seed)
+        notes.append(f'    disk seed {seed:#x}: replay with '
+                     f'HARNESS_BLKSEED={seed:#x} --only {config["name"]}')
+    cmd = qemu_command(qemu, iso, config, disk)
     unsafe = network_problems(cmd[1:])
     if unsafe:
         out = [f'FAIL {config["name"]} (not started: its QEMU command line '
@@ -578,6 +671,13 @@ def run_config(config, qemu, iso, logdir, total, idle):
         out += ['    ' + r for r in unsafe]
         out.append('--- refused: ' + shlex.join(cmd))
         return False, '\n'.join(out)
+    if disk:
+        try:
+            disk_pattern.make_image(img, config['disk']['size_mib'] << 20,
+                                    seed)
+        except OSError as e:
+            return False, (f'FAIL {config["name"]} (not started: cannot '
+                           f'write its disk image: {e})')
     t0 = time.monotonic()
     raw, code, reason = run_with_timeouts(cmd, total, idle, config.get('stop_at'))
     secs = time.monotonic() - t0
@@ -587,10 +687,18 @@ def run_config(config, qemu, iso, logdir, total, idle):
     with open(logpath, 'w', encoding='utf-8') as f:
         f.write(cleaned)
     reasons = judge(config, text, code, reason)
+    if disk:
+        reasons += disk_reasons(config, img, seed)  # even if judge() failed
+        if reasons:
+            notes.append(f'    disk image kept: {img} (the guest may have '
+                         'written to it; a replay writes a fresh one)')
+        else:
+            os.remove(img)
     if not reasons:
-        return True, f'PASS {config["name"]} ({secs:.1f}s)'
+        return True, '\n'.join([f'PASS {config["name"]} ({secs:.1f}s)']
+                                + notes)
     out = [f'FAIL {config["name"]} ({secs:.1f}s)']
-    out += ['    ' + r for r in reasons]
+    out += ['    ' + r for r in reasons] + notes
     out.append(f'--- last {TAIL_LINES} lines of {logpath} ---')
     out += tail(cleaned)
     out.append('--- rerun: ' + shlex.join(cmd))
@@ -601,12 +709,14 @@ def run_configs(configs, args):
     """Run configs on a thread pool; print each block as it finishes."""
     total = env_seconds('HARNESS_TIMEOUT', DEFAULT_TIMEOUT)
     idle = env_seconds('HARNESS_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT)
+    blkseed = env_seed('HARNESS_BLKSEED')
     os.makedirs(args.logdir, exist_ok=True)
     passed = failed = 0
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
     try:
         futures = [pool.submit(run_config, c, args.qemu, args.iso,
-                               args.logdir, total, idle) for c in configs]
+                               args.logdir, total, idle, blkseed)
+                   for c in configs]
         for fut in concurrent.futures.as_completed(futures):
             ok, block = fut.result()
             print(block, flush=True)
@@ -791,7 +901,9 @@ def run_netsafety_selftest():
             print(f'FAIL selftest: network safety: {name}: got '
                   + ('; '.join(problems) or 'accepted'))
     for config in CONFIGS:              # every configuration is safe as run
-        problems = network_problems(qemu_command('qemu', 'x.iso', config)[1:])
+        disk = ('x-disk.img', 1) if 'disk' in config else None
+        problems = network_problems(qemu_command('qemu', 'x.iso', config,
+                                                 disk)[1:])
         if problems:
             failed += 1
             print(f'FAIL selftest: config {config["name"]} is not network '
@@ -801,8 +913,105 @@ def run_netsafety_selftest():
     return passed, failed
 
 
+DISK_CFG = {'name': 'selftest-disk', 'args': ['-m', '512M'],
+            'disk': {'size_mib': 4, 'seed_flag': 'blkseed',
+                     'write_seed_xor': 0xFFFF, 'check_range_mib': (1, 2)}}
+DISK_DRIVE = ['-drive', 'file=/l/d.img,if=none,id=nvm0,format=raw,'
+              'cache=writeback']
+DISK_SEED = 0x1234_5678_9ABC_DEF0
+
+
+def fw_cfg_strings(cmd):
+    return [a for i, a in enumerate(cmd) if i and cmd[i - 1] == '-fw_cfg']
+
+
+def write_pattern(img, seed, start, end):
+    """Do what a guest would: write seed's pattern over [start, end)."""
+    with open(img, 'r+b') as f:
+        f.seek(start)
+        f.write(disk_pattern.pattern_bytes(seed, start, end - start))
+
+
+def disk_command_cases():
+    """(name, ok) pairs: how a 'disk' config's QEMU command is built."""
+    disk = ('/l/d.img', DISK_SEED)
+    cmd = qemu_command('qemu', 'x.iso', DISK_CFG, disk)
+    flag = f'name=opt/warden/cmdline,string=blkseed={DISK_SEED}'
+    with_cmdline = qemu_command('qemu', 'x.iso',
+                                dict(DISK_CFG, cmdline='devmgr'), disk)
+    device = ['-device', 'nvme,drive=nvm0,serial=x']
+    other = dict(DISK_CFG, disk=dict(DISK_CFG['disk'], seed_flag='s',
+                                     device=device))
+    other_cmd = qemu_command('qemu', 'x.iso', other, ('/l/a,b.img', 7))
+    plain = qemu_command('qemu', 'x.iso', dict(KTAP_CFG, args=[]))
+
+    def follows(cmd, args):
+        return any(cmd[i:i + len(args)] == args for i in range(len(cmd)))
+    return [
+        ('disk: -drive then the default nvme device',
+         follows(cmd, DISK_DRIVE + ['-device',
+                                    'nvme,serial=warden0,drive=nvm0'])),
+        ('disk: seed flag alone is the fw_cfg command line',
+         fw_cfg_strings(cmd) == [flag]),
+        ('disk: seed flag after the config\'s cmdline',
+         fw_cfg_strings(with_cmdline)
+         == [f'name=opt/warden/cmdline,string=devmgr blkseed={DISK_SEED}']),
+        ('disk: seed_flag and device from the config, comma escaped',
+         follows(other_cmd, ['-drive', 'file=/l/a,,b.img,if=none,id=nvm0,'
+                             'format=raw,cache=writeback'] + device)
+         and fw_cfg_strings(other_cmd)
+         == ['name=opt/warden/cmdline,string=s=7']),
+        ('disk: the command line is network safe',
+         not network_problems(cmd[1:])
+         and not network_problems(other_cmd[1:])),
+        ('no disk: no -drive, no fw_cfg without a cmdline',
+         '-drive' not in plain and not fw_cfg_strings(plain)),
+    ]
+
+
+def disk_check_cases(tmp):
+    """(name, ok) pairs: disk_reasons() on images a guest left behind."""
+    img = os.path.join(tmp, 'selftest-disk.img')
+    start, end = 1 << 20, 2 << 20
+    wrote = DISK_SEED ^ 0xFFFF
+    cases = []
+    disk_pattern.make_image(img, 4 << 20, DISK_SEED)
+    reasons = disk_reasons(DISK_CFG, img, DISK_SEED)
+    cases.append(('disk: guest wrote nothing fails',
+                  any('wrote nothing' in r for r in reasons)))
+    write_pattern(img, wrote, start, end)
+    reasons = disk_reasons(DISK_CFG, img, DISK_SEED)
+    cases.append(('disk: guest wrote the pattern passes', reasons == []))
+    write_pattern(img, DISK_SEED, end - 8, end)        # last word unwritten
+    reasons = disk_reasons(DISK_CFG, img, DISK_SEED)
+    cases.append(('disk: one wrong word fails',
+                  any(f'word at byte {end - 8:#x}' in r for r in reasons)
+                  and any('1 of 131072 words' in r for r in reasons)
+                  and not any('wrote nothing' in r for r in reasons)))
+    no_check = dict(DISK_CFG, disk=dict(DISK_CFG['disk'],
+                                        check_range_mib=None))
+    cases.append(('disk: no check_range_mib, no check',
+                  disk_reasons(no_check, img, DISK_SEED) == []))
+    cases.append(('disk: a missing image fails',
+                  any('cannot read' in r for r in
+                      disk_reasons(DISK_CFG, img + '.gone', DISK_SEED))))
+    return cases
+
+
+def run_disk_selftest():
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = disk_command_cases() + disk_check_cases(tmp)
+    for name, ok in cases:
+        if not ok:
+            print(f'FAIL selftest: {name}')
+    passed = sum(ok for _, ok in cases)
+    return passed, len(cases) - passed
+
+
 def run_selftest():
     passed, failed = run_netsafety_selftest()
+    p, f = run_disk_selftest()
+    passed, failed = passed + p, failed + f
     for name, config, log, code, timeout, want in SELFTEST_CASES:
         reasons = judge(config, log, code, timeout)
         if want is None:
