@@ -144,8 +144,13 @@ bool edu_take_as_helper(struct edu *e)
 
 bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args_extra)
 {
+    return driver_start(d, "edu", device, args_extra);
+}
+
+bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra)
+{
     memset(d, 0, sizeof *d);
-    const struct wd_module *module = wd_find_module("edu");
+    const struct wd_module *module = wd_find_module(module_name);
     long pool = BT_OK(wd_pool_create(bt_pool(), 8ull << 20));
     long ep = BT_OK(wd_endpoint_create(bt_pool()));
     BT_CHECK(module != NULL);
@@ -153,9 +158,9 @@ bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args
         return false;
     d->fault_ep = (wd_handle_t)ep;
     char args[64], name[32];
-    snprintf(name, sizeof name, "edu-test-%llu%s%s", (unsigned long long)wd_start_info->process_id,
+    snprintf(name, sizeof name, "%s-test-%llu%s%s", module_name, (unsigned long long)wd_start_info->process_id,
              *args_extra ? "-" : "", args_extra);
-    snprintf(args, sizeof args, "edu %s%s%s", name, *args_extra ? " " : "", args_extra);
+    snprintf(args, sizeof args, "%s %s%s%s", module_name, name, *args_extra ? " " : "", args_extra);
     struct wd_spawn s = {
         .args = args,
         .image = module->frame,

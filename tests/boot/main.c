@@ -71,6 +71,8 @@ void test_datapath_revoke_mid_transfer(void);
 void test_datapath_hostile_client(void);
 void test_datapath_refuses_bad_sessions(void);
 void test_datapath_unbadged_signal(void);
+void test_nvme_blk_integrity(void);
+void test_nvme_blk_roundtrip_and_errors(void);
 void test_notify_coalesces(void);
 void test_notify_signal_never_blocks(void);
 void test_notify_badges_select_bits(void);
@@ -169,6 +171,8 @@ const struct boot_test boot_tests[] = {
     { "datapath_hostile_client", test_datapath_hostile_client },
     { "datapath_refuses_bad_sessions", test_datapath_refuses_bad_sessions },
     { "datapath_unbadged_signal", test_datapath_unbadged_signal },
+    { "nvme_blk_integrity", test_nvme_blk_integrity },
+    { "nvme_blk_roundtrip_and_errors", test_nvme_blk_roundtrip_and_errors },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 

@@ -61,6 +61,8 @@ struct edu_driver {
  * args_extra ("" or "intx") goes on its command line. Waits until it has
  * registered. false (a failure is counted) if it did not come up. */
 bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args_extra);
+/* The same for another driver module (started as "<module> <name> <args_extra>"). */
+bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra);
 /* Checks a device its owner lost (death or revocation): nobody owns it, no
  * dmaspace is attached, bus mastering is off, and the live irq count is
  * back to live_irqs. */
