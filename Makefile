@@ -73,6 +73,10 @@ BOOT_MODULES := init boot-tests bench devmgr edu nvme
 # line that could send traffic off this machine (QEMU_EXTRA included).
 QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu -nic none
 QEMU_GUARDED := $(PYTHON) tools/qemu_netsafety.py $(QEMU)
+# make run's NVMe disk (namespace 1 of a QEMU NVMe controller): 64 MiB of
+# zeros, created once and kept across runs (make clean removes it).
+DISK_IMG := $(BUILD)/disk.img
+QEMU_DISK := -drive file=$(DISK_IMG),if=none,id=nvm0,format=raw -device nvme,serial=warden0,drive=nvm0
 
 .PHONY: all iso run debug test unit compdb clean deps docs bench
 all: $(BUILD)/warden.iso $(BUILD)/warden-test.iso
@@ -131,16 +135,19 @@ $(BUILD)/unit/unit-tests: $(UNIT_OBJS)
 unit: $(BUILD)/unit/unit-tests
 	$(BUILD)/unit/unit-tests
 
-run: deps $(BUILD)/warden.iso
+$(DISK_IMG):
+	$(Q)mkdir -p $(dir $@) && truncate -s 64M $@
+
+run: deps $(BUILD)/warden.iso $(DISK_IMG)
 	@echo "Booting Warden in QEMU; quit with Ctrl-A X."
-	$(QEMU_GUARDED) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot \
+	$(QEMU_GUARDED) $(QEMU_MACHINE) $(QEMU_DISK) -display none -serial mon:stdio -no-reboot \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
-debug: deps $(BUILD)/warden.iso
+debug: deps $(BUILD)/warden.iso $(DISK_IMG)
 	@printf 'set architecture i386:x86-64\nfile %s\ntarget remote localhost:1234\nhbreak kmain\ncontinue\n' \
 		$(BUILD)/kernel.elf > $(BUILD)/gdbinit
 	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x $(BUILD)/gdbinit"
-	$(QEMU_GUARDED) $(QEMU_MACHINE) -display none -serial mon:stdio -no-reboot -s -S \
+	$(QEMU_GUARDED) $(QEMU_MACHINE) $(QEMU_DISK) -display none -serial mon:stdio -no-reboot -s -S \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
 bench: deps $(BUILD)/warden.iso

@@ -122,6 +122,9 @@ E1000E_RESTRICTED = ['-netdev', 'user,id=n0,restrict=on',
 
 DISK_DEVICE = ['-device', 'nvme,serial=warden0,drive=nvm0']
 
+# The normal boot is up when both of make run's drivers say they are ready.
+BOTH_DRIVERS_READY = r'(?s)(?=.*^edu: [^\n]* ready: )(?=.*^nvme: [^\n]* ready: )'
+
 CONFIGS = [
     {
         'name': 'default',
@@ -258,14 +261,17 @@ CONFIGS = [
     },
     {
         'name': 'normal-boot',
-        'desc': 'what `make run` boots: devmgr hands edu to init\'s supervisor, the driver '
-                'registers; stopped once it is ready',
+        'desc': 'what `make run` boots: devmgr hands edu and the NVMe controller to init\'s '
+                'supervisor, the drivers register; stopped once both are ready',
         'args': ['-m', '512M'] + IOMMU,
         'cmdline': 'devmgr',
         'ktap': False,
         'exit': None,
-        'stop_at': r'^edu: .* ready: .*registered as "edu"',
+        'disk': {'size_mib': 64},
+        'stop_at': BOTH_DRIVERS_READY,
         'expect': [r'devmgr: 00:0[0-9a-f]\.0: driver "edu" handed to init\'s supervisor as "edu"',
+                   r'devmgr: 00:0[0-9a-f]\.0: driver "nvme" handed to init\'s supervisor as "blk0"',
+                   r'nvme: .* ready: "QEMU NVMe Ctrl" serial "warden0", namespace 1: 131072 blocks of 512 bytes \(64 MiB\).*registered as "blk0"',
                    r'init: supervising driver edu \(module edu, process \d+\)',
                    r'init: registered "edu" \(generation 1\)',
                    r'interrupts: MSI, self-test passed'],
@@ -278,8 +284,10 @@ CONFIGS = [
         'cmdline': 'devmgr',
         'ktap': False,
         'exit': None,
-        'stop_at': r'^edu: .* ready: .*registered as "edu"',
+        'disk': {'size_mib': 64},
+        'stop_at': BOTH_DRIVERS_READY,
         'expect': [r'init: a small machine: devmgr gets a pool of \d+ KiB',
+                   r'init: registered "blk0" \(generation 1\)',
                    r'init: registered "edu" \(generation 1\)'],
     },
     {

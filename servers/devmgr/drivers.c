@@ -1,6 +1,6 @@
 /*
  * drivers.c - the drivers devmgr starts. A small table maps PCI
- * vendor:device to a boot module; for each match devmgr opens the device
+ * vendor:device to a boot module and the name its service registers as; for each match devmgr opens the device
  * (device_open on the device root), creates a sub-pool and hands both to
  * init's driver supervisor (<warden/supervisor.h>), which spawns the module
  * with exactly those two resources (caps[0] = the device, the sub-pool as
@@ -26,13 +26,14 @@
 struct driver_match {
     uint16_t vendor_id, device_id;
     const char *module;
+    const char *service;            /* its name in the registry (a second one gets "-1", ...) */
     uint64_t pool_bytes;
     bool needs_dma;                 /* started only where an IOMMU isolates it */
 };
 
 static const struct driver_match driver_table[] = {
-    { 0x1234, 0x11e8, "edu", 8ull << 20, true },    /* QEMU's edu test device */
-    { 0x1b36, 0x0010, "nvme", 8ull << 20, true },   /* QEMU's NVMe controller (namespace 1 as "blk0") */
+    { 0x1234, 0x11e8, "edu", "edu", 8ull << 20, true },     /* QEMU's edu test device */
+    { 0x1b36, 0x0010, "nvme", "blk0", 8ull << 20, true },   /* QEMU's NVMe controller: namespace 1 */
 };
 
 struct driver {
@@ -66,9 +67,9 @@ static long start_one(wd_handle_t root, const struct driver_match *match, const 
         same += drivers[i].match == match;
     char service[WD_NAME_MAX + 1], spec[WD_NAME_MAX + 1];
     if (same)
-        snprintf(service, sizeof service, "%s-%u", match->module, same);
+        snprintf(service, sizeof service, "%s-%u", match->service, same);
     else
-        snprintf(service, sizeof service, "%s", match->module);
+        snprintf(service, sizeof service, "%s", match->service);
     snprintf(spec, sizeof spec, "%s %s", service, match->module);
     long device = wd_device_open(root, d->address);
     if (device < 0)
