@@ -240,6 +240,15 @@ CONFIGS = [
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors'],
     },
     {
+        'name': 'nvme-no-iommu',
+        'desc': 'the NVMe controller without an IOMMU: its driver refuses DMA without isolation and says so',
+        'args': ['-m', '512M', '-device', 'edu'],
+        'disk': {'size_mib': 16},
+        'expect': [r'nvme: no IOMMU translates this controller: refusing to let it DMA without isolation'],
+        'require_ok': ['nvme_refuses_without_iommu'],
+        'expect_skip': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors'],
+    },
+    {
         'name': 'bench',
         'desc': 'the benchmarks run under -icount and print every measure '
                 '(numbers are checked by make bench, not here)',

@@ -147,7 +147,8 @@ bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args
     return driver_start(d, "edu", device, args_extra);
 }
 
-bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra)
+bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra,
+                  char *name, unsigned name_size)
 {
     memset(d, 0, sizeof *d);
     const struct wd_module *module = wd_find_module(module_name);
@@ -157,8 +158,8 @@ bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t dev
     if (!module || pool < 0 || ep < 0)
         return false;
     d->fault_ep = (wd_handle_t)ep;
-    char args[64], name[32];
-    snprintf(name, sizeof name, "%s-test-%llu%s%s", module_name, (unsigned long long)wd_start_info->process_id,
+    char args[64];
+    snprintf(name, name_size, "%s-test-%llu%s%s", module_name, (unsigned long long)wd_start_info->process_id,
              *args_extra ? "-" : "", args_extra);
     snprintf(args, sizeof args, "%s %s%s%s", module_name, name, *args_extra ? " " : "", args_extra);
     struct wd_spawn s = {
@@ -180,6 +181,14 @@ bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t dev
     struct wd_cap_info info;
     BT_OK(wd_cap_info(d->process, &info));
     d->pid = info.object_id;
+    return true;
+}
+
+bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra)
+{
+    char name[32];
+    if (!driver_spawn(d, module_name, device, args_extra, name, sizeof name))
+        return false;
     for (int i = 0; i < 500 && wd_name_lookup(wd_start_info->registry, name, &d->client) != 0; i++)
         wd_thread_sleep(10 * BT_MS);
     BT_CHECK(d->client != WD_NULL);

@@ -63,6 +63,10 @@ struct edu_driver {
 bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args_extra);
 /* The same for another driver module (started as "<module> <name> <args_extra>"). */
 bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra);
+/* Only the spawn (no wait for registration); the name it will register
+ * under goes to name. */
+bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra,
+                  char *name, unsigned name_size);
 /* Checks a device its owner lost (death or revocation): nobody owns it, no
  * dmaspace is attached, bus mastering is off, and the live irq count is
  * back to live_irqs. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <warden/region.h>
+#include <warden/registry.h>
 
 #include "boot_tests.h"
 #include "t_dma.h"
@@ -191,4 +192,37 @@ void test_nvme_blk_roundtrip_and_errors(void)
     BT_CHECK_EQ(wd_call(drv.client, &m, TIMEOUT), 0);
     BT_CHECK_EQ((long)m.w[0], -WD_E_NOT_SUPPORTED);
     nvme_down(&drv, device);
+}
+
+/* Without an IOMMU the driver refuses to let the controller DMA: it exits
+ * with status 1 before registering, and leaves the device unowned with bus
+ * mastering off. */
+void test_nvme_refuses_without_iommu(void)
+{
+    struct wd_device_info info;
+    if (dma_find_device(NVME_VENDOR, NVME_DEVICE, &info) != 0) {
+        BT_SKIP("no NVMe controller on this machine");
+        return;
+    }
+    if (dma_iommu_present()) {
+        BT_SKIP("an IOMMU is present (the nvme-no-iommu config runs this)");
+        return;
+    }
+    long d = BT_OK(wd_device_open(dma_device_root(), info.address));
+    if (d < 0)
+        return;
+    struct edu_driver drv;
+    char name[32];
+    if (driver_spawn(&drv, "nvme", (wd_handle_t)d, "", name, sizeof name)) {
+        struct wd_msg msg;
+        BT_CHECK_EQ(bt_wait_kernel_message(drv.fault_ep, WD_LABEL_EXIT, EDU_DRIVER_BADGE, &msg, 10000 * BT_MS), 0);
+        BT_CHECK_EQ(msg.w[3], WD_EXIT_NORMAL);
+        BT_CHECK_EQ(msg.w[2], 1);
+        wd_handle_t client = WD_NULL;
+        BT_CHECK_EQ(wd_name_lookup(wd_start_info->registry, name, &client), -WD_E_NOT_FOUND);
+        device_expect_released((wd_handle_t)d, 0);
+        wd_cap_delete(drv.process);
+        wd_cap_delete(drv.fault_ep);
+    }
+    wd_cap_delete((wd_handle_t)d);
 }
