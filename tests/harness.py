@@ -227,7 +227,8 @@ CONFIGS = [
                 'checks 16 MiB, writes [32, 48) MiB, and the host checks the image afterwards',
         'args': ['-m', '512M'] + IOMMU,
         'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF},
-        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'datapath_edu_roundtrip'],
+        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
+                       'datapath_edu_roundtrip'],
     },
     {
         'name': 'nvme-4k-mdts1',
@@ -237,7 +238,7 @@ CONFIGS = [
         'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF,
                  'device': ['-device', 'nvme,serial=warden1,drive=nvm0,mdts=1,'
                             'logical_block_size=4096,physical_block_size=4096']},
-        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors'],
+        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated'],
     },
     {
         'name': 'nvme-no-iommu',
@@ -246,7 +247,7 @@ CONFIGS = [
         'disk': {'size_mib': 16},
         'expect': [r'nvme: no IOMMU translates this controller: refusing to let it DMA without isolation'],
         'require_ok': ['nvme_refuses_without_iommu'],
-        'expect_skip': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors'],
+        'expect_skip': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated'],
     },
     {
         'name': 'bench',

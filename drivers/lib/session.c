@@ -168,6 +168,7 @@ long wd_session_accept(struct wd_session_table *t, struct wd_msg *msg, struct wd
         s->rings = msg->caps[1];
         s->client_signal = msg->caps[2];
         s->client_signal_bits = notify.badge ? 0 : 1;     /* a badged capability raises its badge */
+        s->opened_with_badge = msg->badge;
         s->region_size = region_frame.size;
         s->ring_bytes = wd_session_ring_bytes((uint32_t)msg->w[0]);
         s->device_rights = region.rights & (WD_RIGHT_READ | WD_RIGHT_WRITE);

@@ -6,8 +6,9 @@
  * back on the ring.
  *
  * Invariants: every request is checked (ring.c: inside the region;
- * wd_session_iova: the direction the lease allows; io.c: inside the
- * namespace) before the device sees an IOVA. A request whose region was
+ * wd_session_iova: the direction the lease allows; here: inside the
+ * session's partition; io.c: inside the namespace) before the device sees
+ * an IOVA. A request whose region was
  * taken back while it ran completes with DEAD, never with success: QEMU
  * completes a faulted data transfer with success status (facts §0.2), so
  * the controller's status cannot be trusted for that (wd_sessions_serve
@@ -27,13 +28,18 @@ static long run_request(struct wd_session *s, const struct wd_ring_desc *req, vo
     bool write = req->op == NVME_BLK_WRITE;
     if (req->length == 0 || req->length % n->block_size)
         return -WD_E_INVALID_ARG;
+    /* The session sees its partition's blocks as 0..count-1. */
+    const struct nvme_partition *p = nvme_partition_of(n, s->opened_with_badge);
+    uint64_t blocks = req->length / n->block_size;
+    if (!p || req->arg >= p->count || blocks > p->count - req->arg)
+        return -WD_E_RANGE;
     uint64_t iova;
     /* A disk write lets the device read the region; a disk read writes it. */
     long r = wd_session_iova(s, req->offset, req->length, write ? WD_RIGHT_READ : WD_RIGHT_WRITE, &iova);
     if (r == 0)
         r = wd_driver_check(&n->driver);
     if (r == 0)
-        r = nvme_rw(n, write, req->arg, iova, req->length);
+        r = nvme_rw(n, write, p->first + req->arg, iova, req->length);
     return r < 0 ? r : (long)req->length;
 }
 

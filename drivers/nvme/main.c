@@ -64,8 +64,9 @@ static int register_name(struct nvme *n, const char *name)
 static void handle_call(struct nvme *n, struct wd_msg *msg)
 {
     uint32_t op = wd_msg_label(msg->info);
+    const struct nvme_partition *partition = nvme_partition_of(n, msg->badge);
     if (op == WD_SESSION_OPEN || op == WD_SESSION_CLOSE) {
-        long r = wd_driver_check(&n->driver);
+        long r = partition ? wd_driver_check(&n->driver) : -WD_E_NO_RIGHTS;
         if (r == 0) {
             struct wd_session *s;
             if (op == WD_SESSION_OPEN)
@@ -82,10 +83,14 @@ static void handle_call(struct nvme *n, struct wd_msg *msg)
     }
     for (unsigned i = 0; i < wd_msg_ncaps(msg->info) && i < WD_MSG_CAPS; i++)
         wd_cap_delete(msg->caps[i]);
-    if (op == NVME_OP_INFO) {
+    if (op == NVME_OP_PARTITION) {
+        nvme_partition_request(n, msg->badge, msg);
+        return;
+    }
+    if (op == NVME_OP_INFO && partition) {
         msg->w[0] = 0;
         msg->w[1] = n->block_size;
-        msg->w[2] = n->block_count;
+        msg->w[2] = partition->count;
         msg->w[3] = n->max_transfer;
         msg->info = wd_msg_info(op, 4, 0);
         return;
@@ -140,7 +145,10 @@ int main(int argc, char **argv)
         printf("nvme: caps[0] is %02x:%02x.%x, class 0x%06x, not an NVMe controller\n", bus, slot, fn, dev->class_code);
         return 1;
     }
-    if (nvme_bring_up(n) < 0 || create_endpoint(n) != 0 || register_name(n, name) != 0)
+    if (nvme_bring_up(n) < 0 || create_endpoint(n) != 0)
+        return 1;
+    n->partitions[0] = (struct nvme_partition){ .used = true, .first = 0, .count = n->block_count };
+    if (register_name(n, name) != 0)
         return 1;
     printf("nvme: %02x:%02x.%x ready: \"%s\" serial \"%s\", namespace 1: %llu blocks of %u bytes (%llu MiB), "
            "%llu KiB per command, interrupts: %s; registered as \"%s\"\n",

@@ -22,7 +22,8 @@
 #define NVME_QUEUE_ENTRIES 64
 #define NVME_COMMAND_TIMEOUT_NS (5000ull * 1000 * 1000)
 #define NVME_NOTIFY_BADGE 0xB10C
-#define NVME_CLIENT_BADGE 0xB1C0
+#define NVME_CLIENT_BADGE 0xB1C0         /* the registry's capability: the whole namespace */
+#define NVME_PARTITION_BADGE 0xB2000     /* + index: a partition's capability */
 #define NVME_FAULT_BADGE 0xFA17
 
 struct nvme_queue {
@@ -48,6 +49,10 @@ struct nvme {
     uint64_t block_count;
     char model[41], serial[21];
     struct wd_session_table sessions;
+    struct nvme_partition {
+        bool used;
+        uint64_t first, count;      /* blocks of namespace 1 */
+    } partitions[NVME_PARTITIONS];
     uint64_t commands, errors;
 };
 
@@ -67,6 +72,12 @@ long nvme_status_error(uint16_t status);
  * to or from the device-contiguous IOVA range at iova; split at MDTS. */
 long nvme_rw(struct nvme *n, bool write, uint64_t lba, uint64_t iova, uint64_t length);
 long nvme_flush(struct nvme *n);
+
+/* partition.c */
+/* The partition the capability with badge grants (NULL: none). */
+const struct nvme_partition *nvme_partition_of(struct nvme *n, uint64_t badge);
+/* NVME_OP_PARTITION in msg (sent with badge), turned into the reply. */
+void nvme_partition_request(struct nvme *n, uint64_t badge, struct wd_msg *msg);
 
 /* datapath.c */
 void nvme_datapath_notified(struct nvme *n, uint64_t bits);

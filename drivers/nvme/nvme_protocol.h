@@ -4,9 +4,23 @@
  *
  * IPC (wd_call on the endpoint from the registry; reply with the label):
  *   NVME_OP_INFO      -> w0 = 0, w1 = logical block size in bytes,
- *                        w2 = number of logical blocks, w3 = largest
- *                        transfer per command in bytes (requests larger
- *                        than that are split by the driver)
+ *                        w2 = number of logical blocks of the caller's
+ *                        partition, w3 = largest transfer per command in
+ *                        bytes (requests larger than that are split by the
+ *                        driver)
+ *   NVME_OP_PARTITION w0 = first block, w1 = block count, both within the
+ *                        caller's own partition -> w0 = 0, caps[0] = a
+ *                        SEND capability to the service whose sessions
+ *                        see only those blocks, as blocks 0..count-1.
+ *                        Least privilege: whoever holds the service's
+ *                        capability (init, a supervisor, a test) hands
+ *                        clients partitions; a partition can only be
+ *                        narrowed, never widened (its badge, which the
+ *                        kernel keeps, names it). RANGE outside the
+ *                        caller's partition, INVALID_ARG for count 0,
+ *                        BUSY when all NVME_PARTITIONS are taken (they
+ *                        last as long as the driver).
+ * The capability in the registry is the whole namespace.
  *   WD_SESSION_OPEN / WD_SESSION_CLOSE (<warden/session.h>): a data-path
  *                        session over the client's region (a lease: READ
  *                        for the device to read it, i.e. for writes to the
@@ -15,7 +29,8 @@
  *   op     NVME_BLK_READ (disk -> region), NVME_BLK_WRITE (region -> disk),
  *          NVME_BLK_FLUSH (the volatile cache to the medium)
  *   offset into the region, length in bytes (a multiple of the block
- *          size, > 0; 0 for FLUSH), arg = first LBA
+ *          size, > 0; 0 for FLUSH), arg = first block of the session's
+ *          partition (RANGE if the request leaves the partition)
  * Completions: id echoed, status 0 or RANGE (past the namespace or the
  *   region), INVALID_ARG (length), NO_RIGHTS (the lease does not allow the
  *   device that direction), NOT_SUPPORTED (op), IO_ERROR (the controller
@@ -28,6 +43,8 @@
 
 #define NVME_SERVICE_NAME "blk0"
 #define NVME_OP_INFO 1
+#define NVME_OP_PARTITION 2
+#define NVME_PARTITIONS 64
 
 enum nvme_blk_op {
     NVME_BLK_READ = 1,

@@ -74,6 +74,7 @@ void test_datapath_unbadged_signal(void);
 void test_nvme_blk_integrity(void);
 void test_nvme_blk_roundtrip_and_errors(void);
 void test_nvme_refuses_without_iommu(void);
+void test_nvme_blk_partitions_isolated(void);
 void test_notify_coalesces(void);
 void test_notify_signal_never_blocks(void);
 void test_notify_badges_select_bits(void);
@@ -174,6 +175,7 @@ const struct boot_test boot_tests[] = {
     { "datapath_unbadged_signal", test_datapath_unbadged_signal },
     { "nvme_blk_integrity", test_nvme_blk_integrity },
     { "nvme_blk_roundtrip_and_errors", test_nvme_blk_roundtrip_and_errors },
+    { "nvme_blk_partitions_isolated", test_nvme_blk_partitions_isolated },
     { "nvme_refuses_without_iommu", test_nvme_refuses_without_iommu },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];

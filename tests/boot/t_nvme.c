@@ -226,3 +226,89 @@ void test_nvme_refuses_without_iommu(void)
     }
     wd_cap_delete((wd_handle_t)d);
 }
+
+/* A partition capability from the service's: the session sees blocks
+ * 0..count-1 of its range only. */
+static long make_partition(wd_handle_t service, uint64_t first, uint64_t count, wd_handle_t *out)
+{
+    struct wd_msg m = { .info = wd_msg_info(NVME_OP_PARTITION, 2, 0), .w = { first, count } };
+    long r = wd_call(service, &m, TIMEOUT);
+    if (r < 0)
+        return r;
+    if ((long)m.w[0] == 0 && wd_msg_ncaps(m.info) == 1)
+        *out = m.caps[0];
+    return (long)m.w[0];
+}
+
+/* Two clients with disjoint partitions: each sees its own blocks at 0..,
+ * cannot reach past its end (RANGE, nothing moved), cannot derive a wider
+ * partition; the whole-namespace view shows each one's data where its
+ * partition lies. */
+void test_nvme_blk_partitions_isolated(void)
+{
+    struct edu_driver drv;
+    wd_handle_t device;
+    if (!nvme_up(&drv, &device))
+        return;
+    struct wd_client_session whole;
+    uint64_t block_size, blocks;
+    if (!open_block_session(&drv, &whole, WD_RIGHT_READ | WD_RIGHT_WRITE, &block_size, &blocks))
+        return;
+    uint64_t span = MIB / block_size, base = SCRATCH_BYTE / block_size;
+    wd_handle_t part_a = WD_NULL, part_b = WD_NULL, narrower = WD_NULL, wider = WD_NULL;
+    BT_CHECK_EQ(make_partition(drv.client, base, span, &part_a), 0);
+    BT_CHECK_EQ(make_partition(drv.client, base + span, span, &part_b), 0);
+    BT_CHECK_EQ(make_partition(drv.client, blocks - 1, 2, &wider), -WD_E_RANGE);       /* past the namespace */
+    BT_CHECK_EQ(make_partition(drv.client, 0, 0, &wider), -WD_E_INVALID_ARG);
+    if (part_a == WD_NULL || part_b == WD_NULL)
+        return;
+    BT_CHECK_EQ(make_partition(part_a, 0, span + 1, &wider), -WD_E_RANGE);           /* cannot widen */
+    BT_CHECK_EQ(make_partition(part_a, span, 1, &wider), -WD_E_RANGE);
+    BT_CHECK_EQ(make_partition(part_a, span / 2, span / 2, &narrower), 0);           /* can narrow */
+    struct wd_msg m = { .info = wd_msg_info(NVME_OP_INFO, 0, 0) };
+    BT_CHECK_EQ(wd_call(part_a, &m, TIMEOUT), 0);
+    BT_CHECK_EQ(m.w[2], span);                                                        /* its size only */
+    struct wd_client_session a, b;
+    if (BT_OK(wd_client_open(&a, part_a, bt_pool(), REGION_BYTES, WD_RIGHT_READ | WD_RIGHT_WRITE, CAPACITY, NULL, 0,
+                             TIMEOUT)) < 0 ||
+        BT_OK(wd_client_open(&b, part_b, bt_pool(), REGION_BYTES, WD_RIGHT_READ | WD_RIGHT_WRITE, CAPACITY, NULL, 0,
+                             TIMEOUT)) < 0)
+        return;
+    fill(a.region.cpu, 8192, 0xA1);
+    fill(b.region.cpu, 8192, 0xB2);
+    BT_CHECK_EQ(block_request(&a, NVME_BLK_WRITE, 0, 8192, 0), 0);
+    BT_CHECK_EQ(block_request(&b, NVME_BLK_WRITE, 0, 8192, 0), 0);
+    /* Past its own end: refused, and nothing of b's is read or written. */
+    memset((void *)((volatile uint8_t *)a.region.cpu + 65536), 0x77, 8192);
+    BT_CHECK_EQ(block_request(&a, NVME_BLK_READ, 65536, block_size, span), -WD_E_RANGE);
+    BT_CHECK_EQ(block_request(&a, NVME_BLK_WRITE, 0, 2 * block_size, span - 1), -WD_E_RANGE);
+    BT_CHECK_EQ(block_request(&a, NVME_BLK_READ, 65536, block_size, ~0ull - 1), -WD_E_RANGE);
+    BT_CHECK(all_equal((volatile uint8_t *)a.region.cpu + 65536, 8192, 0x77));
+    /* Each reads back its own data at its block 0. */
+    BT_CHECK_EQ(block_request(&a, NVME_BLK_READ, 65536, 8192, 0), 0);
+    BT_CHECK(memcmp((const void *)((volatile uint8_t *)a.region.cpu + 65536), (const void *)a.region.cpu, 8192) == 0);
+    BT_CHECK_EQ(block_request(&b, NVME_BLK_READ, 65536, 8192, 0), 0);
+    BT_CHECK(memcmp((const void *)((volatile uint8_t *)b.region.cpu + 65536), (const void *)b.region.cpu, 8192) == 0);
+    /* The whole namespace shows them where their partitions lie. */
+    BT_CHECK_EQ(block_request(&whole, NVME_BLK_READ, 0, 8192, base), 0);
+    BT_CHECK(memcmp((const void *)whole.region.cpu, (const void *)a.region.cpu, 8192) == 0);
+    BT_CHECK_EQ(block_request(&whole, NVME_BLK_READ, 0, 8192, base + span), 0);
+    BT_CHECK(memcmp((const void *)whole.region.cpu, (const void *)b.region.cpu, 8192) == 0);
+    /* The narrower partition starts halfway into a's. */
+    struct wd_client_session c;
+    if (BT_OK(wd_client_open(&c, narrower, bt_pool(), REGION_BYTES, WD_RIGHT_WRITE, CAPACITY, NULL, 0, TIMEOUT)) ==
+        0) {
+        BT_CHECK_EQ(block_request(&whole, NVME_BLK_WRITE, 0, block_size, base + span / 2), 0);
+        BT_CHECK_EQ(block_request(&c, NVME_BLK_READ, 0, block_size, 0), 0);
+        BT_CHECK(memcmp((const void *)c.region.cpu, (const void *)whole.region.cpu, block_size) == 0);
+        BT_CHECK_EQ(block_request(&c, NVME_BLK_READ, 0, block_size, span / 2), -WD_E_RANGE);
+        BT_CHECK_EQ(wd_client_close(&c, TIMEOUT), 0);
+    }
+    BT_CHECK_EQ(wd_client_close(&a, TIMEOUT), 0);
+    BT_CHECK_EQ(wd_client_close(&b, TIMEOUT), 0);
+    BT_CHECK_EQ(wd_client_close(&whole, TIMEOUT), 0);
+    wd_cap_delete(part_a);
+    wd_cap_delete(part_b);
+    wd_cap_delete(narrower);
+    nvme_down(&drv, device);
+}

@@ -236,6 +236,8 @@ struct wd_session {
     uint64_t client_signal_bits;    /* 0 (its badge's bits) or 1 when it is unbadged */
     bool ended;                     /* the lease ended: the region is gone */
     uint64_t args[WD_MSG_WORDS - 1];    /* w1.. of the open request, for the driver */
+    uint64_t opened_with_badge;     /* the badge of the driver's endpoint capability the client opened it
+                                       through: what the driver granted that capability (e.g. an LBA range) */
     uint64_t requests_taken, completions_posted, signals_sent;
 };
 
