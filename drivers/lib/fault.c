@@ -51,11 +51,12 @@ void wd_dma_fault_print(const char *who, const struct wd_dma_fault *f)
 {
     unsigned bus = f->source_id >> 8, dev = (f->source_id >> 3) & 0x1F, fn = f->source_id & 7;
     printf("%s: DMA fault: device %02x:%02x.%x (requester %02x:%02x.%x, owner process %llu) %s at IOVA 0x%llx: "
-           "%s (reason 0x%x), %llu fault(s)%s%s\n",
+           "%s (reason 0x%x), %llu fault(s)%s%s%s\n",
            who, WD_PCI_BUS(f->address), WD_PCI_DEV(f->address), WD_PCI_FN(f->address), bus, dev, fn,
            (unsigned long long)f->owner_pid, (f->flags & WD_DMA_FAULT_WRITE) ? "write" : "read",
            (unsigned long long)f->iova, wd_dma_fault_reason_name(f->reason), f->reason,
            (unsigned long long)f->count,
            (f->flags & WD_DMA_FAULT_QUIESCED) ? "; bus mastering turned off (fault flood)" : "",
-           (f->flags & WD_DMA_FAULT_OVERFLOW) ? "; the IOMMU lost fault records" : "");
+           (f->flags & WD_DMA_FAULT_OVERFLOW) ? "; the IOMMU lost fault records" : "",
+           (f->flags & WD_DMA_FAULT_REVOKED) ? "; memory its client took back" : "");
 }

@@ -120,13 +120,12 @@ static void unmap_rings(struct wd_driver *d, struct wd_session *s)
     s->ring_cpu = NULL;
 }
 
-/* Whether the session's lease still exists (it ends when the client
- * revokes it or dies; the kernel has unmapped it by then). */
-static bool lease_alive(const struct wd_session *s)
+bool wd_session_lease_alive(const struct wd_session *s)
 {
     struct wd_cap_info info;
     return wd_cap_info(s->region, &info) == 0;
 }
+
 
 static void forget(struct wd_session *s)
 {
@@ -139,6 +138,13 @@ void wd_session_end(struct wd_session_table *t, struct wd_session *s)
 {
     if (!s->open)
         return;
+    if (s->in_flight) {
+        /* The device may still use the region's IOVAs: keep them reserved
+         * (never handed to another session) until the last request is done. */
+        s->ended = true;
+        s->end_pending = true;
+        return;
+    }
     struct wd_driver *d = t->driver;
     unmap_rings(d, s);
     /* Unmapped from the device (the kernel waits for the IOTLB flush), or
@@ -150,6 +156,12 @@ void wd_session_end(struct wd_session_table *t, struct wd_session *s)
     wd_cap_delete(s->rings);
     wd_cap_delete(s->client_signal);
     forget(s);
+}
+
+void wd_session_request_done(struct wd_session_table *t, struct wd_session *s)
+{
+    if (s->in_flight && --s->in_flight == 0 && s->end_pending)
+        wd_session_end(t, s);
 }
 
 long wd_session_accept(struct wd_session_table *t, struct wd_msg *msg, struct wd_session **out)
@@ -230,7 +242,7 @@ void wd_sessions_dispatch(struct wd_session_table *t, uint64_t bits, void (*work
         struct wd_session *s = &t->sessions[i];
         if (!s->open || !(bits & (work_bit(s) | ended_bit(s))))
             continue;
-        if ((bits & ended_bit(s)) && !lease_alive(s)) {
+        if ((bits & ended_bit(s)) && !wd_session_lease_alive(s)) {
             s->ended = true;
             if (ended)
                 ended(s, ctx);
@@ -258,7 +270,7 @@ static void serve_work(struct wd_session *s, void *arg)
         long r;
         while ((r = wd_session_next_request(s, &req)) == 0 || r == -WD_E_RANGE) {
             long result = r == 0 ? c->run(s, &req, c->ctx) : r;
-            if (result >= 0 && !lease_alive(s))
+            if (result >= 0 && !wd_session_lease_alive(s))
                 result = -WD_E_DEAD;        /* taken back while it ran: its DMA faulted */
             wd_session_post(s, req.id, req.op, result < 0 ? (uint16_t)-result : 0, result < 0 ? 0 : (uint64_t)result);
         }
@@ -286,7 +298,7 @@ void wd_sessions_serve(struct wd_session_table *t, uint64_t bits, const char *wh
     struct serve_context c = { .who = who, .run = run, .ended = ended, .ctx = ctx };
     wd_sessions_dispatch(t, bits, serve_work, serve_ended, &c);
     for (unsigned i = 0; i < WD_SESSION_SLOTS; i++)
-        if (t->sessions[i].open && t->sessions[i].ended)
+        if (t->sessions[i].open && t->sessions[i].ended && !t->sessions[i].end_pending)
             wd_session_end(t, &t->sessions[i]);     /* it broke its ring */
 }
 

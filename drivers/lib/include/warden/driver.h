@@ -239,6 +239,9 @@ struct wd_session {
     uint64_t opened_with_badge;     /* the badge of the driver's endpoint capability the client opened it
                                        through: what the driver granted that capability (e.g. an LBA range) */
     uint64_t requests_taken, completions_posted, signals_sent;
+    uint32_t in_flight;             /* requests the device may still work on (the driver counts them up,
+                                       wd_session_request_done down); while > 0 the session is not ended */
+    bool end_pending;               /* wd_session_end was called while requests were in flight */
 };
 
 struct wd_session_table {
@@ -262,8 +265,17 @@ long wd_session_accept(struct wd_session_table *t, struct wd_msg *msg, struct wd
  * turns msg into the reply. */
 long wd_session_close_request(struct wd_session_table *t, struct wd_msg *msg);
 /* Unmaps and forgets a session (its region, if the lease still exists, is
- * unmapped from the device with the IOTLB flush waited for). */
+ * unmapped from the device with the IOTLB flush waited for). While
+ * requests are in flight (s->in_flight) it is only marked ended: its IOVAs
+ * stay reserved, so a late device access can never reach another
+ * session's memory, and the last wd_session_request_done ends it. */
 void wd_session_end(struct wd_session_table *t, struct wd_session *s);
+/* One of the session's in-flight requests is done (completed on the
+ * device): ends the session if that was the last and it was to end. */
+void wd_session_request_done(struct wd_session_table *t, struct wd_session *s);
+/* Whether the client's lease still exists (false once it revoked it or died:
+ * a request that ran meanwhile must complete with DEAD, never success). */
+bool wd_session_lease_alive(const struct wd_session *s);
 /* A WD_LABEL_NOTIFY with the table's badge brought bits: for every
  * session whose lease ended, ended(s) (fail what it had outstanding) then
  * wd_session_end; for every other session with its bit, work(s). */
