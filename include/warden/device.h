@@ -79,6 +79,8 @@ struct wd_iommu_info {
 #define WD_DMA_FAULT_WRITE    (1u << 0) /* the device tried to write (else read) */
 #define WD_DMA_FAULT_QUIESCED (1u << 1) /* the kernel turned bus mastering off: fault flood */
 #define WD_DMA_FAULT_OVERFLOW (1u << 2) /* the unit lost fault records (primary fault overflow) */
+#define WD_DMA_FAULT_REVOKED  (1u << 3) /* at an IOVA of a lease its client took back: expected (a request
+                                           in flight when the memory went), not counted toward a flood */
 
 /* A group recording more than this many faults within WD_DMA_FAULT_WINDOW_MS is quiesced. */
 #define WD_DMA_FAULT_FLOOD 8

@@ -221,7 +221,12 @@ void iommu_group_report_fault(struct iommu_group *g, uint16_t source_id, uint64_
 {
     g->faults++;
     uint64_t flags = write ? WD_DMA_FAULT_WRITE : 0;
-    if (g->owner && fault_flood(g)) {
+    /* A request in flight when its client took the memory back faults
+     * there: expected, reported, but no sign of a misbehaving device. */
+    bool revoked = g->space && dmaspace_iova_revoked(g->space, iova);
+    if (revoked)
+        flags |= WD_DMA_FAULT_REVOKED;
+    if (g->owner && !revoked && fault_flood(g)) {
         iommu_group_quiesce(g);
         g->quiesced = true;
         printk("IOMMU: group %u floods DMA faults (%llu within %u ms): bus mastering turned off\n", g->index,

@@ -242,6 +242,24 @@ static int validate_map(const struct dmaspace *s, const struct frame_object *fra
     return 0;
 }
 
+bool dmaspace_iova_revoked(const struct dmaspace *s, uint64_t iova)
+{
+    for (unsigned i = 0; i < DMASPACE_REVOKED_RANGES; i++)
+        if (s->revoked[i].length && iova - s->revoked[i].iova < s->revoked[i].length)
+            return true;
+    return false;
+}
+
+/* A new mapping over [iova, iova+length): faults there count again. */
+static void forget_revoked(struct dmaspace *s, uint64_t iova, uint64_t length)
+{
+    for (unsigned i = 0; i < DMASPACE_REVOKED_RANGES; i++) {
+        struct dmaspace_revoked_range *r = &s->revoked[i];
+        if (r->length && r->iova < iova + length && iova < r->iova + r->length)
+            r->length = 0;
+    }
+}
+
 int dmaspace_map(struct dmaspace *s, struct frame_object *frame, uint64_t offset, uint64_t iova,
                  uint64_t length, uint32_t rights, struct cap_dependents *lease)
 {
@@ -285,6 +303,7 @@ int dmaspace_map(struct dmaspace *s, struct frame_object *frame, uint64_t offset
     }
     if (s->attached_groups)
         vtd_flush_after_map(s->unit, s->domain_id, iova, length);
+    forget_revoked(s, iova, length);
     m->iova = iova;
     m->length = length;
     m->offset = offset;
@@ -306,6 +325,8 @@ bool dmaspace_lease_clear(struct dmaspace *s, struct dma_mapping *m)
         return false;
     clear_range(s, m->iova, m->length);
     m->cleared = true;
+    s->revoked[s->revoked_next] = (struct dmaspace_revoked_range){ .iova = m->iova, .length = m->length };
+    s->revoked_next = (s->revoked_next + 1) % DMASPACE_REVOKED_RANGES;
     if (!s->attached_groups)
         return false;
     vtd_flush_iotlb(s->unit, s->domain_id, m->iova, m->length);   /* waits for completion */

@@ -31,6 +31,8 @@ struct dma_mapping {
     struct lease_link *lease;       /* made through a lease: ends with it (else NULL) */
 };
 
+#define DMASPACE_REVOKED_RANGES 8
+
 struct dmaspace {
     struct kobject obj;
     struct vtd_unit *unit;
@@ -39,10 +41,21 @@ struct dmaspace {
     struct dma_mapping *mappings;   /* sorted by IOVA, non-overlapping */
     uint64_t attached_groups;
     uint64_t table_charge;          /* bytes of page tables charged beyond the root */
+    /* IOVA ranges of leases that ended (their clients took the memory
+     * back), until something is mapped there again: a device access there
+     * is expected (a request was in flight) and is not counted toward a
+     * fault flood. The oldest is forgotten first. */
+    struct dmaspace_revoked_range {
+        uint64_t iova, length;
+    } revoked[DMASPACE_REVOKED_RANGES];
+    unsigned revoked_next;
 };
 
 /* Page-table memory for unit: kernel frames, written back when walks are not coherent. */
 const struct slpt_memory *dmaspace_table_memory(struct vtd_unit *unit);
+
+/* Whether iova lies in a range whose lease ended and that is not mapped again. */
+bool dmaspace_iova_revoked(const struct dmaspace *s, uint64_t iova);
 
 /* 0 or -WD_E_*; nothing changes on failure. */
 struct dmaspace *dmaspace_create(struct pool *pool, int *error);
