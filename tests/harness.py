@@ -228,7 +228,7 @@ CONFIGS = [
         'args': ['-m', '512M'] + IOMMU,
         'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF},
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
-                       'datapath_edu_roundtrip'],
+                       'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'datapath_edu_roundtrip'],
     },
     {
         'name': 'nvme-4k-mdts1',
@@ -238,7 +238,8 @@ CONFIGS = [
         'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF,
                  'device': ['-device', 'nvme,serial=warden1,drive=nvm0,mdts=1,'
                             'logical_block_size=4096,physical_block_size=4096']},
-        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated'],
+        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
+                       'nvme_blk_queue_depth', 'nvme_client_dies_in_flight'],
     },
     {
         'name': 'nvme-no-iommu',
@@ -247,7 +248,8 @@ CONFIGS = [
         'disk': {'size_mib': 16},
         'expect': [r'nvme: no IOMMU translates this controller: refusing to let it DMA without isolation'],
         'require_ok': ['nvme_refuses_without_iommu'],
-        'expect_skip': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated'],
+        'expect_skip': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
+                        'nvme_blk_queue_depth', 'nvme_client_dies_in_flight'],
     },
     {
         'name': 'bench',

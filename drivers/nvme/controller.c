@@ -163,7 +163,7 @@ long nvme_bring_up(struct nvme *n)
     if (r == 0)
         r = wd_dma_alloc(&n->driver, WD_PAGE_SIZE, WD_RIGHT_WRITE, &n->identify);
     if (r == 0)
-        r = wd_dma_alloc(&n->driver, WD_PAGE_SIZE, WD_RIGHT_READ, &n->prp_list);
+        r = wd_dma_alloc(&n->driver, NVME_IO_SLOTS * WD_PAGE_SIZE, WD_RIGHT_READ, &n->prp_lists);
     if (r < 0)
         return fail("cannot allocate the admin queues", r);
     wd_mmio_write32(n->regs, NVME_REG_AQA, (NVME_QUEUE_ENTRIES - 1) << 16 | (NVME_QUEUE_ENTRIES - 1));
@@ -178,5 +178,7 @@ long nvme_bring_up(struct nvme *n)
     r = read_identity(n);
     if (r == 0)
         r = create_io_queues(n);
+    if (r == 0)
+        nvme_io_init(n);
     return r;
 }

@@ -2,27 +2,25 @@
  * datapath.c - the block service's data path (nvme_protocol.h,
  * <warden/session.h>): requests from clients' rings become NVM commands
  * whose PRPs are IOVAs of the client's region (the one mapping made at
- * session setup: zero copy, no IOMMU operation per I/O); completions go
- * back on the ring.
+ * session setup: zero copy, no IOMMU operation per I/O), started as
+ * command slots allow (io.c); completions go back on the ring when the
+ * controller's interrupt says they are done, in any order.
  *
  * Invariants: every request is checked (ring.c: inside the region;
  * wd_session_iova: the direction the lease allows; here: inside the
- * session's partition; io.c: inside the namespace) before the device sees
- * an IOVA. A request whose region was
- * taken back while it ran completes with DEAD, never with success: QEMU
- * completes a faulted data transfer with success status (facts §0.2), so
- * the controller's status cannot be trusted for that (wd_sessions_serve
- * checks the lease after each request).
+ * session's partition) before the device sees an IOVA. A client that
+ * breaks its ring loses only its session.
  */
+#include <stdio.h>
 #include <warden/syscalls.h>
 
 #include "nvme.h"
 
-static long run_request(struct wd_session *s, const struct wd_ring_desc *req, void *ctx)
+/* Checks one request and starts it: 0, or the error to complete it with. */
+static long start_request(struct nvme *n, struct wd_session *s, const struct wd_ring_desc *req)
 {
-    struct nvme *n = ctx;
     if (req->op == NVME_BLK_FLUSH)
-        return req->length ? -WD_E_INVALID_ARG : nvme_flush(n);
+        return req->length ? -WD_E_INVALID_ARG : nvme_io_start(n, s, req->id, req->op, false, true, 0, 0, 0);
     if (req->op != NVME_BLK_READ && req->op != NVME_BLK_WRITE)
         return -WD_E_NOT_SUPPORTED;
     bool write = req->op == NVME_BLK_WRITE;
@@ -39,11 +37,63 @@ static long run_request(struct wd_session *s, const struct wd_ring_desc *req, vo
     if (r == 0)
         r = wd_driver_check(&n->driver);
     if (r == 0)
-        r = nvme_rw(n, write, p->first + req->arg, iova, req->length);
-    return r < 0 ? r : (long)req->length;
+        r = nvme_io_start(n, s, req->id, req->op, write, false, p->first + req->arg, iova, req->length);
+    return r;
+}
+
+/* Takes the session's requests while slots allow, then publishes. */
+static void take_requests(struct wd_session *s, void *ctx)
+{
+    struct nvme *n = ctx;
+    for (;;) {
+        long r = -WD_E_WOULD_BLOCK;
+        struct wd_ring_desc req;
+        while (nvme_io_can_start(n) && ((r = wd_session_next_request(s, &req)) == 0 || r == -WD_E_RANGE)) {
+            long e = r == 0 ? start_request(n, s, &req) : r;
+            if (e < 0)
+                wd_session_post(s, req.id, req.op, (uint16_t)-e, 0);
+        }
+        if (r == -WD_E_PROTOCOL) {
+            printf("nvme: session %llu: the client broke its ring; ending the session\n", (unsigned long long)s->id);
+            s->ended = true;
+            return;
+        }
+        bool more = wd_session_flush(s);
+        if (!more || !nvme_io_can_start(n))
+            return;                     /* the next completion takes the rest */
+    }
+}
+
+static void session_ended(struct wd_session *s, void *ctx)
+{
+    (void)ctx;
+    printf("nvme: session %llu: the client took its region back (%u request(s) in flight, %llu served)\n",
+           (unsigned long long)s->id, s->in_flight, (unsigned long long)s->completions_posted);
+}
+
+static void end_broken_sessions(struct nvme *n)
+{
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
+        struct wd_session *s = &n->sessions.sessions[i];
+        if (s->open && s->ended && !s->end_pending)
+            wd_session_end(&n->sessions, s);
+    }
 }
 
 void nvme_datapath_notified(struct nvme *n, uint64_t bits)
 {
-    wd_sessions_serve(&n->sessions, bits, "nvme", run_request, NULL, n);
+    wd_sessions_dispatch(&n->sessions, bits, take_requests, session_ended, n);
+    end_broken_sessions(n);
+    nvme_sq_ring(n, &n->io);
+}
+
+void nvme_datapath_take_all(struct nvme *n)
+{
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
+        struct wd_session *s = &n->sessions.sessions[i];
+        if (s->open && !s->ended)
+            take_requests(s, n);
+    }
+    end_broken_sessions(n);
+    nvme_sq_ring(n, &n->io);
 }

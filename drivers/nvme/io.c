@@ -1,18 +1,34 @@
 /*
- * io.c - NVM Read, Write and Flush on the I/O queue pair. A data buffer
- * is a range of IOVAs the device sees as contiguous (a client's region,
- * mapped once at session setup), described by PRPs: PRP1 the first page
- * (any offset), PRP2 the second page or a PRP list (the driver's one list
- * page, written for each command). Transfers above MDTS are split.
+ * io.c - asynchronous NVM I/O on the I/O queue pair. A client request
+ * becomes one or more commands (split at MDTS); each command has a slot
+ * (its cid) with its own PRP list page in one DMA buffer mapped at
+ * bring-up. A data buffer is a range of IOVAs the device sees as
+ * contiguous (a client's region, mapped once at session setup): PRP1 the
+ * first page (any offset), PRP2 the second page or the slot's PRP list.
+ * Commands are pushed as slots allow and the doorbell is rung once per
+ * batch; completions arrive in any order and are matched by cid.
+ *
+ * Invariants: a session with commands in flight is not ended (its IOVAs
+ * stay reserved: wd_session_end defers); a request whose lease ended
+ * while it ran completes with DEAD, never success (QEMU completes a
+ * faulted data transfer with success status, facts sheet §0.2).
  */
+#include <string.h>
 #include <warden/syscalls.h>
 
 #include "nvme.h"
 
 #define PAGE 4096ull
 
-/* Fills cmd's PRPs for [iova, iova+length), length <= n->max_transfer. */
-static void set_prps(struct nvme *n, struct nvme_sqe *cmd, uint64_t iova, uint64_t length)
+void nvme_io_init(struct nvme *n)
+{
+    memset(n->slot_request, 0, sizeof n->slot_request);
+    memset(n->requests, 0, sizeof n->requests);
+    n->free_slots = NVME_IO_SLOTS;
+}
+
+/* Fills cmd's PRPs for [iova, iova+length) using slot's list page. */
+static void set_prps(struct nvme *n, unsigned slot, struct nvme_sqe *cmd, uint64_t iova, uint64_t length)
 {
     cmd->prp1 = iova;
     uint64_t first = PAGE - (iova & (PAGE - 1));
@@ -25,46 +41,124 @@ static void set_prps(struct nvme *n, struct nvme_sqe *cmd, uint64_t iova, uint64
         cmd->prp2 = next;
         return;
     }
-    volatile uint64_t *list = n->prp_list.cpu;
+    volatile uint64_t *list = (volatile uint64_t *)((volatile uint8_t *)n->prp_lists.cpu + slot * PAGE);
     unsigned pages = (unsigned)((rest + PAGE - 1) / PAGE);
     for (unsigned i = 0; i < pages; i++)
         list[i] = next + i * PAGE;
-    __asm__ volatile("" ::: "memory");
-    cmd->prp2 = n->prp_list.iova;
+    cmd->prp2 = n->prp_lists.iova + slot * PAGE;
 }
 
-long nvme_rw(struct nvme *n, bool write, uint64_t lba, uint64_t iova, uint64_t length)
+static unsigned take_slot(struct nvme *n, unsigned request)
 {
-    if (length == 0 || length % n->block_size)
-        return -WD_E_INVALID_ARG;
-    uint64_t blocks = length / n->block_size;
-    if (lba >= n->block_count || blocks > n->block_count - lba)
-        return -WD_E_RANGE;
-    /* A PRP list holds 512 pages; an unaligned start needs one more. */
-    uint64_t chunk_max = n->max_transfer - (iova & (PAGE - 1) ? PAGE : 0);
-    chunk_max -= chunk_max % n->block_size;
-    while (length) {
-        uint64_t chunk = length < chunk_max ? length : chunk_max;
-        struct nvme_sqe cmd = {
-            .opcode = write ? NVME_CMD_WRITE : NVME_CMD_READ,
-            .nsid = 1,
-            .cdw10 = (uint32_t)lba,
-            .cdw11 = (uint32_t)(lba >> 32),
-            .cdw12 = (uint32_t)(chunk / n->block_size - 1),
-        };
-        set_prps(n, &cmd, iova, chunk);
-        long r = nvme_run(n, &n->io, &cmd, NULL, NULL);
-        if (r < 0)
-            return r;
-        lba += chunk / n->block_size;
-        iova += chunk;
-        length -= chunk;
+    for (unsigned slot = 0; slot < NVME_IO_SLOTS; slot++) {
+        if (!n->slot_request[slot]) {
+            n->slot_request[slot] = (uint16_t)(request + 1);
+            n->free_slots--;
+            return slot;
+        }
     }
+    return NVME_IO_SLOTS;
+}
+
+/* Pushes the request's next commands while slots are free. */
+static void submit_more(struct nvme *n, unsigned index)
+{
+    struct nvme_request *q = &n->requests[index];
+    while (n->free_slots && (q->remaining || q->flush)) {
+        unsigned slot = take_slot(n, index);
+        struct nvme_sqe cmd = { .cid = (uint16_t)slot, .nsid = 1 };
+        if (q->flush) {
+            cmd.opcode = NVME_CMD_FLUSH;
+            q->flush = false;
+        } else {
+            /* An unaligned start spans one page more than its length. */
+            uint64_t chunk_max = n->max_transfer - ((q->iova & (PAGE - 1)) ? PAGE : 0);
+            chunk_max -= chunk_max % n->block_size;
+            uint64_t chunk = q->remaining < chunk_max ? q->remaining : chunk_max;
+            cmd.opcode = q->write ? NVME_CMD_WRITE : NVME_CMD_READ;
+            cmd.cdw10 = (uint32_t)q->lba;
+            cmd.cdw11 = (uint32_t)(q->lba >> 32);
+            cmd.cdw12 = (uint32_t)(chunk / n->block_size - 1);
+            set_prps(n, slot, &cmd, q->iova, chunk);
+            q->lba += chunk / n->block_size;
+            q->iova += chunk;
+            q->remaining -= chunk;
+        }
+        nvme_sq_push(&n->io, &cmd);
+        q->commands++;
+        n->commands++;
+    }
+}
+
+bool nvme_io_can_start(const struct nvme *n)
+{
+    if (!n->free_slots)
+        return false;
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
+        if (!n->requests[i].busy)
+            return true;
+    return false;
+}
+
+long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t op, bool write, bool flush,
+                   uint64_t lba, uint64_t iova, uint64_t length)
+{
+    unsigned index = 0;
+    while (index < NVME_IO_SLOTS && n->requests[index].busy)
+        index++;
+    if (index == NVME_IO_SLOTS || !n->free_slots)
+        return -WD_E_BUSY;
+    n->requests[index] = (struct nvme_request){
+        .busy = true, .session = s, .id = id, .op = op, .write = write,
+        .lba = lba, .iova = iova, .remaining = flush ? 0 : length, .bytes = flush ? 0 : length,
+        .flush = flush,
+    };
+    s->in_flight++;
+    submit_more(n, index);
     return 0;
 }
 
-long nvme_flush(struct nvme *n)
+void nvme_io_submit_pending(struct nvme *n)
 {
-    struct nvme_sqe cmd = { .opcode = NVME_CMD_FLUSH, .nsid = 1 };
-    return nvme_run(n, &n->io, &cmd, NULL, NULL);
+    for (unsigned i = 0; i < NVME_IO_SLOTS && n->free_slots; i++)
+        if (n->requests[i].busy && (n->requests[i].remaining || n->requests[i].flush))
+            submit_more(n, i);
+}
+
+/* The request's last command is done: post it to its session. */
+static void finish(struct nvme *n, struct nvme_request *q)
+{
+    struct wd_session *s = q->session;
+    long status = q->error;
+    if (status == 0 && !wd_session_lease_alive(s))
+        status = -WD_E_DEAD;            /* taken back while it ran: its DMA faulted */
+    if (status < 0)
+        n->errors++;
+    wd_session_post(s, q->id, q->op, status < 0 ? (uint16_t)-status : 0, status < 0 ? 0 : q->bytes);
+    if (s->end_pending && s->in_flight == 1)
+        wd_session_flush(s);            /* the client still learns; then the session goes */
+    q->busy = false;
+    wd_session_request_done(&n->sessions, s);
+}
+
+static void command_done(struct nvme *n, const struct nvme_cqe *c)
+{
+    if (c->cid >= NVME_IO_SLOTS || !n->slot_request[c->cid])
+        return;                         /* not ours (a controller bug): ignore */
+    struct nvme_request *q = &n->requests[n->slot_request[c->cid] - 1];
+    n->slot_request[c->cid] = 0;
+    n->free_slots++;
+    long e = nvme_status_error(c->status);
+    if (e < 0 && q->error == 0)
+        q->error = e;
+    q->commands--;
+    if (q->commands == 0 && q->remaining == 0 && !q->flush)
+        finish(n, q);
+}
+
+void nvme_io_interrupt(struct nvme *n)
+{
+    n->interrupts++;
+    nvme_cq_reap(n, &n->io, command_done);
+    nvme_io_submit_pending(n);
 }

@@ -39,7 +39,12 @@ static int create_endpoint(struct nvme *n)
     if (r < 0)
         return fail("cannot bind the device's DMA faults to its endpoint", r);
     r = wd_sessions_init(&n->sessions, &n->driver, n->endpoint, NVME_NOTIFY_BADGE);
-    return r < 0 ? fail("cannot set up the data path's notification", r) : 0;
+    if (r < 0)
+        return fail("cannot set up the data path's notification", r);
+    /* From now on the controller's interrupt arrives here, among calls and
+     * data-path signals (bring-up waited for it on its own endpoint). */
+    r = wd_irq_bind(n->irq.irq, n->endpoint, NVME_IRQ_BADGE);
+    return r < 0 ? fail("cannot bind its interrupt to its endpoint", r) : 0;
 }
 
 static int register_name(struct nvme *n, const char *name)
@@ -110,6 +115,13 @@ static int serve(struct nvme *n)
             struct wd_dma_fault fault;
             if (wd_dma_fault_decode(&msg, &fault) == 0)
                 wd_dma_fault_print("nvme", &fault);
+            r = wd_recv(n->endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        if (msg.badge == NVME_IRQ_BADGE && wd_msg_label(msg.info) == WD_LABEL_IRQ) {
+            nvme_io_interrupt(n);
+            nvme_datapath_take_all(n);  /* publishes completions, takes what waited for slots */
+            wd_driver_irq_ack(&n->irq);
             r = wd_recv(n->endpoint, &msg, WD_FOREVER);
             continue;
         }

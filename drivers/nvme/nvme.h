@@ -5,9 +5,12 @@
  * io.c (Read/Write/Flush with PRPs, split at MDTS), datapath.c (client
  * sessions) and main.c (start-up, the request loop).
  *
- * One thread; one command in flight at a time (the driver waits for each
- * completion before the next): the queue pairs are sized for more, which
- * is where asynchronous completion will go.
+ * One thread. Admin commands (bring-up) run one at a time and are waited
+ * for; I/O is asynchronous: requests from all sessions become commands on
+ * the I/O queue pair (up to NVME_IO_SLOTS in flight, each with its own
+ * PRP list page), one doorbell per batch, and completions (in any order)
+ * are reaped when the controller's interrupt arrives as a message on the
+ * driver's endpoint.
  */
 #ifndef WARDEN_NVME_H
 #define WARDEN_NVME_H
@@ -25,11 +28,28 @@
 #define NVME_CLIENT_BADGE 0xB1C0         /* the registry's capability: the whole namespace */
 #define NVME_PARTITION_BADGE 0xB2000     /* + index: a partition's capability */
 #define NVME_FAULT_BADGE 0xFA17
+#define NVME_IRQ_BADGE 0x1E0
+#define NVME_IO_SLOTS (NVME_QUEUE_ENTRIES - 1)   /* a full SQ keeps one entry free */
+
+/* A client request being run: one or more commands (split at MDTS). */
+struct nvme_request {
+    bool busy;
+    struct wd_session *session;
+    uint64_t id;
+    uint16_t op;
+    bool write;
+    bool flush;                     /* a Flush not yet submitted */
+    uint64_t lba, iova, remaining;  /* what is still to be submitted */
+    uint64_t bytes;                 /* the request's length */
+    uint32_t commands;              /* in flight */
+    long error;                     /* the first error of its commands */
+};
 
 struct nvme_queue {
     uint16_t id;                    /* 0 = admin */
     struct wd_dma_buffer sq, cq;    /* device reads sq, writes cq */
     uint16_t sq_tail, cq_head;
+    uint16_t sq_rung;               /* the SQ tail the doorbell last said */
     uint8_t phase;                  /* the phase bit a new completion carries */
     uint16_t next_cid;
 };
@@ -43,7 +63,10 @@ struct nvme {
     uint32_t doorbell_stride;       /* bytes */
     struct nvme_queue admin, io;
     struct wd_dma_buffer identify;  /* 4 KiB the device writes Identify data into */
-    struct wd_dma_buffer prp_list;  /* one page of PRP entries (one command in flight) */
+    struct wd_dma_buffer prp_lists; /* NVME_IO_SLOTS pages of PRP entries, one per command slot */
+    uint16_t slot_request[NVME_IO_SLOTS];   /* command slot (cid) -> request index + 1; 0 = free */
+    unsigned free_slots;
+    struct nvme_request requests[NVME_IO_SLOTS];
     uint64_t max_transfer;          /* bytes per command (MDTS), a multiple of 4 KiB */
     uint32_t block_size;            /* namespace 1's logical block size */
     uint64_t block_count;
@@ -53,7 +76,7 @@ struct nvme {
         bool used;
         uint64_t first, count;      /* blocks of namespace 1 */
     } partitions[NVME_PARTITIONS];
-    uint64_t commands, errors;
+    uint64_t commands, errors, doorbells, interrupts;
 };
 
 /* controller.c */
@@ -67,11 +90,29 @@ long nvme_run(struct nvme *n, struct nvme_queue *q, struct nvme_sqe *cmd, uint16
 /* -WD_E_* for an NVMe status (0 for success). */
 long nvme_status_error(uint16_t status);
 
+/* Puts *cmd on q's SQ (its cid must be set); the doorbell is rung later. */
+void nvme_sq_push(struct nvme_queue *q, const struct nvme_sqe *cmd);
+/* Tells the controller about everything pushed since the last ring. */
+void nvme_sq_ring(struct nvme *n, struct nvme_queue *q);
+/* Calls done(cqe) for every new completion on q, then writes the CQ head
+ * doorbell once; how many there were. */
+unsigned nvme_cq_reap(struct nvme *n, struct nvme_queue *q, void (*done)(struct nvme *, const struct nvme_cqe *));
+
 /* io.c */
-/* One Read or Write of length bytes (a multiple of the block size) at lba
- * to or from the device-contiguous IOVA range at iova; split at MDTS. */
-long nvme_rw(struct nvme *n, bool write, uint64_t lba, uint64_t iova, uint64_t length);
-long nvme_flush(struct nvme *n);
+void nvme_io_init(struct nvme *n);
+/* Starts a Read/Write of length bytes at lba from/to the device-contiguous
+ * IOVA range at iova (write: to the disk), or a Flush, for request id of
+ * session s: 0, or BUSY when no request slot is free (try again after
+ * completions). Its completion is posted to s when its last command is done. */
+long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t op, bool write, bool flush,
+                   uint64_t lba, uint64_t iova, uint64_t length);
+/* Whether a new request could start now. */
+bool nvme_io_can_start(const struct nvme *n);
+/* Submits what requests still have to submit, as command slots allow. */
+void nvme_io_submit_pending(struct nvme *n);
+/* Handles the controller's interrupt: reaps I/O completions, posts the
+ * requests that are done (DEAD when their lease ended meanwhile). */
+void nvme_io_interrupt(struct nvme *n);
 
 /* partition.c */
 /* The partition the capability with badge grants (NULL: none). */
@@ -81,5 +122,7 @@ void nvme_partition_request(struct nvme *n, uint64_t badge, struct wd_msg *msg);
 
 /* datapath.c */
 void nvme_datapath_notified(struct nvme *n, uint64_t bits);
+/* Takes new requests from every session, as far as slots allow. */
+void nvme_datapath_take_all(struct nvme *n);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * queue.c - NVMe queue pairs: the submission and completion rings in DMA
  * memory the driver allocated (the device reads the SQ, writes the CQ),
- * their doorbells, and running one command to completion (the phase bit
- * says which CQ entries are new; the interrupt says when to look).
+ * their doorbells (one per batch), reaping completions (the phase bit says
+ * which CQ entries are new; the interrupt says when to look), and running
+ * one admin command to completion.
  */
 #include <string.h>
 #include <warden/syscalls.h>
@@ -38,8 +39,8 @@ long nvme_status_error(uint16_t status)
     return -WD_E_IO_ERROR;
 }
 
-/* The next completion on q, if one is there. */
-static bool take_completion(struct nvme *n, struct nvme_queue *q, struct nvme_cqe *out)
+/* The next completion on q, if one is there (the head doorbell is the caller's). */
+static bool take_completion(struct nvme_queue *q, struct nvme_cqe *out)
 {
     volatile struct nvme_cqe *e = (volatile struct nvme_cqe *)q->cq.cpu + q->cq_head;
     if (nvme_cqe_phase(e->status) != q->phase)
@@ -53,22 +54,49 @@ static bool take_completion(struct nvme *n, struct nvme_queue *q, struct nvme_cq
         q->cq_head = 0;
         q->phase ^= 1;
     }
-    *doorbell(n, q->id, true) = q->cq_head;
     return true;
+}
+
+void nvme_sq_push(struct nvme_queue *q, const struct nvme_sqe *cmd)
+{
+    ((volatile struct nvme_sqe *)q->sq.cpu)[q->sq_tail] = *cmd;
+    q->sq_tail = (uint16_t)((q->sq_tail + 1) % NVME_QUEUE_ENTRIES);
+}
+
+void nvme_sq_ring(struct nvme *n, struct nvme_queue *q)
+{
+    if (q->sq_tail == q->sq_rung)
+        return;
+    __asm__ volatile("sfence" ::: "memory");    /* the entries before the doorbell */
+    *doorbell(n, q->id, false) = q->sq_tail;
+    q->sq_rung = q->sq_tail;
+    n->doorbells++;
+}
+
+unsigned nvme_cq_reap(struct nvme *n, struct nvme_queue *q, void (*done)(struct nvme *, const struct nvme_cqe *))
+{
+    unsigned count = 0;
+    struct nvme_cqe c;
+    while (take_completion(q, &c)) {
+        done(n, &c);
+        count++;
+    }
+    if (count)
+        *doorbell(n, q->id, true) = q->cq_head;
+    return count;
 }
 
 long nvme_run(struct nvme *n, struct nvme_queue *q, struct nvme_sqe *cmd, uint16_t *status, uint32_t *result)
 {
     cmd->cid = q->next_cid++;
-    ((volatile struct nvme_sqe *)q->sq.cpu)[q->sq_tail] = *cmd;
-    q->sq_tail = (uint16_t)((q->sq_tail + 1) % NVME_QUEUE_ENTRIES);
-    __asm__ volatile("sfence" ::: "memory");    /* the entry before the doorbell */
-    *doorbell(n, q->id, false) = q->sq_tail;
+    nvme_sq_push(q, cmd);
+    nvme_sq_ring(n, q);
     n->commands++;
     uint64_t deadline = (uint64_t)wd_time_now() + NVME_COMMAND_TIMEOUT_NS;
     for (;;) {
         struct nvme_cqe c;
-        while (take_completion(n, q, &c)) {
+        while (take_completion(q, &c)) {
+            *doorbell(n, q->id, true) = q->cq_head;
             if (c.cid != cmd->cid)
                 continue;                       /* a late completion of a command that timed out */
             if (status)

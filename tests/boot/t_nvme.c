@@ -312,3 +312,148 @@ void test_nvme_blk_partitions_isolated(void)
     wd_cap_delete(narrower);
     nvme_down(&drv, device);
 }
+
+#define DEEP 128u                       /* requests in flight: more than the driver's 63 command slots */
+
+/* Submits DEEP 4 KiB requests of op (request k: region offset k * 4 KiB,
+ * block lba + k * 4 KiB / block_size) in one kick, plus one 256 KiB
+ * request that is split, and checks that each completes exactly once,
+ * successfully. */
+static void run_deep(struct wd_client_session *s, uint16_t op, uint64_t lba, uint64_t block_size)
+{
+    static bool seen[DEEP + 1];
+    memset(seen, 0, sizeof seen);
+    for (unsigned k = 0; k < DEEP; k++) {
+        struct wd_ring_desc d = { .offset = k * 4096ull, .length = 4096, .op = op, .id = 1000 + k,
+                                  .arg = lba + k * 4096ull / block_size };
+        BT_CHECK_EQ(wd_client_submit(s, &d), 0);
+        if (k == DEEP / 2) {
+            struct wd_ring_desc big = { .offset = DEEP * 4096ull, .length = 256 << 10, .op = op, .id = 1000 + DEEP,
+                                        .arg = lba + DEEP * 4096ull / block_size };
+            BT_CHECK_EQ(wd_client_submit(s, &big), 0);
+        }
+    }
+    BT_CHECK_EQ(wd_client_kick(s), 0);
+    unsigned done = 0, out_of_order = 0;
+    uint64_t last = 0;
+    for (; done < DEEP + 1; done++) {
+        struct wd_ring_desc c = { .status = 0xFFFF };
+        long r = wd_client_wait(s, &c, TIMEOUT);
+        if (r < 0) {
+            printf("# after %u completions: %s\n", done, wd_error_name(r));
+            BT_CHECK_EQ(r, 0);
+            break;
+        }
+        bool known = c.id >= 1000 && c.id <= 1000 + DEEP;
+        BT_CHECK(known);
+        if (!known)
+            continue;
+        BT_CHECK(!seen[c.id - 1000]);           /* exactly once */
+        seen[c.id - 1000] = true;
+        BT_CHECK_EQ(c.status, 0);
+        out_of_order += c.id < last;
+        last = c.id;
+    }
+    printf("# %u requests completed, %u of them after a request submitted later\n", done, out_of_order);
+}
+
+/* More requests than the driver has command slots, in one kick: each one
+ * completes exactly once with the right data (those beyond the slots wait
+ * for completions, nothing is lost); then the same for reads. */
+void test_nvme_blk_queue_depth(void)
+{
+    struct edu_driver drv;
+    wd_handle_t device;
+    if (!nvme_up(&drv, &device))
+        return;
+    struct wd_msg m = { .info = wd_msg_info(NVME_OP_INFO, 0, 0) };
+    if (BT_OK(wd_call(drv.client, &m, TIMEOUT)) < 0)
+        return;
+    uint64_t block_size = m.w[1], lba = SCRATCH_BYTE / block_size;
+    struct wd_client_session s;
+    if (BT_OK(wd_client_open(&s, drv.client, bt_pool(), REGION_BYTES, WD_RIGHT_READ | WD_RIGHT_WRITE, 256, NULL, 0,
+                             TIMEOUT)) < 0)
+        return;
+    volatile uint8_t *region = s.region.cpu;
+    uint64_t bytes = DEEP * 4096ull + (256 << 10);
+    for (uint64_t i = 0; i < bytes; i += 4096)
+        fill(region + i, 4096, (uint8_t)(i >> 12));
+    run_deep(&s, NVME_BLK_WRITE, lba, block_size);
+    static uint8_t expected[DEEP * 4096 + (256 << 10)];
+    memcpy(expected, (const void *)region, bytes);
+    memset((void *)region, 0, bytes);
+    run_deep(&s, NVME_BLK_READ, lba, block_size);
+    BT_CHECK(memcmp((const void *)region, expected, bytes) == 0);
+    BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
+    nvme_down(&drv, device);
+}
+
+#define CLIENT_READY 0xB10D
+
+/* Helper role "nvme-client" (caps[0] the block service, caps[1] an
+ * endpoint to report to): opens a session, queues DEEP 4 KiB reads (and a
+ * 1 MiB one) into its region in one kick, says so, and sleeps until it is
+ * killed with them in flight. */
+int bt_nvme_client_main(const wd_handle_t *caps)
+{
+    struct wd_client_session s;
+    if (wd_client_open(&s, caps[0], wd_start_info->pool, REGION_BYTES, WD_RIGHT_WRITE, 256, NULL, 0, TIMEOUT) < 0)
+        return 3;
+    for (unsigned k = 0; k < DEEP; k++) {
+        struct wd_ring_desc d = { .offset = k * 4096ull, .length = 4096, .op = NVME_BLK_READ, .id = k, .arg = k * 8 };
+        if (wd_client_submit(&s, &d) < 0)
+            return 4;
+    }
+    struct wd_ring_desc big = { .offset = MIB, .length = MIB, .op = NVME_BLK_READ, .id = DEEP, .arg = 0 };
+    if (wd_client_submit(&s, &big) < 0 || wd_client_kick(&s) < 0)
+        return 5;
+    struct wd_msg m = { .info = wd_msg_info(CLIENT_READY, 0, 0) };
+    wd_send(caps[1], &m, TIMEOUT);
+    for (;;)
+        wd_thread_sleep(1000 * BT_MS);
+}
+
+/* A client killed with requests in flight: the kernel ends its lease (the
+ * DMA mapping cut and flushed before its frames are free), the driver
+ * keeps the session's IOVAs reserved until the controller is done with
+ * them, and goes on serving: the next client's region gets nothing of the
+ * dead one's reads, and its own I/O works. */
+void test_nvme_client_dies_in_flight(void)
+{
+    struct edu_driver drv;
+    wd_handle_t device;
+    if (!nvme_up(&drv, &device))
+        return;
+    long report = BT_OK(wd_endpoint_create(bt_pool()));
+    long fault = BT_OK(wd_endpoint_create(bt_pool()));
+    if (report < 0 || fault < 0)
+        return;
+    for (unsigned round = 0; round < 3; round++) {
+        wd_handle_t caps[2] = { drv.client, (wd_handle_t)report };
+        wd_handle_t client = bt_spawn_helper("nvme-client", caps, 2, (wd_handle_t)fault, 0xC1);
+        struct wd_msg m;
+        BT_CHECK_EQ(wd_recv((wd_handle_t)report, &m, TIMEOUT), 0);
+        BT_CHECK_EQ(wd_msg_label(m.info), CLIENT_READY);
+        struct wd_system_info before, after;
+        BT_OK(wd_system_info(&before));
+        BT_OK(wd_process_kill(client, 0));
+        BT_CHECK_EQ(bt_wait_kernel_message((wd_handle_t)fault, WD_LABEL_EXIT, 0xC1, &m, TIMEOUT), 0);
+        bt_release_helper(client);
+        BT_OK(wd_system_info(&after));
+        BT_CHECK(after.lease_ends > before.lease_ends);     /* its grant ended with it */
+        /* The next client: a sentinel in its region survives the dead one's late reads. */
+        struct wd_client_session s;
+        if (BT_OK(wd_client_open(&s, drv.client, bt_pool(), REGION_BYTES, WD_RIGHT_READ | WD_RIGHT_WRITE, CAPACITY,
+                                 NULL, 0, TIMEOUT)) < 0)
+            break;
+        memset(s.region.cpu, 0x3C, REGION_BYTES);
+        wd_thread_sleep(200 * BT_MS);
+        BT_CHECK(all_equal(s.region.cpu, (unsigned)REGION_BYTES, 0x3C));
+        BT_CHECK_EQ(block_request(&s, NVME_BLK_READ, 0, 8192, 0), 0);
+        BT_CHECK_EQ(block_request(&s, NVME_BLK_FLUSH, 0, 0, 0), 0);
+        BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
+    }
+    wd_cap_delete((wd_handle_t)report);
+    wd_cap_delete((wd_handle_t)fault);
+    nvme_down(&drv, device);
+}
