@@ -93,7 +93,7 @@ long wd_client_kick(struct wd_client_session *s)
 
 long wd_client_wait(struct wd_client_session *s, struct wd_ring_desc *out, uint64_t timeout)
 {
-    uint64_t deadline = timeout == WD_FOREVER ? WD_FOREVER : (uint64_t)wd_time_now() + timeout;
+    uint64_t deadline = 0;                  /* set at the first sleep: no clock read when nothing waits */
     for (;;) {
         long r = wd_ring_dequeue(&s->completions, out);
         if (r != -WD_E_WOULD_BLOCK) {
@@ -105,11 +105,13 @@ long wd_client_wait(struct wd_client_session *s, struct wd_ring_desc *out, uint6
             return r;
         if (!wd_ring_consumer_may_sleep(&s->completions))
             continue;
-        uint64_t now = (uint64_t)wd_time_now();
-        if (deadline != WD_FOREVER && now >= deadline)
+        uint64_t now = timeout == WD_FOREVER ? 0 : (uint64_t)wd_time_now();
+        if (timeout != WD_FOREVER && !deadline)
+            deadline = now + timeout;
+        if (timeout != WD_FOREVER && now >= deadline)
             return -WD_E_TIMEOUT;
         s->waits++;
-        long w = wd_notify_wait(s->notification, deadline == WD_FOREVER ? WD_FOREVER : deadline - now);
+        long w = wd_notify_wait(s->notification, timeout == WD_FOREVER ? WD_FOREVER : deadline - now);
         if (w < 0 && w != -WD_E_TIMEOUT)
             return w;
     }

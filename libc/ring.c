@@ -193,8 +193,10 @@ bool wd_ring_publish(struct wd_ring *r)
 {
     if (r->broken)
         return false;
+    if (r->head == r->published)
+        return false;               /* nothing new: a sleeping consumer has seen all there is */
     compiler_barrier();             /* descriptors before the index */
-    r->shared->head = r->head;
+    r->shared->head = r->published = r->head;
     return peer_token_changed(r, &r->shared->consumer_waiting);
 }
 
@@ -202,8 +204,10 @@ bool wd_ring_release(struct wd_ring *r)
 {
     if (r->broken)
         return false;
+    if (r->tail == r->published)
+        return false;               /* no slot handed back: a waiting producer has seen them all */
     compiler_barrier();             /* our reads of the slots before handing them back */
-    r->shared->tail = r->tail;
+    r->shared->tail = r->published = r->tail;
     return peer_token_changed(r, &r->shared->producer_waiting);
 }
 

@@ -256,6 +256,7 @@ CONFIGS = [
         'desc': 'the benchmarks run under -icount and print every measure '
                 '(numbers are checked by make bench, not here)',
         'args': ['-m', '512M', '-cpu', 'qemu64', '-icount', 'shift=0,sleep=off'] + IOMMU,
+        'disk': {'size_mib': 64},
         'cmdline': 'bench',
         'ktap': False,
         'expect': [r'^BENCH %s min=\d+ median=\d+ p90=\d+ insns' % name
@@ -269,7 +270,10 @@ CONFIGS = [
                    for name in ('notify_wakeup', 'ring_item_single', 'grant_map_revoke')] +
                   [r'^BENCH ring_item min=\d+ median=\d+ p90=\d+ insns batch=32$'] +
                   [r'^BENCH ring_pingpong_b%d min=\d+ median=\d+ p90=\d+ insns per_item '
-                   r'kernel_entries_per_item=\d+\.\d{3}$' % batch for batch in (1, 32)],
+                   r'kernel_entries_per_item=\d+\.\d{3}$' % batch for batch in (1, 32)] +
+                  [r'^BENCH %s cpu_insns=\d+ ios=\d+ kernel_entries_per_io=\d+\.\d{3} '
+                   r'doorbells_per_io=\d+\.\d{3} iommu_ops_per_io=0\.000 interrupts_per_io=\d+\.\d{3} failed=0$' % name
+                   for name in ('blk_read_4k_qd1', 'blk_write_4k_qd1', 'blk_read_4k_qd32', 'blk_read_128k_per_mib')],
     },
     {
         'name': 'normal-boot',

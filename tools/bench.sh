@@ -7,11 +7,14 @@ set -eu
 iso=$1
 shift
 log=build/bench.log
+disk=build/bench-disk.img
+[ -f $disk ] || truncate -s 64M $disk          # the NVMe disk the block measures read and write
 status=0
 timeout 600 python3 tools/qemu_netsafety.py qemu-system-x86_64 -machine q35 -accel tcg -cpu qemu64 -m 512M \
     -nic none \
     -icount shift=0,sleep=off \
     -device intel-iommu,intremap=on -device edu \
+    -drive file=$disk,if=none,id=nvm0,format=raw -device nvme,serial=bench0,drive=nvm0 \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -display none -serial file:$log -no-reboot \
     -fw_cfg name=opt/warden/cmdline,string=bench \

@@ -38,9 +38,41 @@ long wd_sessions_init(struct wd_session_table *t, struct wd_driver *d, wd_handle
     t->driver = d;
     t->notification = (wd_handle_t)n;
     t->badge = badge;
-    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++)
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
         t->sessions[i].id = i;
+        t->sessions[i].table = t;
+    }
     return 0;
+}
+
+void wd_sessions_send_owed(struct wd_session_table *t)
+{
+    if (t->signal_owed) {
+        t->signal_owed = false;
+        wd_notify_signal(t->owed_signal, t->owed_bits);
+    }
+}
+
+long wd_sessions_signal_recv(struct wd_session_table *t, wd_handle_t endpoint, struct wd_msg *msg, uint64_t timeout)
+{
+    if (!t->signal_owed)
+        return wd_recv(endpoint, msg, timeout);
+    t->signal_owed = false;
+    return wd_signal_recv(endpoint, t->owed_signal, t->owed_bits, msg, timeout);
+}
+
+/* Signals the session's client, or leaves it owed for wd_sessions_signal_recv. */
+static void signal_client(struct wd_session *s)
+{
+    struct wd_session_table *t = s->table;
+    s->signals_sent++;
+    if (t && t->defer_signals && !t->signal_owed) {
+        t->signal_owed = true;
+        t->owed_signal = s->client_signal;
+        t->owed_bits = s->client_signal_bits;
+        return;
+    }
+    wd_notify_signal(s->client_signal, s->client_signal_bits);
 }
 
 static struct wd_session *free_session(struct wd_session_table *t)
@@ -130,8 +162,10 @@ bool wd_session_lease_alive(const struct wd_session *s)
 static void forget(struct wd_session *s)
 {
     uint64_t id = s->id;
+    struct wd_session_table *t = s->table;
     memset(s, 0, sizeof *s);
     s->id = id;
+    s->table = t;
 }
 
 void wd_session_end(struct wd_session_table *t, struct wd_session *s)
@@ -152,6 +186,10 @@ void wd_session_end(struct wd_session_table *t, struct wd_session *s)
      * IOVAs are free again. */
     if (s->region_iova && wd_dma_unmap_frame(d, s->region_iova, s->region_size) == -WD_E_NOT_MAPPED)
         wd_span_give_back(&d->iova, s->region_iova, s->region_size + WD_DRIVER_GUARD_BYTES);
+    if (t->signal_owed && t->owed_signal == s->client_signal) {
+        t->signal_owed = false;             /* the capability goes with the session: send it now */
+        wd_notify_signal(s->client_signal, s->client_signal_bits);
+    }
     wd_cap_delete(s->region);
     wd_cap_delete(s->rings);
     wd_cap_delete(s->client_signal);
@@ -334,14 +372,13 @@ long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t st
 
 bool wd_session_flush(struct wd_session *s)
 {
-    if (s->ended)
+    if (!s->open)
         return false;
-    wd_ring_release(&s->requests);
-    if (wd_ring_publish(&s->completions)) {
-        s->signals_sent++;
-        wd_notify_signal(s->client_signal, s->client_signal_bits);
-    }
-    return !wd_ring_consumer_may_sleep(&s->requests);
+    if (!s->ended)
+        wd_ring_release(&s->requests);
+    if (wd_ring_publish(&s->completions))   /* an ended session's last completions too */
+        signal_client(s);
+    return !s->ended && !wd_ring_consumer_may_sleep(&s->requests);
 }
 
 long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, uint64_t *iova)

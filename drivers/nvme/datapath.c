@@ -16,8 +16,9 @@
 
 #include "nvme.h"
 
-/* Checks one request and starts it: 0, or the error to complete it with. */
-static long start_request(struct nvme *n, struct wd_session *s, const struct wd_ring_desc *req)
+/* Checks one request and starts it: 0, or the error to complete it with.
+ * *device_ok caches wd_driver_check for the batch (1: not asked yet). */
+static long start_request(struct nvme *n, struct wd_session *s, const struct wd_ring_desc *req, long *device_ok)
 {
     if (req->op == NVME_BLK_FLUSH)
         return req->length ? -WD_E_INVALID_ARG : nvme_io_start(n, s, req->id, req->op, false, true, 0, 0, 0);
@@ -34,8 +35,10 @@ static long start_request(struct nvme *n, struct wd_session *s, const struct wd_
     uint64_t iova;
     /* A disk write lets the device read the region; a disk read writes it. */
     long r = wd_session_iova(s, req->offset, req->length, write ? WD_RIGHT_READ : WD_RIGHT_WRITE, &iova);
+    if (r == 0 && *device_ok == 1)
+        *device_ok = wd_driver_check(&n->driver);
     if (r == 0)
-        r = wd_driver_check(&n->driver);
+        r = *device_ok;
     if (r == 0)
         r = nvme_io_start(n, s, req->id, req->op, write, false, p->first + req->arg, iova, req->length);
     return r;
@@ -45,11 +48,12 @@ static long start_request(struct nvme *n, struct wd_session *s, const struct wd_
 static void take_requests(struct wd_session *s, void *ctx)
 {
     struct nvme *n = ctx;
+    long device_ok = 1;                 /* one device check per batch, not per request */
     for (;;) {
         long r = -WD_E_WOULD_BLOCK;
         struct wd_ring_desc req;
         while (nvme_io_can_start(n) && ((r = wd_session_next_request(s, &req)) == 0 || r == -WD_E_RANGE)) {
-            long e = r == 0 ? start_request(n, s, &req) : r;
+            long e = r == 0 ? start_request(n, s, &req, &device_ok) : r;
             if (e < 0)
                 wd_session_post(s, req.id, req.op, (uint16_t)-e, 0);
         }

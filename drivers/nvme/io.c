@@ -109,6 +109,7 @@ long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t o
     if (index == NVME_IO_SLOTS || !n->free_slots)
         return -WD_E_BUSY;
     n->requests[index] = (struct nvme_request){
+        .done = false,
         .busy = true, .session = s, .id = id, .op = op, .write = write,
         .lba = lba, .iova = iova, .remaining = flush ? 0 : length, .bytes = flush ? 0 : length,
         .flush = flush,
@@ -125,12 +126,15 @@ void nvme_io_submit_pending(struct nvme *n)
             submit_more(n, i);
 }
 
-/* The request's last command is done: post it to its session. */
+/* The request's last command is done: post it to its session. s->ended
+ * is up to date: the kernel signals a lease's end (after cutting the
+ * device off) before the device can have completed a command whose data
+ * transfer faulted, and nvme_io_interrupt polled the signals after reaping. */
 static void finish(struct nvme *n, struct nvme_request *q)
 {
     struct wd_session *s = q->session;
     long status = q->error;
-    if (status == 0 && !wd_session_lease_alive(s))
+    if (status == 0 && s->ended)
         status = -WD_E_DEAD;            /* taken back while it ran: its DMA faulted */
     if (status < 0)
         n->errors++;
@@ -153,12 +157,19 @@ static void command_done(struct nvme *n, const struct nvme_cqe *c)
         q->error = e;
     q->commands--;
     if (q->commands == 0 && q->remaining == 0 && !q->flush)
-        finish(n, q);
+        q->done = true;
 }
 
 void nvme_io_interrupt(struct nvme *n)
 {
     n->interrupts++;
-    nvme_cq_reap(n, &n->io, command_done);
+    if (!nvme_cq_reap(n, &n->io, command_done))
+        return;
+    long bits = wd_notify_poll(n->sessions.notification);
+    if (bits > 0)
+        nvme_datapath_notified(n, (uint64_t)bits);     /* leases that ended, new requests */
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
+        if (n->requests[i].busy && n->requests[i].done)
+            finish(n, &n->requests[i]);
     nvme_io_submit_pending(n);
 }

@@ -41,6 +41,7 @@ static int create_endpoint(struct nvme *n)
     r = wd_sessions_init(&n->sessions, &n->driver, n->endpoint, NVME_NOTIFY_BADGE);
     if (r < 0)
         return fail("cannot set up the data path's notification", r);
+    n->sessions.defer_signals = true;  /* the loop signals and receives in one call */
     /* From now on the controller's interrupt arrives here, among calls and
      * data-path signals (bring-up waited for it on its own endpoint). */
     r = wd_irq_bind(n->irq.irq, n->endpoint, NVME_IRQ_BADGE);
@@ -100,6 +101,15 @@ static void handle_call(struct nvme *n, struct wd_msg *msg)
         msg->info = wd_msg_info(op, 4, 0);
         return;
     }
+    if (op == NVME_OP_STATS && partition) {
+        msg->w[0] = 0;
+        msg->w[1] = n->commands;
+        msg->w[2] = n->doorbells;
+        msg->w[3] = n->interrupts;
+        msg->w[4] = n->errors;
+        msg->info = wd_msg_info(op, 5, 0);
+        return;
+    }
     msg->w[0] = (uint64_t)-WD_E_NOT_SUPPORTED;
     msg->info = wd_msg_info(op, 1, 0);
 }
@@ -115,22 +125,23 @@ static int serve(struct nvme *n)
             struct wd_dma_fault fault;
             if (wd_dma_fault_decode(&msg, &fault) == 0)
                 wd_dma_fault_print("nvme", &fault);
-            r = wd_recv(n->endpoint, &msg, WD_FOREVER);
+            r = wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, WD_FOREVER);
             continue;
         }
         if (msg.badge == NVME_IRQ_BADGE && wd_msg_label(msg.info) == WD_LABEL_IRQ) {
             nvme_io_interrupt(n);
             nvme_datapath_take_all(n);  /* publishes completions, takes what waited for slots */
             wd_driver_irq_ack(&n->irq);
-            r = wd_recv(n->endpoint, &msg, WD_FOREVER);
+            r = wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, WD_FOREVER);
             continue;
         }
         if (msg.badge == NVME_NOTIFY_BADGE && wd_msg_label(msg.info) == WD_LABEL_NOTIFY) {
             nvme_datapath_notified(n, msg.w[1]);
-            r = wd_recv(n->endpoint, &msg, WD_FOREVER);
+            r = wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, WD_FOREVER);
             continue;
         }
         handle_call(n, &msg);
+        wd_sessions_send_owed(&n->sessions);
         r = wd_reply_recv(n->endpoint, &msg, WD_FOREVER);
     }
 }

@@ -43,6 +43,7 @@ struct nvme_request {
     uint64_t bytes;                 /* the request's length */
     uint32_t commands;              /* in flight */
     long error;                     /* the first error of its commands */
+    bool done;                      /* all its commands completed: to be posted */
 };
 
 struct nvme_queue {
@@ -110,8 +111,9 @@ long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t o
 bool nvme_io_can_start(const struct nvme *n);
 /* Submits what requests still have to submit, as command slots allow. */
 void nvme_io_submit_pending(struct nvme *n);
-/* Handles the controller's interrupt: reaps I/O completions, posts the
- * requests that are done (DEAD when their lease ended meanwhile). */
+/* Handles the controller's interrupt: reaps I/O completions, learns of
+ * leases that ended (one poll of the sessions' notification), then posts
+ * the requests that are done (DEAD when their lease ended meanwhile). */
 void nvme_io_interrupt(struct nvme *n);
 
 /* partition.c */

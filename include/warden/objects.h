@@ -67,6 +67,8 @@ struct wd_system_info {
     uint64_t notify_wakeups;        /* threads woken by a signal, and bound deliveries */
     uint64_t lease_ends;            /* leases that ended with mappings made through them */
     uint64_t lease_mappings_removed; /* those mappings (CPU and DMA) */
+    uint64_t idle_tsc;              /* TSC ticks the CPU spent halted since boot (benchmarks of I/O:
+                                       under icount, CPU work = elapsed TSC - idle) */
 };
 
 #endif

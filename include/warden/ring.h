@@ -74,6 +74,7 @@ struct wd_ring {
     uint32_t tail;                  /* consumer: own; producer: last read of the peer's */
     uint32_t my_token;              /* the waiting token this side writes */
     uint32_t peer_token;            /* the peer's token when this side last signalled it */
+    uint32_t published;             /* this side's index as last written to shared memory */
     uint64_t region_size;           /* consumer: descriptors must lie in [0, region_size) */
     bool producer;
     bool broken;                    /* the peer broke the protocol */

@@ -156,6 +156,17 @@ void sched_run_idle(void)
     for (;;) {
         if (this_cpu()->need_resched || rq.nonempty)
             schedule();
+        struct percpu *cpu = this_cpu();
+        cpu->idle_since = rdtsc();
         __asm__ volatile("sti; hlt; cli" ::: "memory");
+        if (cpu->idle_since) {      /* no interrupt ended it (trap_dispatch would have) */
+            cpu->idle_tsc += rdtsc() - cpu->idle_since;
+            cpu->idle_since = 0;
+        }
     }
+}
+
+uint64_t sched_idle_tsc(void)
+{
+    return this_cpu()->idle_tsc;
 }

@@ -39,5 +39,8 @@ __attribute__((noreturn)) void sched_run_idle(void);
 
 uint64_t sched_ticks(void);
 uint64_t sched_context_switches(void);
+/* TSC ticks this CPU spent halted (idle) since boot: under icount, CPU
+ * work is elapsed TSC minus this. */
+uint64_t sched_idle_tsc(void);
 
 #endif

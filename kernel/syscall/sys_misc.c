@@ -54,6 +54,7 @@ int64_t sys_system_info(struct wd_system_info *out)
     info.notify_wakeups = notification_wakeup_count();
     info.lease_ends = lease_end_count();
     info.lease_mappings_removed = lease_mappings_removed_count();
+    info.idle_tsc = sched_idle_tsc();
     return copy_to_user((uint64_t)out, &info, sizeof info);
 }
 

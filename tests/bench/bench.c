@@ -303,6 +303,7 @@ static int bench_main(void)
     bench_irq(pool);
     bench_revoke(pool);
     bench_datapath(pool);
+    bench_blk(pool);
     printf("bench: done\n");
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * bench.h - what the benchmark files share (bench.c: the kernel paths;
- * bench_datapath.c: notifications, rings, grants): the lfence;rdtsc clock
+ * bench_datapath.c: notifications, rings, grants; bench_blk.c: NVMe): the lfence;rdtsc clock
  * (one tick per guest instruction under -icount shift=0), the sample
  * array, the report line, MEASURE, and starting a role of this program.
  */
@@ -51,5 +51,8 @@ long open_edu(wd_handle_t pool, wd_handle_t *space_out, struct wd_device_info *i
 void bench_datapath(wd_handle_t pool);
 /* Its roles: "notify-waiter", "ring-server". */
 int bench_datapath_role(const char *role, const wd_handle_t *caps);
+
+/* bench_blk.c: the NVMe block path (needs an NVMe disk: tools/bench.sh attaches one) */
+void bench_blk(wd_handle_t pool);
 
 #endif

@@ -14,6 +14,7 @@
 #include "sched/sched.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/probe.h"
 #include "arch/x86_64/stacktrace.h"
 #include "core/panic.h"
@@ -134,6 +135,11 @@ static bool is_user_fault(const struct trap_frame *f)
 
 void trap_dispatch(struct trap_frame *frame)
 {
+    struct percpu *cpu = this_cpu();
+    if (cpu->idle_since) {          /* woken from hlt: the idle span ends here, before the handler */
+        cpu->idle_tsc += rdtsc() - cpu->idle_since;
+        cpu->idle_since = 0;
+    }
     if (frame->vector < 32 && is_user_fault(frame))
         thread_fault(frame);        /* does not return */
     if (frame->vector < 32)

@@ -239,6 +239,7 @@ struct wd_session {
     uint64_t opened_with_badge;     /* the badge of the driver's endpoint capability the client opened it
                                        through: what the driver granted that capability (e.g. an LBA range) */
     uint64_t requests_taken, completions_posted, signals_sent;
+    struct wd_session_table *table; /* the table it belongs to */
     uint32_t in_flight;             /* requests the device may still work on (the driver counts them up,
                                        wd_session_request_done down); while > 0 the session is not ended */
     bool end_pending;               /* wd_session_end was called while requests were in flight */
@@ -249,10 +250,22 @@ struct wd_session_table {
     wd_handle_t notification;       /* bound to the driver's endpoint with badge */
     uint64_t badge;
     struct wd_session sessions[WD_SESSION_SLOTS];
+    /* With defer_signals, the one client signal a flush owes is kept for
+     * wd_sessions_signal_recv, which sends it and receives in one kernel
+     * entry (a second one owed is sent at once). */
+    bool defer_signals;
+    bool signal_owed;
+    wd_handle_t owed_signal;
+    uint64_t owed_bits;
 };
 
 /* Creates the table's notification and binds it to endpoint with badge. */
 long wd_sessions_init(struct wd_session_table *t, struct wd_driver *d, wd_handle_t endpoint, uint64_t badge);
+/* The driver loop's receive: sends the client signal a flush owes (with
+ * defer_signals) and receives on endpoint in one call, or just receives. */
+long wd_sessions_signal_recv(struct wd_session_table *t, wd_handle_t endpoint, struct wd_msg *msg, uint64_t timeout);
+/* Sends the owed client signal now (before any other blocking call). */
+void wd_sessions_send_owed(struct wd_session_table *t);
 /* msg is a WD_SESSION_OPEN request: checks it (region a lease with MAP and
  * some device right; rings a RETAIN frame big enough; a notification to
  * signal; capacity), maps region and rings, watches the lease, and turns
