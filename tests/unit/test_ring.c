@@ -44,6 +44,30 @@ TEST(ring_init_checks_arguments)
     free(s);
 }
 
+/* A sleeping peer is signalled once per sleep, and only for something new:
+ * a publish or release that hands over nothing signals nobody (it used to
+ * wake a consumer that then found nothing, an extra kernel entry per I/O). */
+TEST(ring_signals_only_for_something_new)
+{
+    struct wd_ring p, c;
+    struct wd_ring_shared *s = new_shared(4);
+    CHECK_EQ(wd_ring_init_producer(&p, s, 4), 0);
+    CHECK_EQ(wd_ring_init_consumer(&c, s, 4, 4096), 0);
+    struct wd_ring_desc d = desc_for(1), out;
+    CHECK_EQ(wd_ring_enqueue(&p, &d), 0);
+    CHECK(wd_ring_publish(&p));                 /* a consumer that never slept counts as asleep */
+    CHECK(!wd_ring_publish(&p));                /* nothing new */
+    CHECK_EQ(wd_ring_dequeue(&c, &out), 0);
+    CHECK(!wd_ring_release(&c));                /* the producer never waited for space */
+    CHECK(wd_ring_consumer_may_sleep(&c));      /* empty: sleeps */
+    CHECK(!wd_ring_publish(&p));                /* nothing new for it: no signal */
+    CHECK_EQ(wd_ring_enqueue(&p, &d), 0);
+    CHECK(wd_ring_publish(&p));                 /* now there is: one signal */
+    CHECK_EQ(wd_ring_enqueue(&p, &d), 0);
+    CHECK(!wd_ring_publish(&p));                /* already signalled for this sleep */
+    free(s);
+}
+
 TEST(ring_fifo_across_wrap_around)
 {
     struct wd_ring p, c;
