@@ -228,7 +228,8 @@ CONFIGS = [
         'args': ['-m', '512M'] + IOMMU,
         'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF},
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
-                       'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'datapath_edu_roundtrip'],
+                       'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'nvme_revoke_resets_controller',
+                       'datapath_edu_roundtrip'],
     },
     {
         'name': 'nvme-4k-mdts1',

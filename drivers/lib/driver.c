@@ -22,6 +22,12 @@ long wd_driver_init(struct wd_driver *d, wd_handle_t device, wd_handle_t pool)
     if (dmaspace < 0)
         return dmaspace;
     r = wd_dma_attach(device, (wd_handle_t)dmaspace);
+    /* BUSY: the device is still resetting after its previous owner's
+     * revocation (a PCIe FLR takes 100 ms); a restarted driver waits. */
+    for (int i = 0; r == -WD_E_BUSY && i < 100; i++) {
+        wd_thread_sleep(10ull * 1000 * 1000);
+        r = wd_dma_attach(device, (wd_handle_t)dmaspace);
+    }
     if (r < 0) {
         wd_cap_delete((wd_handle_t)dmaspace);
         return r;

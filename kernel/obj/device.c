@@ -17,6 +17,8 @@
 #include "pci/pci_irq.h"
 #include "pci/pci_regs.h"
 
+#include <warden/errors.h>
+
 #include <string.h>
 #include <warden/ipc.h>
 
@@ -156,6 +158,43 @@ void iommu_group_quiesce(struct iommu_group *g)
         uint16_t command = (uint16_t)pci_config_read(fn->bus, fn->dev, fn->fn, PCI_COMMAND_STATUS, 2);
         pci_config_write(fn->bus, fn->dev, fn->fn, PCI_COMMAND_STATUS, 2, command & ~PCI_COMMAND_MASTER);
     }
+}
+
+unsigned iommu_group_reset(struct iommu_group *g)
+{
+    unsigned reset = 0;
+    for (unsigned i = 0; i < device_count(); i++) {
+        struct device *d = &devices[i];
+        const struct pci_function *fn = d->fn;
+        if (d->group != g || !fn->pcie_cap ||
+            !(pci_config_read(fn->bus, fn->dev, fn->fn, fn->pcie_cap + PCIE_DEVCAP, 4) & PCIE_DEVCAP_FLR))
+            continue;
+        for (unsigned b = 0; b < 6; b++)
+            d->saved_bars[b] = pci_config_read(fn->bus, fn->dev, fn->fn, PCI_BAR0 + 4 * b, 4);
+        d->saved_command = (uint16_t)pci_config_read(fn->bus, fn->dev, fn->fn, PCI_COMMAND_STATUS, 2) &
+                           (PCI_COMMAND_DECODE | PCI_COMMAND_INTX_DISABLE);
+        uint32_t control = pci_config_read(fn->bus, fn->dev, fn->fn, fn->pcie_cap + PCIE_DEVCTL, 2);
+        pci_config_write(fn->bus, fn->dev, fn->fn, fn->pcie_cap + PCIE_DEVCTL, 2, control | PCIE_DEVCTL_FLR);
+        d->reset_pending = true;
+        d->reset_until_ns = time_now_ns() + PCIE_FLR_WAIT_MS * 1000000ull;
+        d->resets++;
+        reset++;
+    }
+    return reset;
+}
+
+int device_finish_reset(struct device *d)
+{
+    if (!d->reset_pending)
+        return 0;
+    if (time_now_ns() < d->reset_until_ns)
+        return -WD_E_BUSY;
+    const struct pci_function *fn = d->fn;
+    for (unsigned b = 0; b < 6; b++)
+        pci_config_write(fn->bus, fn->dev, fn->fn, PCI_BAR0 + 4 * b, 4, d->saved_bars[b]);
+    pci_config_write(fn->bus, fn->dev, fn->fn, PCI_COMMAND_STATUS, 2, d->saved_command);
+    d->reset_pending = false;
+    return 0;
 }
 
 void iommu_group_enable_upstream(struct iommu_group *g)

@@ -48,6 +48,13 @@ struct device {
     const struct pci_function *fn;
     struct iommu_group *group;
     struct frame_object *bar_frames[WD_DEVICE_BARS];   /* MMIO frames of page-aligned memory BARs */
+    /* A Function Level Reset at revocation: nothing may touch the function
+     * until reset_until_ns, then its BARs and decode bits are restored. */
+    bool reset_pending;
+    uint64_t reset_until_ns;
+    uint32_t saved_bars[6];
+    uint16_t saved_command;
+    uint64_t resets;                /* FLRs since boot */
 };
 
 /* Builds devices and groups from the enumeration (after the IOMMU is up). */
@@ -67,6 +74,14 @@ void device_describe(const struct device *d, const struct process *caller, struc
 
 /* Turns bus mastering off on every function of the group. */
 void iommu_group_quiesce(struct iommu_group *g);
+/* Resets every FLR-capable function of g (PCIe Function Level Reset),
+ * after its DMA and interrupts are already cut off: the device drops what
+ * it was doing (an NVMe controller drains its in-flight I/O first), so
+ * the next owner starts clean. Returns how many functions were reset. */
+unsigned iommu_group_reset(struct iommu_group *g);
+/* 0 when d may be used (its reset, if any, is over: BARs restored);
+ * BUSY while it is still resetting. */
+int device_finish_reset(struct device *d);
 /* Lets the bridges above the group's devices forward their DMA (bus
  * mastering on every upstream bridge; bridges stay kernel-owned). */
 void iommu_group_enable_upstream(struct iommu_group *g);

@@ -11,7 +11,11 @@
  *      and waited for, vector freed;
  *   3. context entries cleared, context cache and IOTLB invalidated and
  *      waited for (dmaspace_detach);
- *   4. ownership dropped (and a flood's quiescing with it).
+ *   4. every FLR-capable function reset (PCIe Function Level Reset: an
+ *      NVMe controller drains its in-flight I/O, so no write of the old
+ *      owner's lands later; the next owner gets BUSY until the reset's
+ *      100 ms are over and the BARs are restored);
+ *   5. ownership dropped (and a flood's quiescing with it).
  * A live holder also loses its mappings of the group's BARs.
  * Frames are released only afterwards, when the dmaspace goes (its last
  * capability lives in the dying process's cspace, deleted after this).
@@ -53,6 +57,7 @@ static void revoke_group(struct iommu_group *g, struct revoke_summary *sum)
         dmaspace_detach(g);         /* returns after the invalidation wait */
         latest_flush_stamp = ++stamp_clock;
     }
+    sum->resets += iommu_group_reset(g);   /* the device forgets its old work before anyone gets it */
     iommu_group_set_owner(g, NULL);
     if (!sum->groups++)
         sum->first_address = g->first_address;
@@ -86,11 +91,12 @@ void revoke_owned_devices(struct process *p, struct revoke_summary *out)
         if (!out->groups)
             begin(p);
         uint64_t irqs = out->irqs, mappings = out->mappings;
+        uint64_t resets = out->resets;
         revoke_group(g, out);
         printk("IOMMU: group %u revoked from dead process %llu: bus mastering off, %llu interrupt(s) "
-               "unhooked, %llu DMA mapping(s) unreachable (context cleared, IOTLB flushed)\n",
+               "unhooked, %llu DMA mapping(s) unreachable (context cleared, IOTLB flushed)%s\n",
                i, (unsigned long long)p->obj.id, (unsigned long long)(out->irqs - irqs),
-               (unsigned long long)(out->mappings - mappings));
+               (unsigned long long)(out->mappings - mappings), out->resets > resets ? ", function reset (FLR)" : "");
     }
 }
 

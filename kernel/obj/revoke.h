@@ -20,6 +20,7 @@ struct revoke_summary {
     uint64_t groups;
     uint64_t mappings;              /* DMA mappings of the dmaspaces detached */
     uint64_t irqs;
+    uint64_t resets;                /* functions reset (FLR) */
     uint64_t first_address;         /* WD_PCI_ADDRESS of the first group revoked, 0: none */
 };
 

@@ -88,6 +88,13 @@ static inline uint32_t pci_msix_offset(uint32_t table) { return table & ~7u; }
 #define PCIE_TYPE_PCI_TO_PCIE   0x8     /* PCI/PCI-X-to-PCIe bridge: aliases with its own BDF */
 #define PCIE_TYPE_RC_ENDPOINT   0x9
 
+/* PCIe capability registers (offsets from the capability). */
+#define PCIE_DEVCAP             0x04
+#define PCIE_DEVCAP_FLR         (1u << 28)  /* Function Level Reset capable */
+#define PCIE_DEVCTL             0x08
+#define PCIE_DEVCTL_FLR         (1u << 15)  /* write 1: initiate a Function Level Reset */
+#define PCIE_FLR_WAIT_MS        100         /* before the function may be touched again (PCIe §6.6.2) */
+
 /* A vendor ID no function has: reads of absent functions return all ones. */
 #define PCI_VENDOR_NONE         0xFFFF
 

@@ -29,6 +29,8 @@ int lookup_device(wd_handle_t h, uint32_t rights, struct device **out)
     int r = lookup_object(h, WD_TYPE_DEVICE, rights, (struct kobject **)out);
     if (r == 0 && (*out)->group->owner && (*out)->group->owner != current_process())
         r = -WD_E_NOT_OWNER;
+    if (r == 0)
+        r = device_finish_reset(*out);      /* BUSY for 100 ms after a revocation's FLR */
     return r;
 }
 

@@ -457,3 +457,62 @@ void test_nvme_client_dies_in_flight(void)
     wd_cap_delete((wd_handle_t)fault);
     nvme_down(&drv, device);
 }
+
+#define NVME_TEST_BAR_VA 0x720000000000ull
+#define NVME_REG_VS 0x08
+#define NVME_REG_CC 0x14
+#define NVME_REG_CSTS 0x1C
+
+/* A revocation resets the controller (FLR) before anyone else gets it:
+ * killed with its controller enabled, the driver leaves a device that is
+ * BUSY for the reset's 100 ms, then has its BARs back (VS reads 1.4) and
+ * its controller disabled (CC.EN = 0, CSTS.RDY = 0: the old queues are
+ * gone). Then a new driver brings it up again. */
+void test_nvme_revoke_resets_controller(void)
+{
+    struct edu_driver drv;
+    wd_handle_t device;
+    if (!nvme_up(&drv, &device))
+        return;
+    struct wd_msg m;
+    BT_OK(wd_process_kill(drv.process, 0));
+    BT_CHECK_EQ(bt_wait_kernel_message(drv.fault_ep, WD_LABEL_EXIT, EDU_DRIVER_BADGE, &m, TIMEOUT), 0);
+    long first = wd_device_config_read(device, 0, 4);
+    if (first == -WD_E_BUSY)
+        printf("# right after the revocation the device is BUSY (resetting)\n");
+    else
+        printf("# the device was no longer BUSY when first asked (%s): the test ran more than 100 ms later\n",
+               first < 0 ? wd_error_name(first) : "its ID");
+    long id = -WD_E_BUSY;
+    for (int i = 0; i < 100 && id == -WD_E_BUSY; i++) {
+        wd_thread_sleep(10 * BT_MS);
+        id = wd_device_config_read(device, 0, 4);
+    }
+    BT_CHECK_EQ(id, (long)(NVME_VENDOR | NVME_DEVICE << 16));
+    long frame = BT_OK(wd_device_bar_frame(device, 0));
+    if (frame >= 0 && BT_OK(wd_vm_map(WD_NULL, (wd_handle_t)frame, 0, NVME_TEST_BAR_VA, WD_PAGE_SIZE,
+                                      WD_RIGHT_READ | WD_RIGHT_WRITE)) == 0) {
+        volatile uint32_t *regs = (volatile uint32_t *)NVME_TEST_BAR_VA;
+        BT_CHECK_EQ(regs[NVME_REG_VS / 4], 0x00010400);         /* BAR0 decodes again */
+        BT_CHECK_EQ(regs[NVME_REG_CC / 4] & 1, 0);              /* the reset disabled the controller */
+        BT_CHECK_EQ(regs[NVME_REG_CSTS / 4] & 1, 0);
+        BT_OK(wd_vm_unmap(WD_NULL, NVME_TEST_BAR_VA, WD_PAGE_SIZE));
+    }
+    if (frame >= 0)
+        wd_cap_delete((wd_handle_t)frame);
+    wd_cap_delete(drv.process);
+    wd_cap_delete(drv.fault_ep);
+    /* A new driver brings the reset controller up and serves. */
+    struct edu_driver again;
+    if (driver_start(&again, "nvme", device, "")) {
+        struct wd_client_session s;
+        uint64_t block_size, blocks;
+        if (open_block_session(&again, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, &block_size, &blocks)) {
+            BT_CHECK_EQ(block_request(&s, NVME_BLK_READ, 0, 4096, 0), 0);
+            BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
+        }
+        nvme_down(&again, device);
+    } else {
+        wd_cap_delete(device);
+    }
+}
