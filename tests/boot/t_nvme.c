@@ -516,3 +516,90 @@ void test_nvme_revoke_resets_controller(void)
         wd_cap_delete(device);
     }
 }
+
+#define CRASH_WRITES 96u
+#define CRASH_ROUNDS 3u
+
+/* The driver is killed with writes in flight, CRASH_ROUNDS times; each
+ * time a new driver comes up (as init's supervisor would start it) and
+ * the client library reopens the session and submits again what did not
+ * complete: every write completes exactly once, successfully, and the
+ * disk holds the last round's data everywhere (a write of an earlier
+ * round's dead driver landing later would show its older data). */
+void test_nvme_driver_crash_mid_io(void)
+{
+    struct edu_driver drv;
+    wd_handle_t device;
+    if (!nvme_up(&drv, &device))
+        return;
+    struct wd_msg m = { .info = wd_msg_info(NVME_OP_INFO, 0, 0) };
+    if (BT_OK(wd_call(drv.client, &m, TIMEOUT)) < 0)
+        return;
+    uint64_t block_size = m.w[1], base = SCRATCH_BYTE / block_size, per = 4096 / block_size;
+    struct wd_client_session s;
+    if (BT_OK(wd_client_open(&s, drv.client, bt_pool(), REGION_BYTES, WD_RIGHT_READ | WD_RIGHT_WRITE, 128, NULL, 0,
+                             TIMEOUT)) < 0)
+        return;
+    volatile uint8_t *region = s.region.cpu;
+    static bool seen[CRASH_WRITES];
+    for (unsigned round = 0; round < CRASH_ROUNDS; round++) {
+        memset(seen, 0, sizeof seen);
+        for (unsigned k = 0; k < CRASH_WRITES; k++) {
+            fill(region + k * 4096ull, 4096, (uint8_t)(round * 64 + k));
+            struct wd_ring_desc d = { .offset = k * 4096ull, .length = 4096, .op = NVME_BLK_WRITE, .id = k,
+                                      .arg = base + k * per };
+            BT_CHECK_EQ(wd_client_submit(&s, &d), 0);
+        }
+        BT_CHECK_EQ(wd_client_kick(&s), 0);
+        unsigned done = 0, before_crash = 0;
+        struct wd_ring_desc c;
+        while (done < 4 && wd_client_wait(&s, &c, TIMEOUT) == 0) {     /* a few complete, the rest in flight */
+            BT_CHECK(c.id < CRASH_WRITES && !seen[c.id] && c.status == 0);
+            if (c.id < CRASH_WRITES)
+                seen[c.id] = true;
+            done++;
+        }
+        BT_OK(wd_process_kill(drv.process, 0));
+        BT_CHECK_EQ(bt_wait_kernel_message(drv.fault_ep, WD_LABEL_EXIT, EDU_DRIVER_BADGE, &m, TIMEOUT), 0);
+        wd_cap_delete(drv.process);
+        wd_cap_delete(drv.fault_ep);
+        wd_cap_delete(drv.client);      /* the dead one's endpoint (and with it its pool) can go */
+        long r;
+        while ((r = wd_client_wait(&s, &c, TIMEOUT)) == 0) {           /* what it published before dying */
+            BT_CHECK(c.id < CRASH_WRITES && !seen[c.id] && c.status == 0);
+            if (c.id < CRASH_WRITES)
+                seen[c.id] = true;
+            done++;
+        }
+        BT_CHECK_EQ(r, -WD_E_DEAD);
+        before_crash = done;
+        if (!driver_start(&drv, "nvme", device, ""))
+            break;
+        uint64_t resubmitted = s.resubmitted;
+        BT_CHECK_EQ(wd_client_reopen(&s, drv.client, TIMEOUT), 0);
+        BT_CHECK_EQ(s.resubmitted - resubmitted, CRASH_WRITES - before_crash);
+        while (done < CRASH_WRITES && (r = wd_client_wait(&s, &c, TIMEOUT)) == 0) {
+            BT_CHECK(c.id < CRASH_WRITES && !seen[c.id]);              /* exactly once */
+            BT_CHECK_EQ(c.status, 0);
+            if (c.id < CRASH_WRITES)
+                seen[c.id] = true;
+            done++;
+        }
+        BT_CHECK_EQ(done, CRASH_WRITES);
+        printf("# round %u: %u write(s) completed before the driver died, %u sent again to its successor\n", round,
+               before_crash, CRASH_WRITES - before_crash);
+    }
+    /* The disk holds the last round everywhere. */
+    memset((void *)region, 0, CRASH_WRITES * 4096ull);
+    for (unsigned k = 0; k < CRASH_WRITES; k += 16)
+        BT_CHECK_EQ(block_request(&s, NVME_BLK_READ, k * 4096ull, 16 * 4096, base + k * per), 0);
+    static uint8_t expected[4096];
+    unsigned wrong = 0;
+    for (unsigned k = 0; k < CRASH_WRITES; k++) {
+        fill(expected, 4096, (uint8_t)((CRASH_ROUNDS - 1) * 64 + k));
+        wrong += memcmp((const void *)(region + k * 4096ull), expected, 4096) != 0;
+    }
+    BT_CHECK_EQ(wrong, 0);
+    BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
+    nvme_down(&drv, device);
+}

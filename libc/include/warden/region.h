@@ -52,7 +52,7 @@ void *wd_region_map(wd_handle_t frame, uint64_t size, bool writable, long *error
 
 /* The client end of a session. */
 struct wd_client_session {
-    wd_handle_t service;            /* the service's endpoint (not owned) */
+    wd_handle_t service;            /* the session's copy of the service's endpoint capability */
     uint64_t id;                    /* the service's session id */
     struct wd_region region;        /* the data */
     wd_handle_t grant;              /* the lease the service maps */
@@ -63,6 +63,16 @@ struct wd_client_session {
     wd_handle_t service_signal;     /* SEND-only, badged: signals the service */
     uint64_t kicks;                 /* signals sent to the service */
     uint64_t waits;                 /* sleeps in wd_client_wait */
+    uint32_t capacity;
+    unsigned nargs;
+    uint64_t args[WD_MSG_WORDS - 2];    /* the open request's service-specific words */
+    /* Requests not completed yet, by slot (the id the service sees). */
+    struct wd_ring_desc *pending;
+    uint32_t *free_slots;
+    uint8_t *slot_used;
+    uint32_t free_count;
+    bool service_dead;              /* its endpoint closed: reopen with the restarted service */
+    uint64_t resubmitted;           /* requests sent again by wd_client_reopen */
 };
 
 /* Creates a region of region_bytes, grants it with device_rights, creates
@@ -72,15 +82,21 @@ struct wd_client_session {
 long wd_client_open(struct wd_client_session *s, wd_handle_t service, wd_handle_t pool, uint64_t region_bytes,
                      uint64_t device_rights, uint32_t capacity, const uint64_t *args, unsigned nargs,
                      uint64_t timeout);
-/* Queues a request (not yet visible): 0, WOULD_BLOCK (full) or PROTOCOL. */
+/* Queues a request (not yet visible): 0, WOULD_BLOCK (full: capacity
+ * requests are not completed yet) or PROTOCOL. */
 long wd_client_submit(struct wd_client_session *s, const struct wd_ring_desc *request);
 /* Publishes what was submitted and signals the service if it sleeps. */
 long wd_client_kick(struct wd_client_session *s);
-/* The next completion into *out: waits at most timeout ns (sleeping on the
- * notification only after the re-check). 0, TIMEOUT, WOULD_BLOCK (timeout
- * 0), PROTOCOL (the service broke the ring), or RANGE never (completions
- * carry no buffer). */
+/* The next completion into *out (with the id it was submitted with):
+ * waits at most timeout ns (sleeping on the notification only after the
+ * re-check). 0, TIMEOUT, WOULD_BLOCK (timeout 0), DEAD (the service died;
+ * what it had published came first: wd_client_reopen), PROTOCOL (the
+ * service broke the ring or completed something never asked). */
 long wd_client_wait(struct wd_client_session *s, struct wd_ring_desc *out, uint64_t timeout);
+/* After DEAD: opens a session with service (the restarted one, looked up
+ * again) over the same region and rings, and submits again every request
+ * that has not completed. 0 or the open's error. */
+long wd_client_reopen(struct wd_client_session *s, wd_handle_t service, uint64_t timeout);
 /* Takes the region back from the service (wd_region_revoke of the grant):
  * the device cannot touch it once this returns. The session is useless
  * afterwards except for wd_client_close. */
