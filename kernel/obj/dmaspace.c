@@ -244,6 +244,8 @@ static int validate_map(const struct dmaspace *s, const struct frame_object *fra
 
 bool dmaspace_iova_revoked(const struct dmaspace *s, uint64_t iova)
 {
+    if (!s->revoked_live)
+        return false;
     for (unsigned i = 0; i < DMASPACE_REVOKED_RANGES; i++)
         if (s->revoked[i].length && iova - s->revoked[i].iova < s->revoked[i].length)
             return true;
@@ -253,10 +255,12 @@ bool dmaspace_iova_revoked(const struct dmaspace *s, uint64_t iova)
 /* A new mapping over [iova, iova+length): faults there count again. */
 static void forget_revoked(struct dmaspace *s, uint64_t iova, uint64_t length)
 {
-    for (unsigned i = 0; i < DMASPACE_REVOKED_RANGES; i++) {
+    for (unsigned i = 0; s->revoked_live && i < DMASPACE_REVOKED_RANGES; i++) {
         struct dmaspace_revoked_range *r = &s->revoked[i];
-        if (r->length && r->iova < iova + length && iova < r->iova + r->length)
+        if (r->length && r->iova < iova + length && iova < r->iova + r->length) {
             r->length = 0;
+            s->revoked_live--;
+        }
     }
 }
 
@@ -325,6 +329,8 @@ bool dmaspace_lease_clear(struct dmaspace *s, struct dma_mapping *m)
         return false;
     clear_range(s, m->iova, m->length);
     m->cleared = true;
+    if (!s->revoked[s->revoked_next].length)
+        s->revoked_live++;
     s->revoked[s->revoked_next] = (struct dmaspace_revoked_range){ .iova = m->iova, .length = m->length };
     s->revoked_next = (s->revoked_next + 1) % DMASPACE_REVOKED_RANGES;
     if (!s->attached_groups)

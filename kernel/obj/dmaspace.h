@@ -49,6 +49,7 @@ struct dmaspace {
         uint64_t iova, length;
     } revoked[DMASPACE_REVOKED_RANGES];
     unsigned revoked_next;
+    unsigned revoked_live;          /* entries with a length (0: nothing to look at) */
 };
 
 /* Page-table memory for unit: kernel frames, written back when walks are not coherent. */
