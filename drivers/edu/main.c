@@ -50,25 +50,6 @@ static int create_endpoint(struct edu *e)
     return 0;
 }
 
-/* Registers a badged SEND copy of the endpoint under name. */
-static int register_name(struct edu *e, const char *name)
-{
-    if (!wd_start_info->registry) {
-        printf("edu: no name registry was given; nobody could reach this driver\n");
-        return 1;
-    }
-    long client = wd_cap_copy(e->endpoint, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, EDU_CLIENT_BADGE);
-    if (client < 0)
-        return fail("cannot make the clients' endpoint capability", client);
-    long r = wd_name_register(wd_start_info->registry, name, (wd_handle_t)client);
-    wd_cap_delete((wd_handle_t)client); /* the registry holds its own copy */
-    if (r < 0) {
-        printf("edu: cannot register as \"%s\": %s (%s)\n", name, wd_error_name(r), wd_error_text(r));
-        return 1;
-    }
-    return 0;
-}
-
 /* Factorial-done and DMA-done interrupts as messages: MSI, else INTx. */
 static int open_interrupts(struct edu *e, bool force_intx)
 {
@@ -156,7 +137,7 @@ int main(int argc, char **argv)
         printf("edu: crash-at-start: executing an invalid instruction\n");
         __builtin_trap();
     }
-    if (register_name(e, name) != 0)
+    if (wd_driver_register("edu", e->endpoint, EDU_CLIENT_BADGE, name) < 0)
         return 1;
     char interrupts[48];
     describe_interrupts(e, force_intx, interrupts, sizeof interrupts);

@@ -1,13 +1,16 @@
 /*
  * driver.c - libdriver's driver object: wd_driver_init/fini (the device's
  * dmaspace and its attachment), the IOVA limit, enabling the device, BAR
- * mappings and MMIO polling. See warden/driver.h.
+ * mappings, MMIO polling and registering in the name registry. See
+ * warden/driver.h.
  *
  * Invariant: between a successful wd_driver_init and wd_driver_fini, the
  * device is attached to d->dmaspace and this process owns its IOMMU group.
  */
+#include <stdio.h>
 #include <string.h>
 #include <warden/driver.h>
+#include <warden/registry.h>
 #include <warden/syscalls.h>
 
 #include "span.h"
@@ -38,6 +41,21 @@ long wd_driver_init(struct wd_driver *d, wd_handle_t device, wd_handle_t pool)
     wd_span_init(&d->iova, WD_DRIVER_IOVA_BASE, WD_DRIVER_IOVA_LIMIT, WD_IOVA_WINDOW_START, WD_IOVA_WINDOW_END);
     wd_span_init(&d->vaddr, WD_DRIVER_VADDR_BASE, WD_DRIVER_VADDR_LIMIT, 0, 0);
     return 0;
+}
+
+long wd_driver_register(const char *who, wd_handle_t endpoint, uint64_t badge, const char *name)
+{
+    if (!wd_start_info->registry) {
+        printf("%s: no name registry was given; nobody could reach this driver\n", who);
+        return -WD_E_NOT_FOUND;
+    }
+    long client = wd_cap_copy(endpoint, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, badge);
+    long r = client < 0 ? client : wd_name_register(wd_start_info->registry, name, (wd_handle_t)client);
+    if (client >= 0)
+        wd_cap_delete((wd_handle_t)client); /* the registry holds its own copy */
+    if (r < 0)
+        printf("%s: cannot register as \"%s\": %s (%s)\n", who, name, wd_error_name(r), wd_error_text(r));
+    return r < 0 ? r : 0;
 }
 
 long wd_driver_fini(struct wd_driver *d)

@@ -48,24 +48,6 @@ static int create_endpoint(struct nvme *n)
     return r < 0 ? fail("cannot bind its interrupt to its endpoint", r) : 0;
 }
 
-static int register_name(struct nvme *n, const char *name)
-{
-    if (!wd_start_info->registry) {
-        printf("nvme: no name registry was given; nobody could reach this driver\n");
-        return 1;
-    }
-    long client = wd_cap_copy(n->endpoint, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, NVME_CLIENT_BADGE);
-    if (client < 0)
-        return fail("cannot make the clients' endpoint capability", client);
-    long r = wd_name_register(wd_start_info->registry, name, (wd_handle_t)client);
-    wd_cap_delete((wd_handle_t)client);
-    if (r < 0) {
-        printf("nvme: cannot register as \"%s\": %s (%s)\n", name, wd_error_name(r), wd_error_text(r));
-        return 1;
-    }
-    return 0;
-}
-
 /* A client's call in msg, turned into the reply. */
 static void handle_call(struct nvme *n, struct wd_msg *msg)
 {
@@ -171,7 +153,7 @@ int main(int argc, char **argv)
     if (nvme_bring_up(n) < 0 || create_endpoint(n) != 0)
         return 1;
     n->partitions[0] = (struct nvme_partition){ .used = true, .first = 0, .count = n->block_count };
-    if (register_name(n, name) != 0)
+    if (wd_driver_register("nvme", n->endpoint, NVME_CLIENT_BADGE, name) < 0)
         return 1;
     printf("nvme: %02x:%02x.%x ready: \"%s\" serial \"%s\", namespace 1: %llu blocks of %u bytes (%llu MiB), "
            "%llu KiB per command, interrupts: %s; registered as \"%s\"\n",

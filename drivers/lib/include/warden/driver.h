@@ -100,6 +100,9 @@ long wd_driver_fini(struct wd_driver *d);
  * from now on; above 4 GiB the interrupt window is skipped. INVALID_ARG when
  * it is below what is already handed out. */
 long wd_driver_set_iova_limit(struct wd_driver *d, uint64_t limit);
+/* Registers a SEND copy of endpoint badged badge under name in the name
+ * registry the process was given; failures are printed, prefixed with who. */
+long wd_driver_register(const char *who, wd_handle_t endpoint, uint64_t badge, const char *name);
 /* Sets memory decode and bus mastering in the command register. */
 long wd_driver_enable(struct wd_driver *d);
 /* 0 while the driver still holds its device; -WD_E_DEAD once the device
