@@ -243,6 +243,16 @@ CONFIGS = [
                        'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io'],
     },
     {
+        'name': 'nvme-root-port',
+        'desc': 'the NVMe controller behind a PCIe root port (its own bus, requester ID 01:00.0)',
+        'args': ['-m', '512M'] + IOMMU + ['-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1'],
+        'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF,
+                 'device': ['-device', 'nvme,serial=warden2,drive=nvm0,bus=rp1']},
+        'expect': [r'nvme: 01:00\.0 ready: '],
+        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_queue_depth',
+                       'nvme_revoke_resets_controller', 'nvme_driver_crash_mid_io'],
+    },
+    {
         'name': 'nvme-no-iommu',
         'desc': 'the NVMe controller without an IOMMU: its driver refuses DMA without isolation and says so',
         'args': ['-m', '512M', '-device', 'edu'],
