@@ -21,10 +21,14 @@
 static long start_request(struct nvme *n, struct wd_session *s, const struct wd_ring_desc *req, long *device_ok)
 {
     if (req->op == NVME_BLK_FLUSH)
-        return req->length ? -WD_E_INVALID_ARG : nvme_io_start(n, s, req->id, req->op, false, true, 0, 0, 0);
-    if (req->op != NVME_BLK_READ && req->op != NVME_BLK_WRITE)
+        return req->length ? -WD_E_INVALID_ARG : nvme_io_start(n, s, req->id, req->op, NVME_CMD_FLUSH, true, 0, 0, 0);
+    static const uint8_t opcodes[] = {
+        [NVME_BLK_READ] = NVME_CMD_READ, [NVME_BLK_WRITE] = NVME_CMD_WRITE,
+        [NVME_BLK_WRITE_ZEROES] = NVME_CMD_WRITE_ZEROES, [NVME_BLK_DEALLOCATE] = NVME_CMD_DSM,
+    };
+    if (req->op >= sizeof opcodes || !opcodes[req->op])
         return -WD_E_NOT_SUPPORTED;
-    bool write = req->op == NVME_BLK_WRITE;
+    bool write = req->op == NVME_BLK_WRITE, moves_data = req->op == NVME_BLK_READ || write;
     if (req->length == 0 || req->length % n->block_size)
         return -WD_E_INVALID_ARG;
     /* The session sees its partition's blocks as 0..count-1. */
@@ -32,15 +36,16 @@ static long start_request(struct nvme *n, struct wd_session *s, const struct wd_
     uint64_t blocks = req->length / n->block_size;
     if (!p || req->arg >= p->count || blocks > p->count - req->arg)
         return -WD_E_RANGE;
-    uint64_t iova;
+    uint64_t iova = 0;
     /* A disk write lets the device read the region; a disk read writes it. */
-    long r = wd_session_iova(s, req->offset, req->length, write ? WD_RIGHT_READ : WD_RIGHT_WRITE, &iova);
+    long r = moves_data ? wd_session_iova(s, req->offset, req->length, write ? WD_RIGHT_READ : WD_RIGHT_WRITE, &iova)
+                        : 0;
     if (r == 0 && *device_ok == 1)
         *device_ok = wd_driver_check(&n->driver);
     if (r == 0)
         r = *device_ok;
     if (r == 0)
-        r = nvme_io_start(n, s, req->id, req->op, write, false, p->first + req->arg, iova, req->length);
+        r = nvme_io_start(n, s, req->id, req->op, opcodes[req->op], false, p->first + req->arg, iova, req->length);
     return r;
 }
 

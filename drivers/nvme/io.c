@@ -70,16 +70,35 @@ static void submit_more(struct nvme *n, unsigned index)
         if (q->flush) {
             cmd.opcode = NVME_CMD_FLUSH;
             q->flush = false;
+        } else if (q->opcode == NVME_CMD_DSM) {
+            /* One range, in the slot's own page (the device reads it). */
+            uint64_t blocks = q->remaining / n->block_size;
+            uint64_t chunk = (blocks > 0xFFFFFFFFull ? 0xFFFFFFFFull : blocks) * n->block_size;
+            volatile struct nvme_dsm_range *range =
+                (volatile struct nvme_dsm_range *)((volatile uint8_t *)n->prp_lists.cpu + slot * PAGE);
+            range->attributes = 0;
+            range->blocks = (uint32_t)(chunk / n->block_size);
+            range->first_lba = q->lba;
+            cmd.opcode = NVME_CMD_DSM;
+            cmd.prp1 = n->prp_lists.iova + slot * PAGE;
+            cmd.cdw10 = 0;                      /* one range */
+            cmd.cdw11 = NVME_DSM_DEALLOCATE;
+            q->lba += chunk / n->block_size;
+            q->remaining -= chunk;
         } else {
-            /* An unaligned start spans one page more than its length. */
-            uint64_t chunk_max = n->max_transfer - ((q->iova & (PAGE - 1)) ? PAGE : 0);
+            /* An unaligned start spans one page more than its length;
+             * Write Zeroes moves no data: only its 16-bit block count limits it. */
+            uint64_t chunk_max = q->opcode == NVME_CMD_WRITE_ZEROES
+                                     ? 65536ull * n->block_size
+                                     : n->max_transfer - ((q->iova & (PAGE - 1)) ? PAGE : 0);
             chunk_max -= chunk_max % n->block_size;
             uint64_t chunk = q->remaining < chunk_max ? q->remaining : chunk_max;
-            cmd.opcode = q->write ? NVME_CMD_WRITE : NVME_CMD_READ;
+            cmd.opcode = q->opcode;
             cmd.cdw10 = (uint32_t)q->lba;
             cmd.cdw11 = (uint32_t)(q->lba >> 32);
             cmd.cdw12 = (uint32_t)(chunk / n->block_size - 1);
-            set_prps(n, slot, &cmd, q->iova, chunk);
+            if (q->opcode != NVME_CMD_WRITE_ZEROES)
+                set_prps(n, slot, &cmd, q->iova, chunk);
             q->lba += chunk / n->block_size;
             q->iova += chunk;
             q->remaining -= chunk;
@@ -100,7 +119,7 @@ bool nvme_io_can_start(const struct nvme *n)
     return false;
 }
 
-long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t op, bool write, bool flush,
+long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t op, uint8_t opcode, bool flush,
                    uint64_t lba, uint64_t iova, uint64_t length)
 {
     unsigned index = 0;
@@ -110,7 +129,7 @@ long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t o
         return -WD_E_BUSY;
     n->requests[index] = (struct nvme_request){
         .done = false,
-        .busy = true, .session = s, .id = id, .op = op, .write = write,
+        .busy = true, .session = s, .id = id, .op = op, .opcode = opcode,
         .lba = lba, .iova = iova, .remaining = flush ? 0 : length, .bytes = flush ? 0 : length,
         .flush = flush,
     };

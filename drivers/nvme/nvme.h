@@ -37,7 +37,7 @@ struct nvme_request {
     struct wd_session *session;
     uint64_t id;
     uint16_t op;
-    bool write;
+    uint8_t opcode;                 /* NVME_CMD_READ / WRITE / WRITE_ZEROES / DSM */
     bool flush;                     /* a Flush not yet submitted */
     uint64_t lba, iova, remaining;  /* what is still to be submitted */
     uint64_t bytes;                 /* the request's length */
@@ -101,11 +101,12 @@ unsigned nvme_cq_reap(struct nvme *n, struct nvme_queue *q, void (*done)(struct 
 
 /* io.c */
 void nvme_io_init(struct nvme *n);
-/* Starts a Read/Write of length bytes at lba from/to the device-contiguous
- * IOVA range at iova (write: to the disk), or a Flush, for request id of
+/* Starts an NVM command (opcode: Read or Write of length bytes at lba
+ * from/to the device-contiguous IOVA range at iova, Write Zeroes or
+ * Deallocate of length bytes at lba), or a Flush, for request id of
  * session s: 0, or BUSY when no request slot is free (try again after
  * completions). Its completion is posted to s when its last command is done. */
-long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t op, bool write, bool flush,
+long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t op, uint8_t opcode, bool flush,
                    uint64_t lba, uint64_t iova, uint64_t length);
 /* Whether a new request could start now. */
 bool nvme_io_can_start(const struct nvme *n);

@@ -30,7 +30,8 @@
  *                        disk; WRITE for reads from the disk).
  * Ring requests (struct wd_ring_desc):
  *   op     NVME_BLK_READ (disk -> region), NVME_BLK_WRITE (region -> disk),
- *          NVME_BLK_FLUSH (the volatile cache to the medium)
+ *          NVME_BLK_FLUSH (the volatile cache to the medium),
+ *          NVME_BLK_WRITE_ZEROES, NVME_BLK_DEALLOCATE (no region access)
  *   offset into the region, length in bytes (a multiple of the block
  *          size, > 0; 0 for FLUSH), arg = first block of the session's
  *          partition (RANGE if the request leaves the partition)
@@ -54,6 +55,9 @@ enum nvme_blk_op {
     NVME_BLK_READ = 1,
     NVME_BLK_WRITE = 2,
     NVME_BLK_FLUSH = 3,
+    NVME_BLK_WRITE_ZEROES = 4,  /* length bytes of zeros at arg; no region access (the descriptor still
+                                   lies in the region, as every ring descriptor must) */
+    NVME_BLK_DEALLOCATE = 5,    /* the blocks' contents may go (trim); no region access */
 };
 
 #endif

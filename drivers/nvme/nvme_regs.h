@@ -69,6 +69,16 @@ static inline unsigned nvme_status_type(uint16_t status) { return (status >> 9) 
 #define NVME_CMD_FLUSH 0x00
 #define NVME_CMD_WRITE 0x01
 #define NVME_CMD_READ  0x02
+#define NVME_CMD_WRITE_ZEROES 0x08
+#define NVME_CMD_DSM   0x09         /* Dataset Management: cdw11 bit 2 = Deallocate */
+#define NVME_DSM_DEALLOCATE (1u << 2)
+
+/* A Dataset Management range (16 bytes). */
+struct nvme_dsm_range {
+    uint32_t attributes;
+    uint32_t blocks;
+    uint64_t first_lba;
+};
 
 /* Identify Controller fields (byte offsets). */
 #define NVME_ID_CTRL_SN   4         /* 20 bytes, space padded */

@@ -79,6 +79,7 @@ void test_nvme_blk_queue_depth(void);
 void test_nvme_client_dies_in_flight(void);
 void test_nvme_revoke_resets_controller(void);
 void test_nvme_driver_crash_mid_io(void);
+void test_nvme_blk_zeroes_and_deallocate(void);
 void test_notify_coalesces(void);
 void test_notify_signal_never_blocks(void);
 void test_notify_badges_select_bits(void);
@@ -179,6 +180,7 @@ const struct boot_test boot_tests[] = {
     { "datapath_unbadged_signal", test_datapath_unbadged_signal },
     { "nvme_blk_integrity", test_nvme_blk_integrity },
     { "nvme_blk_roundtrip_and_errors", test_nvme_blk_roundtrip_and_errors },
+    { "nvme_blk_zeroes_and_deallocate", test_nvme_blk_zeroes_and_deallocate },
     { "nvme_blk_partitions_isolated", test_nvme_blk_partitions_isolated },
     { "nvme_blk_queue_depth", test_nvme_blk_queue_depth },
     { "nvme_client_dies_in_flight", test_nvme_client_dies_in_flight },

@@ -603,3 +603,38 @@ void test_nvme_driver_crash_mid_io(void)
     BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
     nvme_down(&drv, device);
 }
+
+/* Write Zeroes and Deallocate: zeros land exactly where asked (the blocks
+ * around keep their data), the region is not touched, and both keep to
+ * the partition like any request. */
+void test_nvme_blk_zeroes_and_deallocate(void)
+{
+    struct edu_driver drv;
+    wd_handle_t device;
+    if (!nvme_up(&drv, &device))
+        return;
+    struct wd_client_session s;
+    uint64_t block_size, blocks;
+    if (!open_block_session(&drv, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, &block_size, &blocks))
+        return;
+    volatile uint8_t *region = s.region.cpu;
+    uint64_t lba = SCRATCH_BYTE / block_size + 2048, n = 8;
+    fill(region, (unsigned)(n * block_size), 0x9D);
+    BT_CHECK_EQ(block_request(&s, NVME_BLK_WRITE, 0, n * block_size, lba), 0);
+    BT_CHECK_EQ(block_request(&s, NVME_BLK_WRITE_ZEROES, 0, 4 * block_size, lba + 2), 0);
+    BT_CHECK(!all_equal(region, (unsigned)block_size, 0));                  /* the region was not touched */
+    uint64_t back = 1ull << 20;
+    memset((void *)(region + back), 0xEE, n * block_size);
+    BT_CHECK_EQ(block_request(&s, NVME_BLK_READ, back, n * block_size, lba), 0);
+    BT_CHECK(memcmp((const void *)(region + back), (const void *)region, 2 * block_size) == 0);
+    BT_CHECK(all_equal(region + back + 2 * block_size, (unsigned)(4 * block_size), 0));
+    BT_CHECK(memcmp((const void *)(region + back + 6 * block_size), (const void *)(region + 6 * block_size),
+                    2 * block_size) == 0);
+    BT_CHECK_EQ(block_request(&s, NVME_BLK_DEALLOCATE, 0, 2 * block_size, lba), 0);
+    BT_CHECK_EQ(block_request(&s, NVME_BLK_WRITE_ZEROES, 0, block_size, blocks), -WD_E_RANGE);
+    BT_CHECK_EQ(block_request(&s, NVME_BLK_DEALLOCATE, 0, 2 * block_size, blocks - 1), -WD_E_RANGE);
+    BT_CHECK_EQ(block_request(&s, NVME_BLK_WRITE_ZEROES, 0, block_size - 1, lba), -WD_E_INVALID_ARG);
+    BT_CHECK_EQ(block_request(&s, 0, 0, block_size, lba), -WD_E_NOT_SUPPORTED);
+    BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
+    nvme_down(&drv, device);
+}
