@@ -150,7 +150,9 @@ long nvme_bring_up(struct nvme *n)
     r = wd_driver_enable(&n->driver);
     if (r < 0)
         return fail("cannot enable memory decode and bus mastering", r);
-    r = wd_driver_irq_open(&n->driver, 0, &n->irq);      /* before CC.EN (facts §0.1) */
+    /* Before CC.EN (facts §0.1). INTx is level-triggered: it drops when the
+     * CQ head doorbell catches up, which the driver writes before its ack. */
+    r = wd_driver_irq_open(&n->driver, n->force_intx ? WD_DRIVER_IRQ_FORCE_INTX : 0, &n->irq);
     if (r < 0)
         return fail("cannot open its interrupt (MSI-X, then INTx)", r);
     if (read32(n, NVME_REG_CC) & 1) {

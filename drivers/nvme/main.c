@@ -1,7 +1,8 @@
 /*
  * nvme - the user-space NVMe driver and block service, started by init's
  * supervisor (on devmgr's request) or by a test as "nvme [registry-name]"
- * with:
+ * with (argument "intx": use the INTx pin even where MSI-X works, to
+ * exercise the fallback; any other argument is the name to register):
  *   start info caps[0]  its device capability (an NVMe controller)
  *   start info pool     its own sub-pool
  *   start info registry SEND to init's name registry
@@ -89,7 +90,8 @@ static void handle_call(struct nvme *n, struct wd_msg *msg)
         msg->w[2] = n->doorbells;
         msg->w[3] = n->interrupts;
         msg->w[4] = n->errors;
-        msg->info = wd_msg_info(op, 5, 0);
+        msg->w[5] = n->irq.mode;
+        msg->info = wd_msg_info(op, 6, 0);
         return;
     }
     msg->w[0] = (uint64_t)-WD_E_NOT_SUPPORTED;
@@ -131,8 +133,14 @@ static int serve(struct nvme *n)
 int main(int argc, char **argv)
 {
     const struct wd_start_info *info = wd_start_info;
-    const char *name = argc > 1 ? argv[1] : NVME_SERVICE_NAME;
+    const char *name = NVME_SERVICE_NAME;
     struct nvme *n = &nvme;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "intx") == 0)
+            n->force_intx = true;
+        else
+            name = argv[i];
+    }
     if (info->cap_count < 1 || !info->caps[0]) {
         printf("nvme: started without a device capability in caps[0]\n");
         return 1;

@@ -78,6 +78,7 @@ struct nvme {
         uint64_t first, count;      /* blocks of namespace 1 */
     } partitions[NVME_PARTITIONS];
     uint64_t commands, errors, doorbells, interrupts;
+    bool force_intx;                /* "intx" argument: the INTx pin even where MSI-X works */
 };
 
 /* controller.c */

@@ -22,7 +22,8 @@
  *                        last as long as the driver).
  *   NVME_OP_STATS     -> w0 = 0, w1 = commands submitted, w2 = SQ doorbell
  *                        writes, w3 = interrupts handled, w4 = requests
- *                        that failed (benchmarks and tests)
+ *                        that failed, w5 = interrupt mode (benchmarks
+ *                        and tests)
  * The capability in the registry is the whole namespace.
  *   WD_SESSION_OPEN / WD_SESSION_CLOSE (<warden/session.h>): a data-path
  *                        session over the client's region (a lease: READ
@@ -48,7 +49,8 @@
 #define NVME_SERVICE_NAME "blk0"
 #define NVME_OP_INFO 1
 #define NVME_OP_PARTITION 2
-#define NVME_OP_STATS 3         /* -> w0 = 0, w1 commands, w2 SQ doorbell writes, w3 interrupts, w4 errors */
+#define NVME_OP_STATS 3         /* -> w0 = 0, w1 commands, w2 SQ doorbell writes, w3 interrupts, w4 errors,
+                                   w5 interrupt mode (libdriver's WD_DRIVER_IRQ_*: 2 INTx, 3 MSI-X) */
 #define NVME_PARTITIONS 64
 
 enum nvme_blk_op {

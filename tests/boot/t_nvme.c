@@ -15,6 +15,8 @@
 
 #include "boot_tests.h"
 #include "t_dma.h"
+
+#define WD_DRIVER_IRQ_INTX 2u               /* <warden/driver.h>'s mode, as NVME_OP_STATS reports it */
 #include "../../drivers/nvme/nvme_protocol.h"
 
 #define NVME_VENDOR 0x1b36
@@ -637,4 +639,38 @@ void test_nvme_blk_zeroes_and_deallocate(void)
     BT_CHECK_EQ(block_request(&s, 0, 0, block_size, lba), -WD_E_NOT_SUPPORTED);
     BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
     nvme_down(&drv, device);
+}
+
+/* The INTx fallback: a driver told to use the pin (as it would where MSI-X
+ * cannot work) serves reads and writes, several in flight, and its
+ * level-triggered line drops once the completions are reaped. */
+void test_nvme_intx_fallback(void)
+{
+    struct wd_device_info info;
+    if (dma_find_device(NVME_VENDOR, NVME_DEVICE, &info) != 0 || !dma_iommu_present()) {
+        BT_SKIP("needs an NVMe controller behind an IOMMU");
+        return;
+    }
+    long d = BT_OK(wd_device_open(dma_device_root(), info.address));
+    struct edu_driver drv;
+    if (d < 0 || !driver_start(&drv, "nvme", (wd_handle_t)d, "intx"))
+        return;
+    struct wd_msg m = { .info = wd_msg_info(NVME_OP_STATS, 0, 0) };
+    BT_OK(wd_call(drv.client, &m, TIMEOUT));
+    uint64_t interrupts_before = m.w[3];
+    struct wd_client_session s;
+    m = (struct wd_msg){ .info = wd_msg_info(NVME_OP_INFO, 0, 0) };
+    BT_OK(wd_call(drv.client, &m, TIMEOUT));
+    uint64_t block_size = m.w[1];
+    if (BT_OK(wd_client_open(&s, drv.client, bt_pool(), REGION_BYTES, WD_RIGHT_READ | WD_RIGHT_WRITE, 256, NULL, 0,
+                             TIMEOUT)) == 0) {
+        run_deep(&s, NVME_BLK_READ, SCRATCH_BYTE / block_size, block_size);
+        BT_CHECK_EQ(block_request(&s, NVME_BLK_WRITE, 0, 4096, SCRATCH_BYTE / block_size), 0);
+        BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
+    }
+    m = (struct wd_msg){ .info = wd_msg_info(NVME_OP_STATS, 0, 0) };
+    BT_OK(wd_call(drv.client, &m, TIMEOUT));
+    BT_CHECK(m.w[3] > interrupts_before);          /* completions came as interrupt messages */
+    BT_CHECK_EQ(m.w[5], WD_DRIVER_IRQ_INTX);        /* ... on the pin */
+    nvme_down(&drv, (wd_handle_t)d);
 }
