@@ -78,9 +78,13 @@ unsigned nvme_cq_reap(struct nvme *n, struct nvme_queue *q, void (*done)(struct 
     unsigned count = 0;
     struct nvme_cqe c;
     while (take_completion(q, &c)) {
-        done(n, &c);
+        if (done)
+            done(n, &c);
         count++;
     }
+    /* Only when something was taken: QEMU 7.2 counts every head write
+     * that finds head == tail as one CQ less pending (cq_pending--), so an
+     * extra write leaves its INTx line asserted for good. */
     if (count)
         *doorbell(n, q->id, true) = q->cq_head;
     return count;

@@ -172,7 +172,7 @@ unsigned iommu_group_reset(struct iommu_group *g)
         for (unsigned b = 0; b < 6; b++)
             d->saved_bars[b] = pci_config_read(fn->bus, fn->dev, fn->fn, PCI_BAR0 + 4 * b, 4);
         d->saved_command = (uint16_t)pci_config_read(fn->bus, fn->dev, fn->fn, PCI_COMMAND_STATUS, 2) &
-                           (PCI_COMMAND_DECODE | PCI_COMMAND_INTX_DISABLE);
+                           PCI_COMMAND_DECODE;      /* interrupt mode is the next owner's (irq_create) */
         uint32_t control = pci_config_read(fn->bus, fn->dev, fn->fn, fn->pcie_cap + PCIE_DEVCTL, 2);
         pci_config_write(fn->bus, fn->dev, fn->fn, fn->pcie_cap + PCIE_DEVCTL, 2, control | PCIE_DEVCTL_FLR);
         d->reset_pending = true;

@@ -182,12 +182,12 @@ const struct boot_test boot_tests[] = {
     { "nvme_blk_integrity", test_nvme_blk_integrity },
     { "nvme_blk_roundtrip_and_errors", test_nvme_blk_roundtrip_and_errors },
     { "nvme_blk_zeroes_and_deallocate", test_nvme_blk_zeroes_and_deallocate },
+    { "nvme_intx_fallback", test_nvme_intx_fallback },
     { "nvme_blk_partitions_isolated", test_nvme_blk_partitions_isolated },
     { "nvme_blk_queue_depth", test_nvme_blk_queue_depth },
     { "nvme_client_dies_in_flight", test_nvme_client_dies_in_flight },
     { "nvme_revoke_resets_controller", test_nvme_revoke_resets_controller },
     { "nvme_driver_crash_mid_io", test_nvme_driver_crash_mid_io },
-    { "nvme_intx_fallback", test_nvme_intx_fallback },
     { "nvme_refuses_without_iommu", test_nvme_refuses_without_iommu },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
