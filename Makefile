@@ -152,6 +152,7 @@ debug: deps $(BUILD)/warden.iso $(DISK_IMG)
 
 bench: deps $(BUILD)/warden.iso
 	$(Q)tools/bench.sh $(BUILD)/warden.iso $(QEMU_EXTRA)
+	$(Q)tools/iotlb.sh $(BUILD)/warden.iso
 
 docs:
 	$(PYTHON) tools/gen-syscall-docs.py -o docs/syscalls.md

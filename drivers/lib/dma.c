@@ -47,8 +47,18 @@ long wd_dma_map_frame(struct wd_driver *d, wd_handle_t frame, uint64_t offset, u
     r = wd_span_take(&d->iova, len + WD_DRIVER_GUARD_BYTES, alignment_for(len), &at);
     if (r < 0)
         return r;
-    r = wd_dma_map(d->dmaspace, frame, offset, at, len, dma_rights);
+    /* One mapping, or (no_large_iommu_pages) pieces just below 2 MiB, so
+     * the kernel can use no 2 MiB leaf; the IOVA range is contiguous either way. */
+    uint64_t piece = d->no_large_iommu_pages ? LARGE_PAGE - WD_PAGE_SIZE : len, done = 0;
+    for (; r == 0 && done < len; done += piece) {
+        uint64_t n = len - done < piece ? len - done : piece;
+        r = wd_dma_map(d->dmaspace, frame, offset + done, at + done, n, dma_rights);
+        if (r < 0)
+            break;
+    }
     if (r < 0) {
+        if (done)
+            wd_dma_unmap(d->dmaspace, at, done);
         wd_span_give_back(&d->iova, at, len + WD_DRIVER_GUARD_BYTES);
         return r;
     }

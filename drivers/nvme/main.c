@@ -2,7 +2,9 @@
  * nvme - the user-space NVMe driver and block service, started by init's
  * supervisor (on devmgr's request) or by a test as "nvme [registry-name]"
  * with (argument "intx": use the INTx pin even where MSI-X works, to
- * exercise the fallback; any other argument is the name to register):
+ * exercise the fallback; "iommu-4k": map clients' regions with 4 KiB IOMMU
+ * pages only, to measure what 2 MiB pages save; any other argument is the
+ * name to register):
  *   start info caps[0]  its device capability (an NVMe controller)
  *   start info pool     its own sub-pool
  *   start info registry SEND to init's name registry
@@ -138,6 +140,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "intx") == 0)
             n->force_intx = true;
+        else if (strcmp(argv[i], "iommu-4k") == 0)
+            n->iommu_4k = true;
         else
             name = argv[i];
     }
@@ -146,6 +150,7 @@ int main(int argc, char **argv)
         return 1;
     }
     long r = wd_driver_init(&n->driver, info->caps[0], info->pool);
+    n->driver.no_large_iommu_pages = n->iommu_4k;   /* measurement only: docs/performance.md */
     if (r == -WD_E_NO_IOMMU) {
         printf("nvme: no IOMMU translates this controller: refusing to let it DMA without isolation\n");
         return 1;

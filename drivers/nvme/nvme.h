@@ -79,6 +79,7 @@ struct nvme {
     } partitions[NVME_PARTITIONS];
     uint64_t commands, errors, doorbells, interrupts;
     bool force_intx;                /* "intx" argument: the INTx pin even where MSI-X works */
+    bool iommu_4k;                  /* "iommu-4k" argument: no 2 MiB IOMMU pages (measurement) */
 };
 
 /* controller.c */

@@ -54,5 +54,7 @@ int bench_datapath_role(const char *role, const wd_handle_t *caps);
 
 /* bench_blk.c: the NVMe block path (needs an NVMe disk: tools/bench.sh attaches one) */
 void bench_blk(wd_handle_t pool);
+/* Only a 64 MiB read, 4 KiB or 2 MiB IOMMU pages (tools/iotlb.sh counts the IOTLB in QEMU's trace). */
+void bench_blk_iotlb(wd_handle_t pool, bool small_pages);
 
 #endif

@@ -6,7 +6,11 @@
  *                     driver -> device -> interrupt -> client;
  *   blk_write_4k_qd1  the same for writes;
  *   blk_read_4k_qd32  32 reads kept in flight, resubmitted in batches;
- *   blk_read_128k_per_mib  sequential 128 KiB reads, one at a time, per MiB.
+ *   blk_read_128k_per_mib  sequential 128 KiB reads, one at a time, per MiB;
+ *   blk_iotlb_4k/_2m  (only with iotlb=4k|2m on the command line:
+ *                     tools/iotlb.sh) a 64 MiB sequential read into a
+ *                     region the IOMMU maps with 4 KiB or 2 MiB pages, for
+ *                     QEMU's vtd_iotlb_page_hit/_update trace to count.
  * The guest waits for QEMU's I/O threads, and under icount an idle guest's
  * virtual time jumps ahead, so a sample is CPU work: elapsed TSC minus the
  * TSC the CPU spent halted (the kernel's idle_tsc), summed over a run and
@@ -26,6 +30,7 @@
 #define QD1_IOS 2000u
 #define QD32_IOS 8000u
 #define SEQ_MIB 16u
+#define IOTLB_BYTES (64ull << 20)
 
 struct blk_counters {
     uint64_t tsc, idle, syscalls, invalidations, doorbells, interrupts;
@@ -129,52 +134,93 @@ static void qd32(wd_handle_t service, struct wd_client_session *s, uint64_t bloc
     report_blk("blk_read_4k_qd32", &a, &b, done, done, failures);
 }
 
-void bench_blk(wd_handle_t pool)
+/* The machine's NVMe controller with a fresh driver ("nvme <args>",
+ * registered as name) on it, and a session with a region of region_bytes. */
+struct blk_setup {
+    long device, driver_pool, driver;
+    wd_handle_t service;
+    uint64_t block_size;
+    struct wd_client_session s;
+};
+
+static bool blk_start(wd_handle_t pool, const char *args, const char *name, uint64_t region_bytes,
+                      struct blk_setup *b)
 {
     const struct wd_start_info *info = wd_start_info;
     wd_handle_t root = info->cap_count ? info->caps[0] : WD_NULL;
     struct wd_device_info dev;
     uint64_t index = 0;
     long r;
+    memset(b, 0, sizeof *b);
     while ((r = wd_device_list(root, index, &dev)) == 0 && !(dev.vendor_id == 0x1b36 && dev.device_id == 0x0010))
         index++;
     const struct wd_module *module = wd_find_module("nvme");
-    long device = r == 0 ? wd_device_open(root, dev.address) : r;
-    long driver_pool = device >= 0 ? wd_pool_create(pool, 8ull << 20) : device;
-    if (device < 0 || driver_pool < 0 || !module) {
+    b->device = r == 0 ? wd_device_open(root, dev.address) : r;
+    b->driver_pool = b->device >= 0 ? wd_pool_create(pool, 8ull << 20) : b->device;
+    if (b->device < 0 || b->driver_pool < 0 || !module) {
         printf("bench: the block measures need an NVMe controller behind an IOMMU and the nvme module: %s\n",
-               wd_error_name(device < 0 ? device : driver_pool));
-        return;
+               wd_error_name(b->device < 0 ? b->device : b->driver_pool));
+        return false;
     }
     struct wd_spawn sp = {
-        .args = "nvme blk-bench",
+        .args = args,
         .image = module->frame,
         .image_size = module->size,
-        .pool = (wd_handle_t)driver_pool,
+        .pool = (wd_handle_t)b->driver_pool,
         .registry = info->registry,
         .cap_count = 1,
-        .caps = { (wd_handle_t)device },
+        .caps = { (wd_handle_t)b->device },
     };
-    long driver = wd_spawn(&sp, NULL);
-    wd_handle_t service = WD_NULL;
-    for (int i = 0; driver >= 0 && i < 500 && wd_name_lookup(info->registry, "blk-bench", &service) != 0; i++)
+    b->driver = wd_spawn(&sp, NULL);
+    for (int i = 0; b->driver >= 0 && i < 500 && wd_name_lookup(info->registry, name, &b->service) != 0; i++)
         wd_thread_sleep(10ull * 1000 * 1000);
     struct wd_msg m = { .info = wd_msg_info(NVME_OP_INFO, 0, 0) };
-    struct wd_client_session s;
-    if (service == WD_NULL || wd_call(service, &m, BLK_TIMEOUT) < 0 ||
-        wd_client_open(&s, service, pool, BLK_REGION, WD_RIGHT_READ | WD_RIGHT_WRITE, BLK_CAPACITY, NULL, 0,
+    if (b->service == WD_NULL || wd_call(b->service, &m, BLK_TIMEOUT) < 0 ||
+        wd_client_open(&b->s, b->service, pool, region_bytes, WD_RIGHT_READ | WD_RIGHT_WRITE, BLK_CAPACITY, NULL, 0,
                        BLK_TIMEOUT) < 0) {
         printf("bench: the NVMe driver did not come up\n");
-        return;
+        return false;
     }
-    uint64_t block_size = m.w[1];
-    qd1(service, &s, "blk_read_4k_qd1", NVME_BLK_READ, 4096, QD1_IOS, QD1_IOS, block_size);
-    qd1(service, &s, "blk_write_4k_qd1", NVME_BLK_WRITE, 4096, QD1_IOS, QD1_IOS, block_size);
-    qd32(service, &s, block_size);
-    qd1(service, &s, "blk_read_128k_per_mib", NVME_BLK_READ, 128 << 10, SEQ_MIB * 8, SEQ_MIB, block_size);
-    wd_client_close(&s, BLK_TIMEOUT);
-    wd_process_kill((wd_handle_t)driver, 0);
-    wd_cap_delete((wd_handle_t)driver);
-    wd_cap_delete((wd_handle_t)driver_pool);
-    wd_cap_delete((wd_handle_t)device);
+    b->block_size = m.w[1];
+    return true;
+}
+
+static void blk_stop(struct blk_setup *b)
+{
+    wd_client_close(&b->s, BLK_TIMEOUT);
+    wd_process_kill((wd_handle_t)b->driver, 0);
+    wd_cap_delete((wd_handle_t)b->driver);
+    wd_cap_delete(b->service);
+    wd_cap_delete((wd_handle_t)b->driver_pool);
+    wd_cap_delete((wd_handle_t)b->device);
+}
+
+void bench_blk(wd_handle_t pool)
+{
+    struct blk_setup b;
+    if (!blk_start(pool, "nvme blk-bench", "blk-bench", BLK_REGION, &b))
+        return;
+    struct wd_client_session *sp = &b.s;
+    wd_handle_t service = b.service;
+    uint64_t block_size = b.block_size;
+    qd1(service, sp, "blk_read_4k_qd1", NVME_BLK_READ, 4096, QD1_IOS, QD1_IOS, block_size);
+    qd1(service, sp, "blk_write_4k_qd1", NVME_BLK_WRITE, 4096, QD1_IOS, QD1_IOS, block_size);
+    qd32(service, sp, block_size);
+    qd1(service, sp, "blk_read_128k_per_mib", NVME_BLK_READ, 128 << 10, SEQ_MIB * 8, SEQ_MIB, block_size);
+    blk_stop(&b);
+}
+
+void bench_blk_iotlb(wd_handle_t pool, bool small_pages)
+{
+    struct blk_setup b;
+    if (!blk_start(pool, small_pages ? "nvme blk-iotlb iommu-4k" : "nvme blk-iotlb", "blk-iotlb", IOTLB_BYTES, &b))
+        return;
+    long failures = 0;
+    printf("bench: iotlb: a %llu MiB sequential read into a region the IOMMU maps with %s pages\n",
+           (unsigned long long)(IOTLB_BYTES >> 20), small_pages ? "4 KiB" : "2 MiB");
+    for (uint64_t at = 0; at < IOTLB_BYTES; at += 128 << 10)
+        failures += one(&b.s, NVME_BLK_READ, at, 128 << 10, at / b.block_size) != 0;
+    printf("BENCH blk_iotlb_%s read_mib=%llu failed=%ld\n", small_pages ? "4k" : "2m",
+           (unsigned long long)(IOTLB_BYTES >> 20), failures);
+    blk_stop(&b);
 }

@@ -64,6 +64,8 @@ struct wd_driver {
     struct wd_device_info info;     /* device_info at init time */
     struct wd_span_allocator iova;  /* IOVAs in dmaspace */
     struct wd_span_allocator vaddr; /* CPU addresses in this process */
+    bool no_large_iommu_pages;      /* map frames in pieces below 2 MiB: 4 KiB IOMMU pages only (for
+                                       measuring what 2 MiB pages save; never needed otherwise) */
 };
 
 /* One DMA buffer: memory the CPU sees at cpu and the device at iova. */
