@@ -229,7 +229,8 @@ CONFIGS = [
         'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF},
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
                        'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'nvme_revoke_resets_controller',
-                       'nvme_driver_crash_mid_io', 'nvme_intx_fallback', 'datapath_edu_roundtrip'],
+                       'nvme_driver_crash_mid_io', 'nvme_supervised_restart', 'nvme_intx_fallback',
+                       'datapath_edu_roundtrip'],
     },
     {
         'name': 'nvme-4k-mdts1',

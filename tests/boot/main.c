@@ -81,6 +81,7 @@ void test_nvme_revoke_resets_controller(void);
 void test_nvme_driver_crash_mid_io(void);
 void test_nvme_blk_zeroes_and_deallocate(void);
 void test_nvme_intx_fallback(void);
+void test_nvme_supervised_restart(void);
 void test_notify_coalesces(void);
 void test_notify_signal_never_blocks(void);
 void test_notify_badges_select_bits(void);
@@ -188,6 +189,7 @@ const struct boot_test boot_tests[] = {
     { "nvme_client_dies_in_flight", test_nvme_client_dies_in_flight },
     { "nvme_revoke_resets_controller", test_nvme_revoke_resets_controller },
     { "nvme_driver_crash_mid_io", test_nvme_driver_crash_mid_io },
+    { "nvme_supervised_restart", test_nvme_supervised_restart },
     { "nvme_refuses_without_iommu", test_nvme_refuses_without_iommu },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <warden/region.h>
 #include <warden/registry.h>
+#include <warden/service.h>
+#include <warden/supervisor.h>
 
 #include "boot_tests.h"
 #include "t_dma.h"
@@ -620,7 +622,7 @@ void test_nvme_blk_zeroes_and_deallocate(void)
     if (!open_block_session(&drv, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, &block_size, &blocks))
         return;
     volatile uint8_t *region = s.region.cpu;
-    uint64_t lba = SCRATCH_BYTE / block_size + 2048, n = 8;
+    uint64_t lba = (SCRATCH_BYTE + 6 * MIB) / block_size, n = 8;
     fill(region, (unsigned)(n * block_size), 0x9D);
     BT_CHECK_EQ(block_request(&s, NVME_BLK_WRITE, 0, n * block_size, lba), 0);
     BT_CHECK_EQ(block_request(&s, NVME_BLK_WRITE_ZEROES, 0, 4 * block_size, lba + 2), 0);
@@ -677,4 +679,97 @@ void test_nvme_intx_fallback(void)
     BT_CHECK(m.w[3] > interrupts_before);          /* completions came as interrupt messages */
     BT_CHECK_EQ(m.w[5], WD_DRIVER_IRQ_INTX);        /* ... on the pin */
     nvme_down(&drv, (wd_handle_t)d);
+}
+
+/* Looks name up until it is a newer incarnation than generation (init's
+ * supervisor restarts the driver with backoff); false if none came. */
+static bool connect_newer(struct wd_service *svc, const char *name, uint64_t generation)
+{
+    for (int i = 0; i < 300; i++) {
+        if (wd_service_connect(svc, wd_start_info->registry, name, 100 * BT_MS) == 0) {
+            if (svc->generation > generation)
+                return true;
+            wd_service_close(svc);
+        }
+        wd_thread_sleep(10 * BT_MS);
+    }
+    return false;
+}
+
+/* The same crash through init's supervisor, as in the normal system: the
+ * supervisor kills blk-style "nvme" mid-write and restarts it; the client
+ * finds the new incarnation by name and its library resubmits; every write
+ * completes once and lands; supervision stops with nothing left charged. */
+void test_nvme_supervised_restart(void)
+{
+    struct wd_device_info info;
+    if (dma_find_device(NVME_VENDOR, NVME_DEVICE, &info) != 0 || !dma_iommu_present()) {
+        BT_SKIP("needs an NVMe controller behind an IOMMU");
+        return;
+    }
+    wd_handle_t registry = wd_start_info->registry;
+    char name[32], spec[WD_NAME_MAX + 1];
+    snprintf(name, sizeof name, "blk-sup-%llu", (unsigned long long)wd_start_info->process_id);
+    snprintf(spec, sizeof spec, "%s nvme", name);
+    long device = BT_OK(wd_device_open(dma_device_root(), info.address));
+    long pool = BT_OK(wd_pool_create(bt_pool(), 8ull << 20));
+    if (device < 0 || pool < 0 || BT_OK(wd_supervise_start(registry, spec, (wd_handle_t)device, (wd_handle_t)pool)) < 0)
+        return;
+    struct wd_service svc;
+    if (!connect_newer(&svc, name, 0))
+        BT_CHECK(false);
+    struct wd_client_session s;
+    if (BT_OK(wd_client_open(&s, svc.endpoint, bt_pool(), REGION_BYTES, WD_RIGHT_READ | WD_RIGHT_WRITE, 128, NULL, 0,
+                             TIMEOUT)) == 0) {
+        struct wd_msg m = { .info = wd_msg_info(NVME_OP_INFO, 0, 0) };
+        BT_OK(wd_call(svc.endpoint, &m, TIMEOUT));
+        uint64_t block_size = m.w[1], base = (SCRATCH_BYTE + 4 * MIB) / block_size;   /* in [16, 32) MiB */
+        volatile uint8_t *region = s.region.cpu;
+        for (unsigned k = 0; k < 64; k++) {
+            fill(region + k * 4096ull, 4096, (uint8_t)(0x40 + k));
+            struct wd_ring_desc d = { .offset = k * 4096ull, .length = 4096, .op = NVME_BLK_WRITE, .id = k,
+                                      .arg = base + k * 4096 / block_size };
+            BT_CHECK_EQ(wd_client_submit(&s, &d), 0);
+        }
+        BT_CHECK_EQ(wd_client_kick(&s), 0);
+        BT_CHECK_EQ(wd_supervise_kill(registry, name), 0);
+        static bool seen[64];
+        unsigned done = 0;
+        struct wd_ring_desc c;
+        long r;
+        while ((r = wd_client_wait(&s, &c, TIMEOUT)) == 0 && c.id < 64 && !seen[c.id]) {
+            seen[c.id] = true;
+            done++;
+        }
+        BT_CHECK_EQ(r, -WD_E_DEAD);
+        uint64_t generation = svc.generation;
+        wd_service_close(&svc);
+        if (connect_newer(&svc, name, generation)) {
+            BT_CHECK_EQ(wd_client_reopen(&s, svc.endpoint, TIMEOUT), 0);
+            while (done < 64 && wd_client_wait(&s, &c, TIMEOUT) == 0) {
+                BT_CHECK(c.id < 64 && !seen[c.id] && c.status == 0);
+                if (c.id < 64)
+                    seen[c.id] = true;
+                done++;
+            }
+            BT_CHECK_EQ(done, 64);
+            memset((void *)(region + (1u << 20)), 0, 64 * 4096);
+            BT_CHECK_EQ(block_request(&s, NVME_BLK_READ, 1u << 20, 64 * 4096, base), 0);
+            BT_CHECK(memcmp((const void *)(region + (1u << 20)), (const void *)region, 64 * 4096) == 0);
+            struct wd_service_status st;
+            BT_OK(wd_supervise_status(registry, name, &st));
+            BT_CHECK_EQ(st.generation, 2);
+            BT_CHECK_EQ(st.deaths, 1);
+        } else {
+            BT_CHECK(false);                    /* no new incarnation */
+        }
+        BT_CHECK_EQ(wd_client_close(&s, TIMEOUT), 0);
+    }
+    wd_service_close(&svc);
+    BT_CHECK_EQ(wd_supervise_stop(registry, name), 0);
+    struct wd_pool_info left;
+    BT_OK(wd_pool_info((wd_handle_t)pool, &left));
+    BT_CHECK_EQ(left.used, 0);
+    wd_cap_delete((wd_handle_t)pool);
+    wd_cap_delete((wd_handle_t)device);
 }
