@@ -158,7 +158,6 @@ bool wd_session_lease_alive(const struct wd_session *s)
     return wd_cap_info(s->region, &info) == 0;
 }
 
-
 static void forget(struct wd_session *s)
 {
     uint64_t id = s->id;

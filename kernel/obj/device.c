@@ -177,7 +177,6 @@ unsigned iommu_group_reset(struct iommu_group *g)
         pci_config_write(fn->bus, fn->dev, fn->fn, fn->pcie_cap + PCIE_DEVCTL, 2, control | PCIE_DEVCTL_FLR);
         d->reset_pending = true;
         d->reset_until_ns = time_now_ns() + PCIE_FLR_WAIT_MS * 1000000ull;
-        d->resets++;
         reset++;
     }
     return reset;

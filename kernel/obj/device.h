@@ -54,7 +54,6 @@ struct device {
     uint64_t reset_until_ns;
     uint32_t saved_bars[6];
     uint16_t saved_command;
-    uint64_t resets;                /* FLRs since boot */
 };
 
 /* Builds devices and groups from the enumeration (after the IOMMU is up). */

@@ -79,10 +79,12 @@ void kobject_track_cap_added(struct kobject *o, uint32_t rights)
  * not leave a thread blocked on the object, taking what comes next. */
 static void evict_waiters_without_right(struct thread_queue *q, struct process *holder, const struct kobject *o)
 {
+    if (!holder || holder->dead)
+        return;
     bool waits = false;
     for (struct thread *t = q->head; t && !waits; t = t->queue_next)
         waits = t->process == holder;
-    if (!waits || !holder || holder->dead || cspace_holds_rights(&holder->cspace, o, WD_RIGHT_RECV))
+    if (!waits || cspace_holds_rights(&holder->cspace, o, WD_RIGHT_RECV))
         return;
     for (struct thread *t = q->head, *next; t; t = next) {
         next = t->queue_next;
