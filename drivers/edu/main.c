@@ -40,14 +40,8 @@ static int fail(const char *what, long error)
 /* The endpoint clients and the kernel's DMA fault messages arrive on. */
 static int create_endpoint(struct edu *e)
 {
-    long ep = wd_endpoint_create(wd_start_info->pool);
-    if (ep < 0)
-        return fail("cannot create an endpoint", ep);
-    e->endpoint = (wd_handle_t)ep;
-    long r = wd_device_fault_bind(e->driver.device, e->endpoint, EDU_FAULT_BADGE);
-    if (r < 0)
-        return fail("cannot bind the device's DMA faults to its endpoint", r);
-    return 0;
+    long r = wd_driver_endpoint(&e->driver, EDU_FAULT_BADGE, &e->endpoint);
+    return r < 0 ? fail("cannot create its endpoint (with the device's DMA faults bound to it)", r) : 0;
 }
 
 /* Factorial-done and DMA-done interrupts as messages: MSI, else INTx. */

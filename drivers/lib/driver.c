@@ -43,6 +43,20 @@ long wd_driver_init(struct wd_driver *d, wd_handle_t device, wd_handle_t pool)
     return 0;
 }
 
+long wd_driver_endpoint(struct wd_driver *d, uint64_t fault_badge, wd_handle_t *out)
+{
+    long ep = wd_endpoint_create(d->pool);
+    if (ep < 0)
+        return ep;
+    long r = wd_device_fault_bind(d->device, (wd_handle_t)ep, fault_badge);
+    if (r < 0) {
+        wd_cap_delete((wd_handle_t)ep);
+        return r;
+    }
+    *out = (wd_handle_t)ep;
+    return 0;
+}
+
 long wd_driver_register(const char *who, wd_handle_t endpoint, uint64_t badge, const char *name)
 {
     if (!wd_start_info->registry) {

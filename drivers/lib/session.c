@@ -311,12 +311,8 @@ static void serve_work(struct wd_session *s, void *arg)
                 result = -WD_E_DEAD;        /* taken back while it ran: its DMA faulted */
             wd_session_post(s, req.id, req.op, result < 0 ? (uint16_t)-result : 0, result < 0 ? 0 : (uint64_t)result);
         }
-        if (r == -WD_E_PROTOCOL) {
-            printf("%s: session %llu: the client broke its ring; ending the session\n", c->who,
-                   (unsigned long long)s->id);
-            s->ended = true;
-            return;
-        }
+        if (r == -WD_E_PROTOCOL)
+            return;                         /* broken: wd_sessions_end_broken ends it */
     } while (wd_session_flush(s));
 }
 
@@ -334,9 +330,27 @@ void wd_sessions_serve(struct wd_session_table *t, uint64_t bits, const char *wh
 {
     struct serve_context c = { .who = who, .run = run, .ended = ended, .ctx = ctx };
     wd_sessions_dispatch(t, bits, serve_work, serve_ended, &c);
-    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++)
-        if (t->sessions[i].open && t->sessions[i].ended && !t->sessions[i].end_pending)
-            wd_session_end(t, &t->sessions[i]);     /* it broke its ring */
+    wd_sessions_end_broken(t, who);
+}
+
+void wd_sessions_end_broken(struct wd_session_table *t, const char *who)
+{
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
+        struct wd_session *s = &t->sessions[i];
+        if (!s->open || !s->broken || s->end_pending)
+            continue;
+        printf("%s: session %llu: the client broke its ring; ending the session\n", who, (unsigned long long)s->id);
+        wd_session_end(t, s);
+    }
+}
+
+/* The client broke a ring: the session takes nothing more and is ended by
+ * wd_sessions_end_broken. Returns error. */
+static long session_broken(struct wd_session *s, long error)
+{
+    s->broken = true;
+    s->ended = true;
+    return error;
 }
 
 long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
@@ -345,7 +359,7 @@ long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
         return -WD_E_DEAD;
     long space = wd_ring_space(&s->completions);
     if (space < 0)
-        return space;
+        return session_broken(s, space);
     if (space == 0) {
         wd_ring_producer_may_sleep(&s->completions);    /* the client's release will signal us */
         if (wd_ring_space(&s->completions) <= 0)
@@ -357,7 +371,7 @@ long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
     long r = wd_ring_dequeue(&s->requests, req);
     if (r == 0 || r == -WD_E_RANGE)
         s->requests_taken++;
-    return r;
+    return r == -WD_E_PROTOCOL ? session_broken(s, r) : r;
 }
 
 long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t status, uint64_t result)

@@ -62,11 +62,8 @@ static void take_requests(struct wd_session *s, void *ctx)
             if (e < 0)
                 wd_session_post(s, req.id, req.op, (uint16_t)-e, 0);
         }
-        if (r == -WD_E_PROTOCOL) {
-            printf("nvme: session %llu: the client broke its ring; ending the session\n", (unsigned long long)s->id);
-            s->ended = true;
-            return;
-        }
+        if (r == -WD_E_PROTOCOL)
+            return;                     /* broken: wd_sessions_end_broken ends it */
         bool more = wd_session_flush(s);
         if (!more || !nvme_io_can_start(n))
             return;                     /* the next completion takes the rest */
@@ -80,19 +77,10 @@ static void session_ended(struct wd_session *s, void *ctx)
            (unsigned long long)s->id, s->in_flight, (unsigned long long)s->completions_posted);
 }
 
-static void end_broken_sessions(struct nvme *n)
-{
-    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
-        struct wd_session *s = &n->sessions.sessions[i];
-        if (s->open && s->ended && !s->end_pending)
-            wd_session_end(&n->sessions, s);
-    }
-}
-
 void nvme_datapath_notified(struct nvme *n, uint64_t bits)
 {
     wd_sessions_dispatch(&n->sessions, bits, take_requests, session_ended, n);
-    end_broken_sessions(n);
+    wd_sessions_end_broken(&n->sessions, "nvme");
     nvme_sq_ring(n, &n->io);
 }
 
@@ -103,6 +91,6 @@ void nvme_datapath_take_all(struct nvme *n)
         if (s->open && !s->ended)
             take_requests(s, n);
     }
-    end_broken_sessions(n);
+    wd_sessions_end_broken(&n->sessions, "nvme");
     nvme_sq_ring(n, &n->io);
 }

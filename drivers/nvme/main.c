@@ -34,13 +34,9 @@ static int fail(const char *what, long error)
 
 static int create_endpoint(struct nvme *n)
 {
-    long ep = wd_endpoint_create(wd_start_info->pool);
-    if (ep < 0)
-        return fail("cannot create an endpoint", ep);
-    n->endpoint = (wd_handle_t)ep;
-    long r = wd_device_fault_bind(n->driver.device, n->endpoint, NVME_FAULT_BADGE);
+    long r = wd_driver_endpoint(&n->driver, NVME_FAULT_BADGE, &n->endpoint);
     if (r < 0)
-        return fail("cannot bind the device's DMA faults to its endpoint", r);
+        return fail("cannot create its endpoint (with the device's DMA faults bound to it)", r);
     r = wd_sessions_init(&n->sessions, &n->driver, n->endpoint, NVME_NOTIFY_BADGE);
     if (r < 0)
         return fail("cannot set up the data path's notification", r);

@@ -102,6 +102,9 @@ long wd_driver_fini(struct wd_driver *d);
  * from now on; above 4 GiB the interrupt window is skipped. INVALID_ARG when
  * it is below what is already handed out. */
 long wd_driver_set_iova_limit(struct wd_driver *d, uint64_t limit);
+/* The driver's endpoint: created from its pool, with the device's DMA
+ * faults bound to it (WD_LABEL_DMA_FAULT messages carrying fault_badge). */
+long wd_driver_endpoint(struct wd_driver *d, uint64_t fault_badge, wd_handle_t *out);
 /* Registers a SEND copy of endpoint badged badge under name in the name
  * registry the process was given; failures are printed, prefixed with who. */
 long wd_driver_register(const char *who, wd_handle_t endpoint, uint64_t badge, const char *name);
@@ -248,6 +251,7 @@ struct wd_session {
     uint32_t in_flight;             /* requests the device may still work on (the driver counts them up,
                                        wd_session_request_done down); while > 0 the session is not ended */
     bool end_pending;               /* wd_session_end was called while requests were in flight */
+    bool broken;                    /* the client broke a ring (wd_session_next_request said PROTOCOL) */
 };
 
 struct wd_session_table {
@@ -311,11 +315,15 @@ typedef long (*wd_session_run_fn)(struct wd_session *s, const struct wd_ring_des
  * be NULL) for each session whose lease ended. who prefixes the messages. */
 void wd_sessions_serve(struct wd_session_table *t, uint64_t bits, const char *who, wd_session_run_fn run,
                        void (*ended)(struct wd_session *, void *), void *ctx);
+/* Ends (says so, prefixed with who) every session whose client broke a
+ * ring; one with requests in flight goes when the last is done. */
+void wd_sessions_end_broken(struct wd_session_table *t, const char *who);
 
 /* The next request into *req, only when its completion will have room:
  * 0; RANGE (its buffer leaves the region: complete it with that error);
  * WOULD_BLOCK (no request, or no completion space yet); PROTOCOL (the
- * client broke the ring: end the session). */
+ * client broke a ring: the session is marked broken and ended, for
+ * wd_sessions_end_broken); DEAD (the session ended). */
 long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req);
 /* Queues the completion of request id (status 0 or a WD_E_* code). */
 long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t status, uint64_t result);
