@@ -24,7 +24,11 @@ void nvme_io_init(struct nvme *n)
 {
     memset(n->slot_request, 0, sizeof n->slot_request);
     memset(n->requests, 0, sizeof n->requests);
-    n->free_slots = NVME_IO_SLOTS;
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
+        n->free_slot[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
+        n->free_request[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
+    }
+    n->free_slots = n->free_requests = NVME_IO_SLOTS;
 }
 
 /* Fills cmd's PRPs for [iova, iova+length) using slot's list page. */
@@ -48,16 +52,12 @@ static void set_prps(struct nvme *n, unsigned slot, struct nvme_sqe *cmd, uint64
     cmd->prp2 = n->prp_lists.iova + slot * PAGE;
 }
 
+/* A free command slot for request (the caller checked free_slots). */
 static unsigned take_slot(struct nvme *n, unsigned request)
 {
-    for (unsigned slot = 0; slot < NVME_IO_SLOTS; slot++) {
-        if (!n->slot_request[slot]) {
-            n->slot_request[slot] = (uint16_t)(request + 1);
-            n->free_slots--;
-            return slot;
-        }
-    }
-    return NVME_IO_SLOTS;
+    unsigned slot = n->free_slot[--n->free_slots];
+    n->slot_request[slot] = (uint16_t)(request + 1);
+    return slot;
 }
 
 /* Pushes the request's next commands while slots are free. */
@@ -111,22 +111,15 @@ static void submit_more(struct nvme *n, unsigned index)
 
 bool nvme_io_can_start(const struct nvme *n)
 {
-    if (!n->free_slots)
-        return false;
-    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
-        if (!n->requests[i].busy)
-            return true;
-    return false;
+    return n->free_slots && n->free_requests;
 }
 
 long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t op, uint8_t opcode, bool flush,
                    uint64_t lba, uint64_t iova, uint64_t length)
 {
-    unsigned index = 0;
-    while (index < NVME_IO_SLOTS && n->requests[index].busy)
-        index++;
-    if (index == NVME_IO_SLOTS || !n->free_slots)
+    if (!nvme_io_can_start(n))
         return -WD_E_BUSY;
+    unsigned index = n->free_request[--n->free_requests];
     n->requests[index] = (struct nvme_request){
         .done = false,
         .busy = true, .session = s, .id = id, .op = op, .opcode = opcode,
@@ -161,6 +154,7 @@ static void finish(struct nvme *n, struct nvme_request *q)
     if (s->end_pending && s->in_flight == 1)
         wd_session_flush(s);            /* the client still learns; then the session goes */
     q->busy = false;
+    n->free_request[n->free_requests++] = (uint16_t)(q - n->requests);
     wd_session_request_done(&n->sessions, s);
 }
 
@@ -170,7 +164,7 @@ static void command_done(struct nvme *n, const struct nvme_cqe *c)
         return;                         /* not ours (a controller bug): ignore */
     struct nvme_request *q = &n->requests[n->slot_request[c->cid] - 1];
     n->slot_request[c->cid] = 0;
-    n->free_slots++;
+    n->free_slot[n->free_slots++] = c->cid;
     long e = nvme_status_error(c->status);
     if (e < 0 && q->error == 0)
         q->error = e;

@@ -66,8 +66,11 @@ struct nvme {
     struct wd_dma_buffer identify;  /* 4 KiB the device writes Identify data into */
     struct wd_dma_buffer prp_lists; /* NVME_IO_SLOTS pages of PRP entries, one per command slot */
     uint16_t slot_request[NVME_IO_SLOTS];   /* command slot (cid) -> request index + 1; 0 = free */
+    uint16_t free_slot[NVME_IO_SLOTS];      /* free command slots, a stack of free_slots */
     unsigned free_slots;
     struct nvme_request requests[NVME_IO_SLOTS];
+    uint16_t free_request[NVME_IO_SLOTS];   /* free request entries, a stack of free_requests */
+    unsigned free_requests;
     uint64_t max_transfer;          /* bytes per command (MDTS), a multiple of 4 KiB */
     uint32_t block_size;            /* namespace 1's logical block size */
     uint64_t block_count;
