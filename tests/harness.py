@@ -228,7 +228,7 @@ CONFIGS = [
         'args': ['-m', '512M'] + IOMMU,
         'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF},
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
-                       'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'nvme_revoke_resets_controller',
+                       'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_blk_hostile_ring', 'nvme_client_dies_in_flight', 'nvme_revoke_resets_controller',
                        'nvme_driver_crash_mid_io', 'nvme_supervised_restart', 'nvme_intx_fallback',
                        'datapath_edu_roundtrip'],
     },
@@ -241,7 +241,7 @@ CONFIGS = [
                  'device': ['-device', 'nvme,serial=warden1,drive=nvm0,mdts=1,'
                             'logical_block_size=4096,physical_block_size=4096']},
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
-                       'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io'],
+                       'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_blk_hostile_ring', 'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io'],
     },
     {
         'name': 'nvme-root-port',

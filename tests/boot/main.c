@@ -82,6 +82,7 @@ void test_nvme_driver_crash_mid_io(void);
 void test_nvme_blk_zeroes_and_deallocate(void);
 void test_nvme_intx_fallback(void);
 void test_nvme_supervised_restart(void);
+void test_nvme_blk_hostile_ring(void);
 void test_notify_coalesces(void);
 void test_notify_signal_never_blocks(void);
 void test_notify_badges_select_bits(void);
@@ -186,6 +187,7 @@ const struct boot_test boot_tests[] = {
     { "nvme_intx_fallback", test_nvme_intx_fallback },
     { "nvme_blk_partitions_isolated", test_nvme_blk_partitions_isolated },
     { "nvme_blk_queue_depth", test_nvme_blk_queue_depth },
+    { "nvme_blk_hostile_ring", test_nvme_blk_hostile_ring },
     { "nvme_client_dies_in_flight", test_nvme_client_dies_in_flight },
     { "nvme_revoke_resets_controller", test_nvme_revoke_resets_controller },
     { "nvme_driver_crash_mid_io", test_nvme_driver_crash_mid_io },
