@@ -122,6 +122,15 @@ E1000E_RESTRICTED = ['-netdev', 'user,id=n0,restrict=on',
 
 DISK_DEVICE = ['-device', 'nvme,serial=warden0,drive=nvm0']
 
+def checked_disk(device=None):
+    """The NVMe disk nvme_blk_integrity expects: 64 MiB of the host's pattern,
+    [32, 48) MiB checked afterwards for the pattern of seed ^ 0xFFFF."""
+    disk = {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF}
+    if device:
+        disk['device'] = device
+    return disk
+
+
 # The normal boot is up when both of make run's drivers say they are ready.
 BOTH_DRIVERS_READY = r'(?s)(?=.*^edu: [^\n]* ready: )(?=.*^nvme: [^\n]* ready: )'
 
@@ -226,29 +235,28 @@ CONFIGS = [
         'desc': 'an NVMe disk the host filled with a seeded pattern: the block service reads and '
                 'checks 16 MiB, writes [32, 48) MiB, and the host checks the image afterwards',
         'args': ['-m', '512M'] + IOMMU,
-        'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF},
+        'disk': checked_disk(),
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
-                       'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_blk_hostile_ring', 'nvme_client_dies_in_flight', 'nvme_revoke_resets_controller',
-                       'nvme_driver_crash_mid_io', 'nvme_supervised_restart', 'nvme_intx_fallback',
-                       'datapath_edu_roundtrip'],
+                       'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_blk_hostile_ring',
+                       'nvme_client_dies_in_flight', 'nvme_revoke_resets_controller', 'nvme_driver_crash_mid_io',
+                       'nvme_supervised_restart', 'nvme_intx_fallback', 'datapath_edu_roundtrip'],
     },
     {
         'name': 'nvme-4k-mdts1',
         'desc': 'the NVMe disk with 4 KiB logical blocks and mdts=1 (8 KiB per command: every '
                 'request split)',
         'args': ['-m', '512M'] + IOMMU,
-        'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF,
-                 'device': ['-device', 'nvme,serial=warden1,drive=nvm0,mdts=1,'
-                            'logical_block_size=4096,physical_block_size=4096']},
+        'disk': checked_disk(['-device', 'nvme,serial=warden1,drive=nvm0,mdts=1,'
+                              'logical_block_size=4096,physical_block_size=4096']),
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
-                       'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_blk_hostile_ring', 'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io'],
+                       'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_blk_hostile_ring',
+                       'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io'],
     },
     {
         'name': 'nvme-root-port',
         'desc': 'the NVMe controller behind a PCIe root port (its own bus, requester ID 01:00.0)',
         'args': ['-m', '512M'] + IOMMU + ['-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1'],
-        'disk': {'size_mib': 64, 'check_range_mib': (32, 48), 'write_seed_xor': 0xFFFF,
-                 'device': ['-device', 'nvme,serial=warden2,drive=nvm0,bus=rp1']},
+        'disk': checked_disk(['-device', 'nvme,serial=warden2,drive=nvm0,bus=rp1']),
         'expect': [r'nvme: 01:00\.0 ready: '],
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_queue_depth',
                        'nvme_revoke_resets_controller', 'nvme_driver_crash_mid_io'],
