@@ -335,10 +335,11 @@ void wd_sessions_serve(struct wd_session_table *t, uint64_t bits, const char *wh
 
 void wd_sessions_end_broken(struct wd_session_table *t, const char *who)
 {
-    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
+    for (unsigned i = 0; t->broken_sessions && i < WD_SESSION_SLOTS; i++) {
         struct wd_session *s = &t->sessions[i];
         if (!s->open || !s->broken || s->end_pending)
             continue;
+        t->broken_sessions--;
         printf("%s: session %llu: the client broke its ring; ending the session\n", who, (unsigned long long)s->id);
         wd_session_end(t, s);
     }
@@ -348,6 +349,8 @@ void wd_sessions_end_broken(struct wd_session_table *t, const char *who)
  * wd_sessions_end_broken. Returns error. */
 static long session_broken(struct wd_session *s, long error)
 {
+    if (!s->broken && s->table)
+        s->table->broken_sessions++;
     s->broken = true;
     s->ended = true;
     return error;

@@ -262,6 +262,7 @@ struct wd_session_table {
     /* With defer_signals, the one client signal a flush owes is kept for
      * wd_sessions_signal_recv, which sends it and receives in one kernel
      * entry (a second one owed is sent at once). */
+    unsigned broken_sessions;       /* marked broken, not yet ended by wd_sessions_end_broken */
     bool defer_signals;
     bool signal_owed;
     wd_handle_t owed_signal;
