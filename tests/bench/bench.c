@@ -277,6 +277,12 @@ static int bench_main(void)
         printf("bench: done\n");
         return 0;
     }
+    const char *only = strstr(wd_start_info->cmdline, "only=");
+    if (only) {                     /* tools/profile.sh: one block measure */
+        bench_blk_only(pool, only + 5);
+        printf("bench: done\n");
+        return 0;
+    }
     printf("bench: %d samples per measure, instructions counted by the TSC under -icount shift=0\n", ITERATIONS);
 
     MEASURE("null_syscall", (void)0, wd_time_now());

@@ -56,5 +56,7 @@ int bench_datapath_role(const char *role, const wd_handle_t *caps);
 void bench_blk(wd_handle_t pool);
 /* Only a 64 MiB read, 4 KiB or 2 MiB IOMMU pages (tools/iotlb.sh counts the IOTLB in QEMU's trace). */
 void bench_blk_iotlb(wd_handle_t pool, bool small_pages);
+/* Just one block measure, which = "qd1" or "qd32" (tools/profile.sh). */
+void bench_blk_only(wd_handle_t pool, const char *which);
 
 #endif

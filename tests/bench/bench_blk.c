@@ -11,12 +11,15 @@
  *                     tools/iotlb.sh) a 64 MiB sequential read into a
  *                     region the IOMMU maps with 4 KiB or 2 MiB pages, for
  *                     QEMU's vtd_iotlb_page_hit/_update trace to count.
+ * With only=qd1[:N] or only=qd32[:N] on the command line (tools/profile.sh)
+ * the program runs just that block measure, with N I/Os.
  * The guest waits for QEMU's I/O threads, and under icount an idle guest's
  * virtual time jumps ahead, so a sample is CPU work: elapsed TSC minus the
  * TSC the CPU spent halted (the kernel's idle_tsc), summed over a run and
  * divided by its I/Os (a mean, not a median). Each line also says the
  * kernel entries, SQ doorbell writes and IOMMU invalidations per I/O.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <warden/region.h>
 #include <warden/registry.h>
@@ -103,7 +106,7 @@ static void submit_read(struct wd_client_session *s, uint64_t k, uint64_t block_
     wd_client_submit(s, &d);
 }
 
-static void qd32(wd_handle_t service, struct wd_client_session *s, uint64_t block_size)
+static void qd32(wd_handle_t service, struct wd_client_session *s, uint64_t block_size, uint64_t ios)
 {
     long failures = 0;
     uint64_t submitted = 0, done = 0;
@@ -112,7 +115,7 @@ static void qd32(wd_handle_t service, struct wd_client_session *s, uint64_t bloc
     for (; submitted < 32; submitted++)
         submit_read(s, submitted, block_size);
     wd_client_kick(s);
-    while (done < QD32_IOS) {
+    while (done < ios) {
         struct wd_ring_desc c;
         long r = wd_client_wait(s, &c, BLK_TIMEOUT);
         unsigned got = 0;
@@ -126,7 +129,7 @@ static void qd32(wd_handle_t service, struct wd_client_session *s, uint64_t bloc
             return;
         }
         done += got;
-        for (unsigned k = 0; k < got && submitted < QD32_IOS; k++)
+        for (unsigned k = 0; k < got && submitted < ios; k++)
             submit_read(s, submitted++, block_size);
         wd_client_kick(s);
     }
@@ -205,8 +208,23 @@ void bench_blk(wd_handle_t pool)
     uint64_t block_size = b.block_size;
     qd1(service, sp, "blk_read_4k_qd1", NVME_BLK_READ, 4096, QD1_IOS, QD1_IOS, block_size);
     qd1(service, sp, "blk_write_4k_qd1", NVME_BLK_WRITE, 4096, QD1_IOS, QD1_IOS, block_size);
-    qd32(service, sp, block_size);
+    qd32(service, sp, block_size, QD32_IOS);
     qd1(service, sp, "blk_read_128k_per_mib", NVME_BLK_READ, 128 << 10, SEQ_MIB * 8, SEQ_MIB, block_size);
+    blk_stop(&b);
+}
+
+void bench_blk_only(wd_handle_t pool, const char *which)
+{
+    struct blk_setup b;
+    const char *count = strchr(which, ':');
+    unsigned ios = count ? (unsigned)strtoul(count + 1, NULL, 10) : 0;
+    if (!blk_start(pool, "nvme blk-bench", "blk-bench", BLK_REGION, &b))
+        return;
+    if (strncmp(which, "qd32", 4) == 0)
+        qd32(b.service, &b.s, b.block_size, ios ? ios : QD32_IOS);
+    else
+        qd1(b.service, &b.s, "blk_read_4k_qd1", NVME_BLK_READ, 4096, ios ? ios : QD1_IOS, ios ? ios : QD1_IOS,
+            b.block_size);
     blk_stop(&b);
 }
 
