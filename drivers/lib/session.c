@@ -275,9 +275,10 @@ long wd_session_close_request(struct wd_session_table *t, struct wd_msg *msg)
 void wd_sessions_dispatch(struct wd_session_table *t, uint64_t bits, void (*work)(struct wd_session *, void *),
                           void (*ended)(struct wd_session *, void *), void *ctx)
 {
-    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
-        struct wd_session *s = &t->sessions[i];
-        if (!s->open || !(bits & (work_bit(s) | ended_bit(s))))
+    /* Only the sessions whose bits are set: two bits per session id. */
+    for (bits &= (1ull << (2 * WD_SESSION_SLOTS)) - 1; bits; bits &= ~(3ull << (__builtin_ctzll(bits) & ~1u))) {
+        struct wd_session *s = &t->sessions[__builtin_ctzll(bits) / 2];
+        if (!s->open)
             continue;
         if ((bits & ended_bit(s)) && !wd_session_lease_alive(s)) {
             s->ended = true;
@@ -360,30 +361,41 @@ long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
 {
     if (s->ended)
         return -WD_E_DEAD;
-    long space = wd_ring_space(&s->completions);
-    if (space < 0)
-        return session_broken(s, space);
-    if (space == 0) {
-        wd_ring_producer_may_sleep(&s->completions);    /* the client's release will signal us */
-        if (wd_ring_space(&s->completions) <= 0)
+    struct wd_ring *c = &s->completions;
+    /* Only as many requests in flight as completions can be posted. The
+     * room last seen is a lower bound (the client only hands slots back),
+     * so the shared index is read again only when that is not enough. */
+    uint64_t outstanding = s->requests_taken - s->completions_posted;
+    if (outstanding >= c->capacity - (c->head - c->tail)) {
+        long space = wd_ring_space(c);
+        if (space < 0)
+            return session_broken(s, space);
+        if (space == 0) {
+            wd_ring_producer_may_sleep(c);      /* the client's release will signal us */
+            if ((space = wd_ring_space(c)) < 0)
+                return session_broken(s, space);
+        }
+        if (outstanding >= (uint64_t)space)
             return -WD_E_WOULD_BLOCK;
     }
-    /* Only as many requests in flight as completions can be posted. */
-    if (s->requests_taken - s->completions_posted >= (uint64_t)wd_ring_space(&s->completions))
-        return -WD_E_WOULD_BLOCK;
     long r = wd_ring_dequeue(&s->requests, req);
     if (r == 0 || r == -WD_E_RANGE)
         s->requests_taken++;
     return r == -WD_E_PROTOCOL ? session_broken(s, r) : r;
 }
 
-long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t status, uint64_t result)
+long wd_session_post_completion(struct wd_session *s, const struct wd_ring_desc *c)
 {
-    struct wd_ring_desc c = { .op = op, .status = status, .id = id, .arg = result };
-    long r = wd_ring_enqueue(&s->completions, &c);
+    long r = wd_ring_enqueue(&s->completions, c);
     if (r == 0)
         s->completions_posted++;
     return r;
+}
+
+long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t status, uint64_t result)
+{
+    struct wd_ring_desc c = { .op = op, .status = status, .id = id, .arg = result };
+    return wd_session_post_completion(s, &c);
 }
 
 bool wd_session_flush(struct wd_session *s)

@@ -6,7 +6,11 @@
  * vector QEMU has not seen used at CQ creation is dropped), the controller
  * disabled first (the firmware leaves it enabled), the admin queues, CC.EN
  * with CSTS.RDY polled within CAP.TO, Identify controller and namespace 1,
- * and one I/O queue pair on the same vector.
+ * and the I/O queue pairs: as many as Set Features (Number of Queues)
+ * grants, up to NVME_MAX_IO_QUEUES, each CQ with an MSI-X entry of its own
+ * while the table has one (entries 1..; they are shared round robin when
+ * it has fewer, all on entry 0 when it has one, and on the pin with INTx).
+ * A reset (recovery.c) runs disable, enable and the queue creation again.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,21 +28,36 @@ static long fail(const char *what, long error)
     return error;
 }
 
+/* The MSI-X capability's offset in config space, or 0. */
+static unsigned msix_capability(struct nvme *n)
+{
+    unsigned cap = wd_config_read8(&n->driver, PCI_CAP_POINTER) & 0xFC;
+    for (unsigned hops = 0; cap && hops < 48; hops++) {
+        if (wd_config_read8(&n->driver, cap) == PCI_CAP_ID_MSIX)
+            return cap;
+        cap = wd_config_read8(&n->driver, cap + 1) & 0xFC;
+    }
+    return 0;
+}
+
 /* Where BAR0's mappable part ends: at the MSI-X table when it is in BAR0. */
 static uint64_t bar0_mappable(struct nvme *n)
 {
     uint64_t size = n->driver.info.bars[0].size, end = size < BAR0_REGISTERS_MAX ? size : BAR0_REGISTERS_MAX;
-    unsigned cap = wd_config_read8(&n->driver, PCI_CAP_POINTER) & 0xFC;
-    for (unsigned hops = 0; cap && hops < 48; hops++) {
-        if (wd_config_read8(&n->driver, cap) == PCI_CAP_ID_MSIX) {
-            uint32_t table = (uint32_t)wd_config_read32(&n->driver, cap + 4);
-            if ((table & 7) == 0 && (table & ~7u) < end)
-                end = table & ~7u;
-            break;
-        }
-        cap = wd_config_read8(&n->driver, cap + 1) & 0xFC;
+    unsigned cap = msix_capability(n);
+    if (cap) {
+        uint32_t table = (uint32_t)wd_config_read32(&n->driver, cap + 4);
+        if ((table & 7) == 0 && (table & ~7u) < end)
+            end = table & ~7u;
     }
     return end & ~(uint64_t)(WD_PAGE_SIZE - 1);
+}
+
+/* MSI-X table entries (0 without MSI-X). */
+static unsigned msix_entries(struct nvme *n)
+{
+    unsigned cap = msix_capability(n);
+    return cap ? ((unsigned)wd_config_read16(&n->driver, cap + 2) & 0x7FF) + 1 : 0;
 }
 
 static uint64_t read64(struct nvme *n, uint64_t offset) { return wd_mmio_read64(n->regs, offset); }
@@ -68,7 +87,7 @@ static long identify(struct nvme *n, uint32_t cns, uint32_t nsid)
 {
     struct nvme_sqe cmd = { .opcode = NVME_ADMIN_IDENTIFY, .nsid = nsid, .prp1 = n->identify.iova, .cdw10 = cns };
     memset(n->identify.cpu, 0, WD_PAGE_SIZE);
-    return nvme_run(n, &n->admin, &cmd, NULL, NULL);
+    return nvme_run(n, &cmd, NULL, NULL);
 }
 
 static long read_identity(struct nvme *n)
@@ -100,35 +119,95 @@ static long read_identity(struct nvme *n)
     return 0;
 }
 
-static long create_io_queues(struct nvme *n)
+/* The first time: how many I/O queue pairs (Set Features, Number of
+ * Queues), their memory, and their MSI-X entries (created before the CQs
+ * that use them, facts §0.1, and bound to the driver's endpoint). */
+static long plan_io_queues(struct nvme *n)
 {
-    long r = nvme_queue_alloc(n, &n->io, 1);
-    if (r < 0)
-        return fail("cannot allocate the I/O queues", r);
-    struct nvme_sqe cq = {
-        .opcode = NVME_ADMIN_CREATE_CQ,
-        .prp1 = n->io.cq.iova,
-        .cdw10 = (uint32_t)(NVME_QUEUE_ENTRIES - 1) << 16 | n->io.id,
-        .cdw11 = 0u << 16 | 1u << 1 | 1u,   /* vector 0, interrupts on, physically contiguous */
+    unsigned wanted = n->max_queues ? n->max_queues : NVME_MAX_IO_QUEUES;
+    struct nvme_sqe features = {
+        .opcode = NVME_ADMIN_SET_FEATURES,
+        .cdw10 = NVME_FEATURE_NUMBER_OF_QUEUES,
+        .cdw11 = (wanted - 1) << 16 | (wanted - 1),
     };
-    uint16_t status = 0;
-    r = nvme_run(n, &n->admin, &cq, &status, NULL);
-    if (r < 0) {
-        printf("nvme: Create I/O Completion Queue: status 0x%x\n", status);
-        return fail("cannot create the I/O completion queue", r);
+    uint32_t granted = 0;
+    long r = nvme_run(n, &features, NULL, &granted);
+    if (r == 0) {
+        unsigned sqs = (granted & 0xFFFF) + 1, cqs = (granted >> 16) + 1;
+        n->io_queues = wanted < sqs ? wanted : sqs;
+        n->io_queues = n->io_queues < cqs ? n->io_queues : cqs;
+    } else {
+        n->io_queues = 1;               /* the feature is optional; one pair always works */
     }
-    struct nvme_sqe sq = {
-        .opcode = NVME_ADMIN_CREATE_SQ,
-        .prp1 = n->io.sq.iova,
-        .cdw10 = (uint32_t)(NVME_QUEUE_ENTRIES - 1) << 16 | n->io.id,
-        .cdw11 = (uint32_t)n->io.id << 16 | 1u,
-    };
-    r = nvme_run(n, &n->admin, &sq, &status, NULL);
-    if (r < 0) {
-        printf("nvme: Create I/O Submission Queue: status 0x%x\n", status);
-        return fail("cannot create the I/O submission queue", r);
+    unsigned entries = n->irq.mode == WD_DRIVER_IRQ_MSIX ? msix_entries(n) : 1;
+    n->vectors = 1;
+    for (unsigned i = 0; i < n->io_queues; i++) {
+        r = nvme_queue_alloc(n, &n->io[i], (uint16_t)(i + 1));
+        if (r < 0)
+            return fail("cannot allocate the I/O queues", r);
+        n->io[i].vector = entries >= 2 ? (uint16_t)(1 + i % (entries - 1)) : 0;
+        if (n->io[i].vector < n->vectors)
+            continue;                   /* shared with an earlier queue */
+        long irq = wd_irq_create(n->driver.device, WD_IRQ_MSIX(n->io[i].vector));
+        r = irq < 0 ? irq : wd_irq_bind((wd_handle_t)irq, n->endpoint, NVME_IRQ_BADGE + n->io[i].vector);
+        if (r < 0)
+            return fail("cannot create an I/O queue's MSI-X interrupt", r);
+        n->vector_irq[n->io[i].vector] = (wd_handle_t)irq;
+        n->vectors = n->io[i].vector + 1u;
     }
     return 0;
+}
+
+long nvme_create_io_queues(struct nvme *n)
+{
+    long r = n->io_queues ? 0 : plan_io_queues(n);
+    for (unsigned i = 0; r == 0 && i < n->io_queues; i++) {
+        struct nvme_queue *q = &n->io[i];
+        nvme_queue_clear(q);
+        struct nvme_sqe cq = {
+            .opcode = NVME_ADMIN_CREATE_CQ,
+            .prp1 = q->cq.iova,
+            .cdw10 = (uint32_t)(NVME_QUEUE_ENTRIES - 1) << 16 | q->id,
+            .cdw11 = (uint32_t)q->vector << 16 | 1u << 1 | 1u,   /* interrupts on, physically contiguous */
+        };
+        uint16_t status = 0;
+        r = nvme_run(n, &cq, &status, NULL);
+        if (r < 0) {
+            printf("nvme: Create I/O Completion Queue %u: status 0x%x\n", q->id, status);
+            return fail("cannot create an I/O completion queue", r);
+        }
+        struct nvme_sqe sq = {
+            .opcode = NVME_ADMIN_CREATE_SQ,
+            .prp1 = q->sq.iova,
+            .cdw10 = (uint32_t)(NVME_QUEUE_ENTRIES - 1) << 16 | q->id,
+            .cdw11 = (uint32_t)q->id << 16 | 1u,
+        };
+        r = nvme_run(n, &sq, &status, NULL);
+        if (r < 0) {
+            printf("nvme: Create I/O Submission Queue %u: status 0x%x\n", q->id, status);
+            return fail("cannot create an I/O submission queue", r);
+        }
+    }
+    return r;
+}
+
+long nvme_controller_disable(struct nvme *n)
+{
+    wd_mmio_write32(n->regs, NVME_REG_CC, 0);
+    return wait_ready(n, false);
+}
+
+long nvme_controller_enable(struct nvme *n)
+{
+    nvme_queue_clear(&n->admin);
+    wd_mmio_write32(n->regs, NVME_REG_AQA, (NVME_QUEUE_ENTRIES - 1) << 16 | (NVME_QUEUE_ENTRIES - 1));
+    wd_mmio_write64(n->regs, NVME_REG_ASQ, n->admin.sq.iova);
+    wd_mmio_write64(n->regs, NVME_REG_ACQ, n->admin.cq.iova);
+    wd_mmio_write32(n->regs, NVME_REG_CC, NVME_CC_ENABLE);
+    long r = wait_ready(n, true);
+    if (r < 0)
+        printf("nvme: CSTS 0x%x after enabling\n", read32(n, NVME_REG_CSTS));
+    return r;
 }
 
 long nvme_bring_up(struct nvme *n)
@@ -156,8 +235,7 @@ long nvme_bring_up(struct nvme *n)
     if (r < 0)
         return fail("cannot open its interrupt (MSI-X, then INTx)", r);
     if (read32(n, NVME_REG_CC) & 1) {
-        wd_mmio_write32(n->regs, NVME_REG_CC, 0);         /* the firmware left it enabled */
-        r = wait_ready(n, false);
+        r = nvme_controller_disable(n);       /* the firmware left it enabled */
         if (r < 0)
             return fail("the controller did not stop (CSTS.RDY stays 1)", r);
     }
@@ -168,18 +246,12 @@ long nvme_bring_up(struct nvme *n)
         r = wd_dma_alloc(&n->driver, NVME_IO_SLOTS * WD_PAGE_SIZE, WD_RIGHT_READ, &n->prp_lists);
     if (r < 0)
         return fail("cannot allocate the admin queues", r);
-    wd_mmio_write32(n->regs, NVME_REG_AQA, (NVME_QUEUE_ENTRIES - 1) << 16 | (NVME_QUEUE_ENTRIES - 1));
-    wd_mmio_write64(n->regs, NVME_REG_ASQ, n->admin.sq.iova);
-    wd_mmio_write64(n->regs, NVME_REG_ACQ, n->admin.cq.iova);
-    wd_mmio_write32(n->regs, NVME_REG_CC, NVME_CC_ENABLE);
-    r = wait_ready(n, true);
-    if (r < 0) {
-        printf("nvme: CSTS 0x%x after enabling\n", read32(n, NVME_REG_CSTS));
+    r = nvme_controller_enable(n);
+    if (r < 0)
         return fail("the controller did not become ready", r);
-    }
     r = read_identity(n);
     if (r == 0)
-        r = create_io_queues(n);
+        r = nvme_create_io_queues(n);
     if (r == 0)
         nvme_io_init(n);
     return r;

@@ -2,9 +2,11 @@
  * datapath.c - the block service's data path (nvme_protocol.h,
  * <warden/session.h>): requests from clients' rings become NVM commands
  * whose PRPs are IOVAs of the client's region (the one mapping made at
- * session setup: zero copy, no IOMMU operation per I/O), started as
- * command slots allow (io.c); completions go back on the ring when the
- * controller's interrupt says they are done, in any order.
+ * session setup: zero copy, no IOMMU operation per I/O) on the session's
+ * own I/O queue pair (the least loaded one once every pair has a
+ * session), started as command slots allow (io.c); completions go back on
+ * the ring when the controller's interrupt says they are done, in any
+ * order, and only the sessions that got some are published.
  *
  * Invariants: every request is checked (ring.c: inside the region;
  * wd_session_iova: the direction the lease allows; here: inside the
@@ -16,12 +18,32 @@
 
 #include "nvme.h"
 
-/* Checks one request and starts it: 0, or the error to complete it with.
- * *device_ok caches wd_driver_check for the batch (1: not asked yet). */
-static long start_request(struct nvme *n, struct wd_session *s, const struct wd_ring_desc *req, long *device_ok)
+static struct nvme_queue *queue_of(struct nvme *n, const struct wd_session *s)
 {
+    return &n->io[n->session_queue[s->id]];
+}
+
+void nvme_datapath_opened(struct nvme *n, struct wd_session *s)
+{
+    unsigned load[NVME_MAX_IO_QUEUES] = { 0 }, best = 0;
+    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++)
+        if (n->sessions.sessions[i].open && &n->sessions.sessions[i] != s)
+            load[n->session_queue[i]]++;
+    for (unsigned i = 1; i < n->io_queues; i++)
+        if (load[i] < load[best])
+            best = i;
+    n->session_queue[s->id] = (uint8_t)best;
+    n->session_partition[s->id] = nvme_partition_of(n, s->opened_with_badge);
+}
+
+/* Checks one request and starts it: 0, or the error to complete it with. */
+static long start_request(struct nvme *n, struct wd_session *s, const struct wd_ring_desc *req)
+{
+    if (n->device_lost)
+        return -WD_E_DEAD;              /* the supervisor took the device: recovery.c */
     if (req->op == NVME_BLK_FLUSH)
-        return req->length ? -WD_E_INVALID_ARG : nvme_io_start(n, s, req->id, req->op, NVME_CMD_FLUSH, true, 0, 0, 0);
+        return req->length ? -WD_E_INVALID_ARG
+                           : nvme_io_start(n, s, queue_of(n, s), req->id, req->op, NVME_CMD_FLUSH, 0, 0, 0);
     static const uint8_t opcodes[] = {
         [NVME_BLK_READ] = NVME_CMD_READ, [NVME_BLK_WRITE] = NVME_CMD_WRITE,
         [NVME_BLK_WRITE_ZEROES] = NVME_CMD_WRITE_ZEROES, [NVME_BLK_DEALLOCATE] = NVME_CMD_DSM,
@@ -32,7 +54,7 @@ static long start_request(struct nvme *n, struct wd_session *s, const struct wd_
     if (req->length == 0 || req->length % n->block_size)
         return -WD_E_INVALID_ARG;
     /* The session sees its partition's blocks as 0..count-1. */
-    const struct nvme_partition *p = nvme_partition_of(n, s->opened_with_badge);
+    const struct nvme_partition *p = n->session_partition[s->id];     /* partitions last as long as the driver */
     uint64_t blocks = req->length / n->block_size;
     if (!p || req->arg >= p->count || blocks > p->count - req->arg)
         return -WD_E_RANGE;
@@ -40,33 +62,34 @@ static long start_request(struct nvme *n, struct wd_session *s, const struct wd_
     /* A disk write lets the device read the region; a disk read writes it. */
     long r = moves_data ? wd_session_iova(s, req->offset, req->length, write ? WD_RIGHT_READ : WD_RIGHT_WRITE, &iova)
                         : 0;
-    if (r == 0 && *device_ok == 1)
-        *device_ok = wd_driver_check(&n->driver);
     if (r == 0)
-        r = *device_ok;
-    if (r == 0)
-        r = nvme_io_start(n, s, req->id, req->op, opcodes[req->op], false, p->first + req->arg, iova, req->length);
+        r = nvme_io_start(n, s, queue_of(n, s), req->id, req->op, opcodes[req->op], p->first + req->arg, iova,
+                          req->length);
     return r;
 }
 
-/* Takes the session's requests while slots allow, then publishes. */
+/* Takes the session's requests while its queue has room, then publishes. */
 static void take_requests(struct wd_session *s, void *ctx)
 {
     struct nvme *n = ctx;
-    long device_ok = 1;                 /* one device check per batch, not per request */
+    struct nvme_queue *queue = queue_of(n, s);
     for (;;) {
         long r = -WD_E_WOULD_BLOCK;
         struct wd_ring_desc req;
-        while (nvme_io_can_start(n) && ((r = wd_session_next_request(s, &req)) == 0 || r == -WD_E_RANGE)) {
-            long e = r == 0 ? start_request(n, s, &req, &device_ok) : r;
+        bool room;
+        while ((room = nvme_io_can_start(n, queue)) &&
+               ((r = wd_session_next_request(s, &req)) == 0 || r == -WD_E_RANGE)) {
+            long e = r == 0 ? start_request(n, s, &req) : r;
             if (e < 0)
                 wd_session_post(s, req.id, req.op, (uint16_t)-e, 0);
         }
         if (r == -WD_E_PROTOCOL)
             return;                     /* broken: wd_sessions_end_broken ends it */
         bool more = wd_session_flush(s);
-        if (!more || !nvme_io_can_start(n))
-            return;                     /* the next completion takes the rest */
+        if (more && !room)
+            n->starved = true;          /* the next completion takes the rest */
+        if (!more || !room)
+            return;
     }
 }
 
@@ -81,16 +104,26 @@ void nvme_datapath_notified(struct nvme *n, uint64_t bits)
 {
     wd_sessions_dispatch(&n->sessions, bits, take_requests, session_ended, n);
     wd_sessions_end_broken(&n->sessions, "nvme");
-    nvme_sq_ring(n, &n->io);
+    nvme_sq_ring_all(n);
 }
 
-void nvme_datapath_take_all(struct nvme *n)
+void nvme_datapath_after_completions(struct nvme *n)
 {
-    for (unsigned i = 0; i < WD_SESSION_SLOTS; i++) {
+    bool all = n->starved;
+    n->starved = false;
+    for (uint64_t flush = n->sessions_to_flush; flush; flush &= flush - 1) {
+        struct wd_session *s = &n->sessions.sessions[__builtin_ctzll(flush)];
+        if (s->open && !all)
+            take_requests(s, n);
+        else if (s->open)
+            wd_session_flush(s);        /* an ended session's last completions too */
+    }
+    n->sessions_to_flush = 0;
+    for (unsigned i = 0; all && i < WD_SESSION_SLOTS; i++) {
         struct wd_session *s = &n->sessions.sessions[i];
         if (s->open && !s->ended)
             take_requests(s, n);
     }
     wd_sessions_end_broken(&n->sessions, "nvme");
-    nvme_sq_ring(n, &n->io);
+    nvme_sq_ring_all(n);
 }

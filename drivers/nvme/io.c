@@ -1,17 +1,21 @@
 /*
- * io.c - asynchronous NVM I/O on the I/O queue pair. A client request
- * becomes one or more commands (split at MDTS); each command has a slot
- * (its cid) with its own PRP list page in one DMA buffer mapped at
- * bring-up. A data buffer is a range of IOVAs the device sees as
- * contiguous (a client's region, mapped once at session setup): PRP1 the
- * first page (any offset), PRP2 the second page or the slot's PRP list.
- * Commands are pushed as slots allow and the doorbell is rung once per
- * batch; completions arrive in any order and are matched by cid.
+ * io.c - asynchronous NVM I/O on the I/O queue pairs. A client request
+ * becomes one or more commands (split at MDTS) on its session's queue;
+ * each command has a slot (its cid, unique over all queues) with its own
+ * PRP list page in one DMA buffer mapped at bring-up. A data buffer is a
+ * range of IOVAs the device sees as contiguous (a client's region, mapped
+ * once at session setup): PRP1 the first page (any offset), PRP2 the second
+ * page or the slot's PRP list. Commands are pushed as slots and queue space
+ * allow (the rest waits in a list, oldest first) and each queue's doorbell
+ * is rung once per batch; completions arrive in any order, are matched by
+ * cid, and requests whose last command completed go on a done list. No
+ * step scans every slot or request: the hot path costs what it handles.
  *
  * Invariants: a session with commands in flight is not ended (its IOVAs
  * stay reserved: wd_session_end defers); a request whose lease ended
  * while it ran completes with DEAD, never success (QEMU completes a
- * faulted data transfer with success status, facts sheet §0.2).
+ * faulted data transfer with success status, facts sheet §0.2); a request
+ * is in at most one of the waiting and done lists.
  */
 #include <string.h>
 #include <warden/syscalls.h>
@@ -22,13 +26,19 @@
 
 void nvme_io_init(struct nvme *n)
 {
-    memset(n->slot_request, 0, sizeof n->slot_request);
+    memset(n->slots, 0, sizeof n->slots);
     memset(n->requests, 0, sizeof n->requests);
     for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
         n->free_slot[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
         n->free_request[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
     }
     n->free_slots = n->free_requests = NVME_IO_SLOTS;
+    n->waiting_head = n->waiting_count = n->done_count = 0;
+}
+
+static unsigned request_index(const struct nvme *n, const struct nvme_request *q)
+{
+    return (unsigned)(q - n->requests);
 }
 
 /* Fills cmd's PRPs for [iova, iova+length) using slot's list page. */
@@ -52,90 +62,132 @@ static void set_prps(struct nvme *n, unsigned slot, struct nvme_sqe *cmd, uint64
     cmd->prp2 = n->prp_lists.iova + slot * PAGE;
 }
 
-/* A free command slot for request (the caller checked free_slots). */
-static unsigned take_slot(struct nvme *n, unsigned request)
+static bool has_commands_left(const struct nvme_request *q)
 {
-    unsigned slot = n->free_slot[--n->free_slots];
-    n->slot_request[slot] = (uint16_t)(request + 1);
-    return slot;
+    return q->remaining || q->flush;
 }
 
-/* Pushes the request's next commands while slots are free. */
-static void submit_more(struct nvme *n, unsigned index)
+static bool room_on(const struct nvme *n, const struct nvme_queue *q)
 {
-    struct nvme_request *q = &n->requests[index];
-    while (n->free_slots && (q->remaining || q->flush)) {
-        unsigned slot = take_slot(n, index);
-        struct nvme_sqe cmd = { .cid = (uint16_t)slot, .nsid = 1 };
-        if (q->flush) {
-            cmd.opcode = NVME_CMD_FLUSH;
-            q->flush = false;
-        } else if (q->opcode == NVME_CMD_DSM) {
-            /* One range, in the slot's own page (the device reads it). */
-            uint64_t blocks = q->remaining / n->block_size;
-            uint64_t chunk = (blocks > 0xFFFFFFFFull ? 0xFFFFFFFFull : blocks) * n->block_size;
-            volatile struct nvme_dsm_range *range =
-                (volatile struct nvme_dsm_range *)((volatile uint8_t *)n->prp_lists.cpu + slot * PAGE);
-            range->attributes = 0;
-            range->blocks = (uint32_t)(chunk / n->block_size);
-            range->first_lba = q->lba;
-            cmd.opcode = NVME_CMD_DSM;
-            cmd.prp1 = n->prp_lists.iova + slot * PAGE;
-            cmd.cdw10 = 0;                      /* one range */
-            cmd.cdw11 = NVME_DSM_DEALLOCATE;
-            q->lba += chunk / n->block_size;
-            q->remaining -= chunk;
-        } else {
-            /* An unaligned start spans one page more than its length;
-             * Write Zeroes moves no data: only its 16-bit block count limits it. */
-            uint64_t chunk_max = q->opcode == NVME_CMD_WRITE_ZEROES
-                                     ? 65536ull * n->block_size
-                                     : n->max_transfer - ((q->iova & (PAGE - 1)) ? PAGE : 0);
-            chunk_max -= chunk_max % n->block_size;
-            uint64_t chunk = q->remaining < chunk_max ? q->remaining : chunk_max;
-            cmd.opcode = q->opcode;
-            cmd.cdw10 = (uint32_t)q->lba;
-            cmd.cdw11 = (uint32_t)(q->lba >> 32);
-            cmd.cdw12 = (uint32_t)(chunk / n->block_size - 1);
-            if (q->opcode != NVME_CMD_WRITE_ZEROES)
-                set_prps(n, slot, &cmd, q->iova, chunk);
-            q->lba += chunk / n->block_size;
-            q->iova += chunk;
-            q->remaining -= chunk;
-        }
-        nvme_sq_push(&n->io, &cmd);
-        q->commands++;
-        n->commands++;
+    return n->free_slots && q->in_flight < NVME_QUEUE_SLOTS;
+}
+
+/* Builds the request's next command in *cmd for slot (and advances it). */
+static void next_command(struct nvme *n, struct nvme_request *q, unsigned slot, struct nvme_sqe *cmd)
+{
+    if (q->flush) {
+        cmd->opcode = NVME_CMD_FLUSH;
+        q->flush = false;
+    } else if (q->opcode == NVME_CMD_DSM) {
+        /* One range, in the slot's own page (the device reads it). */
+        uint64_t blocks = q->remaining / n->block_size;
+        uint64_t chunk = (blocks > 0xFFFFFFFFull ? 0xFFFFFFFFull : blocks) * n->block_size;
+        volatile struct nvme_dsm_range *range =
+            (volatile struct nvme_dsm_range *)((volatile uint8_t *)n->prp_lists.cpu + slot * PAGE);
+        range->attributes = 0;
+        range->blocks = (uint32_t)(chunk / n->block_size);
+        range->first_lba = q->lba;
+        cmd->opcode = NVME_CMD_DSM;
+        cmd->prp1 = n->prp_lists.iova + slot * PAGE;
+        cmd->cdw10 = 0;                     /* one range */
+        cmd->cdw11 = NVME_DSM_DEALLOCATE;
+        q->lba += chunk / n->block_size;
+        q->remaining -= chunk;
+    } else {
+        /* An unaligned start spans one page more than its length;
+         * Write Zeroes moves no data: only its 16-bit block count limits it. */
+        uint64_t chunk_max = q->opcode == NVME_CMD_WRITE_ZEROES
+                                 ? 65536ull * n->block_size
+                                 : n->max_transfer - ((q->iova & (PAGE - 1)) ? PAGE : 0);
+        chunk_max -= chunk_max % n->block_size;
+        uint64_t chunk = q->remaining < chunk_max ? q->remaining : chunk_max;
+        cmd->opcode = q->opcode;
+        cmd->cdw10 = (uint32_t)q->lba;
+        cmd->cdw11 = (uint32_t)(q->lba >> 32);
+        cmd->cdw12 = (uint32_t)(chunk / n->block_size - 1);
+        if (q->opcode != NVME_CMD_WRITE_ZEROES)
+            set_prps(n, slot, cmd, q->iova, chunk);
+        q->lba += chunk / n->block_size;
+        q->iova += chunk;
+        q->remaining -= chunk;
     }
 }
 
-bool nvme_io_can_start(const struct nvme *n)
+/* Pushes the request's next commands while its queue has room; true when
+ * it has none left to push. */
+static bool submit_more(struct nvme *n, struct nvme_request *q)
 {
-    return n->free_slots && n->free_requests;
+    struct nvme_queue *queue = q->queue;
+    while (has_commands_left(q) && room_on(n, queue)) {
+        unsigned slot = n->free_slot[--n->free_slots];
+        n->slots[slot] = (struct nvme_slot){
+            .request = (uint16_t)(request_index(n, q) + 1),
+            .queue = (uint16_t)(queue - n->io),
+            .tick = n->tick,
+        };
+        struct nvme_sqe *cmd = nvme_sq_next(queue);
+        cmd->cid = (uint16_t)slot;
+        cmd->nsid = 1;
+        next_command(n, q, slot, cmd);
+        nvme_sq_advance(queue);
+        n->unrung |= 1u << (queue - n->io);
+        queue->in_flight++;
+        q->commands++;
+        n->commands++;
+    }
+    return !has_commands_left(q);
 }
 
-long nvme_io_start(struct nvme *n, struct wd_session *s, uint64_t id, uint16_t op, uint8_t opcode, bool flush,
-                   uint64_t lba, uint64_t iova, uint64_t length)
+static void wait_for_slots(struct nvme *n, struct nvme_request *q)
 {
-    if (!nvme_io_can_start(n))
+    q->waiting = true;
+    n->waiting[(n->waiting_head + n->waiting_count++) % NVME_IO_SLOTS] = (uint16_t)request_index(n, q);
+}
+
+bool nvme_io_can_start(const struct nvme *n, const struct nvme_queue *q)
+{
+    return n->free_requests && room_on(n, q);
+}
+
+long nvme_io_start(struct nvme *n, struct wd_session *s, struct nvme_queue *queue, uint64_t id, uint16_t op,
+                   uint8_t opcode, uint64_t lba, uint64_t iova, uint64_t length)
+{
+    if (!n->free_requests)
         return -WD_E_BUSY;
-    unsigned index = n->free_request[--n->free_requests];
-    n->requests[index] = (struct nvme_request){
-        .done = false,
-        .busy = true, .session = s, .id = id, .op = op, .opcode = opcode,
-        .lba = lba, .iova = iova, .remaining = flush ? 0 : length, .bytes = flush ? 0 : length,
-        .flush = flush,
-    };
+    bool flush = opcode == NVME_CMD_FLUSH;
+    struct nvme_request *q = &n->requests[n->free_request[--n->free_requests]];
+    /* Every field, without zeroing the entry first (the hot path). */
+    q->busy = true;
+    q->done = q->waiting = false;
+    q->flush = flush;
+    q->opcode = opcode;
+    q->retries = 0;
+    q->op = op;
+    q->session = s;
+    q->queue = queue;
+    q->id = id;
+    q->first_lba = q->lba = lba;
+    q->first_iova = q->iova = iova;
+    q->remaining = q->bytes = flush ? 0 : length;
+    q->commands = 0;
+    q->error = 0;
     s->in_flight++;
-    submit_more(n, index);
+    if (!submit_more(n, q))
+        wait_for_slots(n, q);
     return 0;
 }
 
-void nvme_io_submit_pending(struct nvme *n)
+void nvme_io_submit_waiting(struct nvme *n)
 {
-    for (unsigned i = 0; i < NVME_IO_SLOTS && n->free_slots; i++)
-        if (n->requests[i].busy && (n->requests[i].remaining || n->requests[i].flush))
-            submit_more(n, i);
+    /* Each waiting request is looked at once: submitted, or back at the end. */
+    for (unsigned left = n->waiting_count; left && n->free_slots; left--) {
+        struct nvme_request *q = &n->requests[n->waiting[n->waiting_head]];
+        n->waiting_head = (n->waiting_head + 1) % NVME_IO_SLOTS;
+        n->waiting_count--;
+        q->waiting = false;
+        if (q->busy && !submit_more(n, q))
+            wait_for_slots(n, q);
+    }
 }
 
 /* The request's last command is done: post it to its session. s->ended
@@ -150,39 +202,139 @@ static void finish(struct nvme *n, struct nvme_request *q)
         status = -WD_E_DEAD;            /* taken back while it ran: its DMA faulted */
     if (status < 0)
         n->errors++;
-    wd_session_post(s, q->id, q->op, status < 0 ? (uint16_t)-status : 0, status < 0 ? 0 : q->bytes);
+    struct wd_ring_desc c = {
+        .op = q->op, .status = status < 0 ? (uint16_t)-status : 0, .id = q->id,
+        .arg = status < 0 ? 0 : q->bytes, .length = q->retries ? NVME_BLK_RETRIED : 0,
+    };
+    wd_session_post_completion(s, &c);
+    n->sessions_to_flush |= 1ull << s->id;
     if (s->end_pending && s->in_flight == 1)
         wd_session_flush(s);            /* the client still learns; then the session goes */
     q->busy = false;
-    n->free_request[n->free_requests++] = (uint16_t)(q - n->requests);
+    n->free_request[n->free_requests++] = (uint16_t)request_index(n, q);
     wd_session_request_done(&n->sessions, s);
+}
+
+static void mark_done(struct nvme *n, struct nvme_request *q)
+{
+    q->done = true;
+    n->done[n->done_count++] = (uint16_t)request_index(n, q);
 }
 
 static void command_done(struct nvme *n, const struct nvme_cqe *c)
 {
-    if (c->cid >= NVME_IO_SLOTS || !n->slot_request[c->cid])
+    if (c->cid >= NVME_IO_SLOTS || !n->slots[c->cid].request)
         return;                         /* not ours (a controller bug): ignore */
-    struct nvme_request *q = &n->requests[n->slot_request[c->cid] - 1];
-    n->slot_request[c->cid] = 0;
+    struct nvme_slot *slot = &n->slots[c->cid];
+    struct nvme_request *q = &n->requests[slot->request - 1];
+    n->io[slot->queue].in_flight--;
+    slot->request = 0;
     n->free_slot[n->free_slots++] = c->cid;
-    long e = nvme_status_error(c->status);
-    if (e < 0 && q->error == 0)
-        q->error = e;
+    if (__builtin_expect(c->status >> 1, 0)) {        /* not plain success (bit 0 is the phase) */
+        long e = nvme_status_error(c->status);
+        if (e < 0 && q->error == 0)
+            q->error = e;
+    }
     q->commands--;
-    if (q->commands == 0 && q->remaining == 0 && !q->flush)
-        q->done = true;
+    if (q->commands == 0 && !has_commands_left(q))
+        mark_done(n, q);
 }
 
-void nvme_io_interrupt(struct nvme *n)
+void nvme_io_finish_done(struct nvme *n)
+{
+    for (unsigned i = 0; i < n->done_count; i++)
+        finish(n, &n->requests[n->done[i]]);
+    n->done_count = 0;
+    if (n->waiting_count)
+        nvme_io_submit_waiting(n);
+}
+
+void nvme_io_interrupt(struct nvme *n, unsigned vector)
 {
     n->interrupts++;
-    if (!nvme_cq_reap(n, &n->io, command_done))
+    unsigned reaped = 0;
+    for (unsigned i = 0; i < n->io_queues; i++)
+        if (n->io[i].vector == vector)
+            reaped += nvme_cq_reap(n, &n->io[i], command_done);
+    if (!reaped)
         return;
     long bits = wd_notify_poll(n->sessions.notification);
-    if (bits > 0)
+    if (bits > 0) {
+        nvme_recovery_notified(n, (uint64_t)bits);
         nvme_datapath_notified(n, (uint64_t)bits);     /* leases that ended, new requests */
+    }
+    nvme_io_finish_done(n);
+}
+
+unsigned nvme_io_restart_all(struct nvme *n)
+{
+    unsigned restarted = 0;
     for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
-        if (n->requests[i].busy && n->requests[i].done)
-            finish(n, &n->requests[i]);
-    nvme_io_submit_pending(n);
+        n->slots[i].request = 0;
+    n->free_slots = NVME_IO_SLOTS;
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
+        n->free_slot[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
+    n->waiting_head = n->waiting_count = 0;
+    n->unrung = 0;                      /* the queues are new and empty */
+    for (unsigned i = 0; i < n->io_queues; i++)
+        n->io[i].in_flight = 0;
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
+        struct nvme_request *q = &n->requests[i];
+        q->waiting = false;
+        if (!q->busy || q->done)
+            continue;                   /* free, or completed before the reset: posted as it is */
+        q->commands = 0;
+        if (q->session->ended || q->retries >= NVME_MAX_RETRIES) {
+            if (q->error == 0)
+                q->error = q->session->ended ? -WD_E_DEAD : -WD_E_IO_ERROR;
+            mark_done(n, q);
+            continue;
+        }
+        q->retries++;
+        q->error = 0;
+        q->lba = q->first_lba;
+        q->iova = q->first_iova;
+        q->remaining = q->bytes;
+        q->flush = q->opcode == NVME_CMD_FLUSH;
+        wait_for_slots(n, q);
+        restarted++;
+    }
+    return restarted;
+}
+
+void nvme_io_fail_all(struct nvme *n, long error)
+{
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
+        struct nvme_request *q = &n->requests[i];
+        if (!q->busy || q->done)
+            continue;
+        q->remaining = 0;
+        q->flush = false;
+        q->commands = 0;
+        if (q->error == 0)
+            q->error = error;
+        mark_done(n, q);
+    }
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
+        n->slots[i].request = 0;
+    n->free_slots = NVME_IO_SLOTS;
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
+        n->free_slot[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
+    for (unsigned i = 0; i < n->io_queues; i++)
+        n->io[i].in_flight = 0;
+    n->waiting_head = n->waiting_count = 0;
+    n->unrung = 0;
+}
+
+bool nvme_io_oldest_tick(const struct nvme *n, uint32_t *tick)
+{
+    bool any = false;
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
+        if (!n->slots[i].request)
+            continue;
+        if (!any || (int32_t)(n->slots[i].tick - *tick) < 0)
+            *tick = n->slots[i].tick;
+        any = true;
+    }
+    return any;
 }

@@ -1,22 +1,28 @@
 /*
  * nvme - the user-space NVMe driver and block service, started by init's
- * supervisor (on devmgr's request) or by a test as "nvme [registry-name]"
- * with (argument "intx": use the INTx pin even where MSI-X works, to
- * exercise the fallback; "iommu-4k": map clients' regions with 4 KiB IOMMU
- * pages only, to measure what 2 MiB pages save; any other argument is the
- * name to register):
+ * supervisor (on devmgr's request) or by a test as "nvme [argument...]":
+ *   intx             use the INTx pin even where MSI-X works (the fallback)
+ *   iommu-4k         map clients' regions with 4 KiB IOMMU pages only, to
+ *                    measure what 2 MiB pages save
+ *   queues=N         at most N I/O queue pairs (1..8; default 8)
+ *   timeout-ms=N     an I/O command that takes longer resets the controller
+ *                    (default 5000)
+ *   fault-injection  NVME_OP_INJECT works (tests of the recovery)
+ *   any other        the name to register (default "blk0")
  *   start info caps[0]  its device capability (an NVMe controller)
  *   start info pool     its own sub-pool
  *   start info registry SEND to init's name registry
- * Start-up: libdriver (dmaspace + attach: no DMA without an IOMMU), the
- * controller's bring-up and namespace 1 (controller.c), an endpoint that
- * also gets the device's DMA faults and the data path's notification,
- * then registration as "blk0" (or the name given) and the request loop:
- * NVME_OP_INFO and session calls over IPC, block requests over the
- * sessions' rings (datapath.c). A start-up failure is printed with its
- * error name and ends the driver with status 1.
+ * Start-up: libdriver (dmaspace + attach: no DMA without an IOMMU), an
+ * endpoint that also gets the device's DMA faults, the data path's
+ * notification and the I/O queues' interrupts, the controller's bring-up
+ * and namespace 1 (controller.c), the watchdog (recovery.c), then
+ * registration as "blk0" (or the name given) and the request loop:
+ * NVME_OP_* and session calls over IPC, block requests over the sessions'
+ * rings (datapath.c), interrupts, watchdog ticks. A start-up failure is
+ * printed with its error name and ends the driver with status 1.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <warden/registry.h>
 #include <warden/session.h>
@@ -41,10 +47,33 @@ static int create_endpoint(struct nvme *n)
     if (r < 0)
         return fail("cannot set up the data path's notification", r);
     n->sessions.defer_signals = true;  /* the loop signals and receives in one call */
-    /* From now on the controller's interrupt arrives here, among calls and
-     * data-path signals (bring-up waited for it on its own endpoint). */
-    r = wd_irq_bind(n->irq.irq, n->endpoint, NVME_IRQ_BADGE);
-    return r < 0 ? fail("cannot bind its interrupt to its endpoint", r) : 0;
+    return 0;
+}
+
+/* After bring-up (which waited for MSI-X entry 0 on its own endpoint): the
+ * controller's interrupts arrive among calls and data-path signals, and
+ * the watchdog starts. */
+static int start_serving(struct nvme *n)
+{
+    long r = wd_irq_bind(n->irq.irq, n->endpoint, NVME_IRQ_BADGE);
+    if (r < 0)
+        return fail("cannot bind its interrupt to its endpoint", r);
+    n->vector_irq[0] = n->irq.irq;
+    n->serving = true;
+    r = nvme_recovery_start(n);
+    return r < 0 ? fail("cannot start its watchdog", r) : 0;
+}
+
+/* NVME_OP_QUEUES in msg, turned into the reply. */
+static void queues_request(struct nvme *n, struct wd_msg *msg)
+{
+    uint64_t session = msg->w[0];
+    msg->w[3] = session < WD_SESSION_SLOTS && n->sessions.sessions[session].open
+                    ? n->io[n->session_queue[session]].id : 0;
+    msg->w[0] = 0;
+    msg->w[1] = n->io_queues;
+    msg->w[2] = n->vectors;
+    msg->info = wd_msg_info(NVME_OP_QUEUES, 4, 0);
 }
 
 /* A client's call in msg, turned into the reply. */
@@ -56,9 +85,9 @@ static void handle_call(struct nvme *n, struct wd_msg *msg)
         long r = partition ? wd_driver_check(&n->driver) : -WD_E_NO_RIGHTS;
         if (r == 0) {
             struct wd_session *s;
-            if (op == WD_SESSION_OPEN)
-                wd_session_accept(&n->sessions, msg, &s);
-            else
+            if (op == WD_SESSION_OPEN && wd_session_accept(&n->sessions, msg, &s) >= 0)
+                nvme_datapath_opened(n, s);
+            else if (op == WD_SESSION_CLOSE)
                 wd_session_close_request(&n->sessions, msg);
             return;
         }
@@ -80,6 +109,23 @@ static void handle_call(struct nvme *n, struct wd_msg *msg)
         msg->w[2] = partition->count;
         msg->w[3] = n->max_transfer;
         msg->info = wd_msg_info(op, 4, 0);
+        return;
+    }
+    if (op == NVME_OP_QUEUES && partition) {
+        queues_request(n, msg);
+        return;
+    }
+    if (op == NVME_OP_RECOVERY && partition) {
+        msg->w[0] = 0;
+        msg->w[1] = n->resets;
+        msg->w[2] = n->timeouts;
+        msg->w[3] = n->fatal_statuses;
+        msg->w[4] = n->retried;
+        msg->info = wd_msg_info(op, 5, 0);
+        return;
+    }
+    if (op == NVME_OP_INJECT && msg->badge == NVME_CLIENT_BADGE) {
+        nvme_inject_request(n, msg);
         return;
     }
     if (op == NVME_OP_STATS && partition) {
@@ -110,15 +156,21 @@ static int serve(struct nvme *n)
             r = wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, WD_FOREVER);
             continue;
         }
-        if (msg.badge == NVME_IRQ_BADGE && wd_msg_label(msg.info) == WD_LABEL_IRQ) {
-            nvme_io_interrupt(n);
-            nvme_datapath_take_all(n);  /* publishes completions, takes what waited for slots */
-            wd_driver_irq_ack(&n->irq);
+        uint64_t vector = msg.badge - NVME_IRQ_BADGE;
+        if (vector < n->vectors && wd_msg_label(msg.info) == WD_LABEL_IRQ) {
+            nvme_io_interrupt(n, (unsigned)vector);
+            nvme_datapath_after_completions(n);     /* publishes, takes what waited for slots */
+            wd_irq_ack(n->vector_irq[vector]);
             r = wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, WD_FOREVER);
             continue;
         }
         if (msg.badge == NVME_NOTIFY_BADGE && wd_msg_label(msg.info) == WD_LABEL_NOTIFY) {
+            nvme_recovery_notified(n, msg.w[1]);
             nvme_datapath_notified(n, msg.w[1]);
+            if (n->done_count) {
+                nvme_io_finish_done(n);
+                nvme_datapath_after_completions(n);
+            }
             r = wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, WD_FOREVER);
             continue;
         }
@@ -138,8 +190,18 @@ int main(int argc, char **argv)
             n->force_intx = true;
         else if (strcmp(argv[i], "iommu-4k") == 0)
             n->iommu_4k = true;
+        else if (strcmp(argv[i], "fault-injection") == 0)
+            n->fault_injection = true;
+        else if (strncmp(argv[i], "queues=", 7) == 0 && !(n->max_queues = (unsigned)strtoul(argv[i] + 7, NULL, 10)))
+            n->max_queues = NVME_MAX_IO_QUEUES + 1;     /* 0: refused below */
+        else if (strncmp(argv[i], "timeout-ms=", 11) == 0)
+            n->timeout_ms = (uint32_t)strtoul(argv[i] + 11, NULL, 10);
         else
             name = argv[i];
+    }
+    if (n->max_queues > NVME_MAX_IO_QUEUES || (n->timeout_ms && n->timeout_ms < 10)) {
+        printf("nvme: queues=N takes 1..%u and timeout-ms=N at least 10\n", NVME_MAX_IO_QUEUES);
+        return 1;
     }
     if (info->cap_count < 1 || !info->caps[0]) {
         printf("nvme: started without a device capability in caps[0]\n");
@@ -159,15 +221,15 @@ int main(int argc, char **argv)
         printf("nvme: caps[0] is %02x:%02x.%x, class 0x%06x, not an NVMe controller\n", bus, slot, fn, dev->class_code);
         return 1;
     }
-    if (nvme_bring_up(n) < 0 || create_endpoint(n) != 0)
+    if (create_endpoint(n) != 0 || nvme_bring_up(n) < 0 || start_serving(n) != 0)
         return 1;
     n->partitions[0] = (struct nvme_partition){ .used = true, .first = 0, .count = n->block_count };
     if (wd_driver_register("nvme", n->endpoint, NVME_CLIENT_BADGE, name) < 0)
         return 1;
     printf("nvme: %02x:%02x.%x ready: \"%s\" serial \"%s\", namespace 1: %llu blocks of %u bytes (%llu MiB), "
-           "%llu KiB per command, interrupts: %s; registered as \"%s\"\n",
+           "%llu KiB per command, %u I/O queue pair(s), interrupts: %s (%u vector(s)); registered as \"%s\"\n",
            bus, slot, fn, n->model, n->serial, (unsigned long long)n->block_count, n->block_size,
            (unsigned long long)((n->block_count * n->block_size) >> 20), (unsigned long long)(n->max_transfer >> 10),
-           wd_driver_irq_mode_name(n->irq.mode), name);
+           n->io_queues, wd_driver_irq_mode_name(n->irq.mode), n->vectors, name);
     return serve(n);
 }

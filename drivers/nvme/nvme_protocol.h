@@ -24,6 +24,19 @@
  *                        writes, w3 = interrupts handled, w4 = requests
  *                        that failed, w5 = interrupt mode (benchmarks
  *                        and tests)
+ *   NVME_OP_QUEUES    w0 = a session id (~0: none) -> w0 = 0, w1 = I/O
+ *                        queue pairs, w2 = MSI-X entries in use (1: one
+ *                        vector, or the INTx pin, for everything), w3 =
+ *                        the queue id serving that session (0: no such
+ *                        open session). Sessions get a pair each while
+ *                        there are enough, then share the least loaded.
+ *   NVME_OP_RECOVERY  -> w0 = 0, w1 = controller resets, w2 = of them for a
+ *                        command timeout, w3 = for a fatal status
+ *                        (CSTS.CFS), w4 = requests submitted again after a
+ *                        reset
+ *   NVME_OP_INJECT    w0 = NVME_INJECT_* -> w0 = 0; NOT_SUPPORTED unless
+ *                        the driver was started with "fault-injection"
+ *                        (tests of the recovery; docs/nvme.md)
  * The capability in the registry is the whole namespace.
  *   WD_SESSION_OPEN / WD_SESSION_CLOSE (<warden/session.h>): a data-path
  *                        session over the client's region (a lease: READ
@@ -39,8 +52,10 @@
  * Completions: id echoed, status 0 or RANGE (past the namespace or the
  *   region), INVALID_ARG (length), NO_RIGHTS (the lease does not allow the
  *   device that direction), NOT_SUPPORTED (op), IO_ERROR (the controller
- *   reported an error), TIMEOUT, DEAD (the region was taken back); arg =
- *   bytes moved. Zero copy: the controller reads and writes the region
+ *   reported an error, or a request failed after NVME_MAX_RETRIES controller
+ *   resets), DEAD (the region was taken back, or the device); arg = bytes
+ *   moved; length = NVME_BLK_RETRIED if the driver submitted the request
+ *   again after resetting the controller (it still completed once), else 0. Zero copy: the controller reads and writes the region
  *   itself, through the one IOMMU mapping made when the session opened.
  */
 #ifndef WARDEN_NVME_PROTOCOL_H
@@ -51,7 +66,13 @@
 #define NVME_OP_PARTITION 2
 #define NVME_OP_STATS 3         /* -> w0 = 0, w1 commands, w2 SQ doorbell writes, w3 interrupts, w4 errors,
                                    w5 interrupt mode (libdriver's WD_DRIVER_IRQ_*: 2 INTx, 3 MSI-X) */
+#define NVME_OP_QUEUES 4
+#define NVME_OP_RECOVERY 5
+#define NVME_OP_INJECT 6
+#define NVME_INJECT_FATAL 1             /* the controller's next completion faults: CSTS.CFS */
+#define NVME_INJECT_LOST_DOORBELL 2     /* the next I/O SQ doorbell write is lost: a command times out */
 #define NVME_PARTITIONS 64
+#define NVME_BLK_RETRIED 1u             /* in a completion's length: resubmitted after a controller reset */
 
 enum nvme_blk_op {
     NVME_BLK_READ = 1,

@@ -62,6 +62,8 @@ static inline unsigned nvme_status_type(uint16_t status) { return (status >> 9) 
 #define NVME_ADMIN_CREATE_SQ 0x01
 #define NVME_ADMIN_CREATE_CQ 0x05
 #define NVME_ADMIN_IDENTIFY  0x06
+#define NVME_ADMIN_SET_FEATURES 0x09
+#define NVME_FEATURE_NUMBER_OF_QUEUES 0x07   /* cdw11 and DW0: NSQ - 1 in bits 0-15, NCQ - 1 in bits 16-31 */
 #define NVME_IDENTIFY_NAMESPACE  0
 #define NVME_IDENTIFY_CONTROLLER 1
 

@@ -328,6 +328,9 @@ void wd_sessions_end_broken(struct wd_session_table *t, const char *who);
 long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req);
 /* Queues the completion of request id (status 0 or a WD_E_* code). */
 long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t status, uint64_t result);
+/* The same with every field of the completion the driver's (e.g. a flag in
+ * its length the service's protocol defines). */
+long wd_session_post_completion(struct wd_session *s, const struct wd_ring_desc *c);
 /* Publishes completions and hands request slots back, signalling the
  * client if it sleeps; then re-checks before the driver sleeps: true when
  * more requests arrived meanwhile (call the work again). */
