@@ -384,6 +384,34 @@ long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
     return r == -WD_E_PROTOCOL ? session_broken(s, r) : r;
 }
 
+long wd_session_next_requests(struct wd_session *s, struct wd_ring_desc *out, uint32_t max)
+{
+    if (s->ended)
+        return -WD_E_DEAD;
+    struct wd_ring *c = &s->completions;
+    uint64_t outstanding = s->requests_taken - s->completions_posted;
+    uint64_t room = c->capacity - (c->head - c->tail);     /* a lower bound, as above */
+    if (outstanding + max > room) {
+        long space = wd_ring_space(c);
+        if (space == 0) {
+            wd_ring_producer_may_sleep(c);      /* the client's release will signal us */
+            space = wd_ring_space(c);
+        }
+        if (space < 0)
+            return session_broken(s, space);
+        room = (uint64_t)space;
+        if (outstanding >= room)
+            return 0;
+    }
+    if (max > room - outstanding)
+        max = (uint32_t)(room - outstanding);
+    long r = wd_ring_dequeue_batch(&s->requests, out, max);
+    if (r < 0)
+        return session_broken(s, r);
+    s->requests_taken += (uint64_t)r;
+    return r;
+}
+
 long wd_session_post_completion(struct wd_session *s, const struct wd_ring_desc *c)
 {
     long r = wd_ring_enqueue(&s->completions, c);

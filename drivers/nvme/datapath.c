@@ -68,22 +68,34 @@ static long start_request(struct nvme *n, struct wd_session *s, const struct wd_
     return r;
 }
 
+#define TAKE_BATCH 16u
+
+/* Requests that can start on q now (each gets a request entry and at least one command slot). */
+static unsigned room_for(const struct nvme *n, const struct nvme_queue *q)
+{
+    unsigned room = NVME_QUEUE_SLOTS - q->in_flight;
+    room = n->free_slots < room ? n->free_slots : room;
+    return n->free_requests < room ? n->free_requests : room;
+}
+
 /* Takes the session's requests while its queue has room, then publishes. */
 static void take_requests(struct wd_session *s, void *ctx)
 {
     struct nvme *n = ctx;
     struct nvme_queue *queue = queue_of(n, s);
     for (;;) {
-        long r = -WD_E_WOULD_BLOCK;
-        struct wd_ring_desc req;
-        bool room;
-        while ((room = nvme_io_can_start(n, queue)) &&
-               ((r = wd_session_next_request(s, &req)) == 0 || r == -WD_E_RANGE)) {
-            long e = r == 0 ? start_request(n, s, &req) : r;
-            if (e < 0)
-                wd_session_post(s, req.id, req.op, (uint16_t)-e, 0);
+        long got = 0;
+        unsigned room;
+        struct wd_ring_desc batch[TAKE_BATCH];
+        while ((room = room_for(n, queue)) &&
+               (got = wd_session_next_requests(s, batch, room < TAKE_BATCH ? room : TAKE_BATCH)) > 0) {
+            for (long i = 0; i < got; i++) {
+                long e = batch[i].status ? -(long)batch[i].status : start_request(n, s, &batch[i]);
+                if (e < 0)
+                    wd_session_post(s, batch[i].id, batch[i].op, (uint16_t)-e, 0);
+            }
         }
-        if (r == -WD_E_PROTOCOL)
+        if (got == -WD_E_PROTOCOL)
             return;                     /* broken: wd_sessions_end_broken ends it */
         bool more = wd_session_flush(s);
         if (more && !room)

@@ -144,11 +144,6 @@ static void wait_for_slots(struct nvme *n, struct nvme_request *q)
     n->waiting[(n->waiting_head + n->waiting_count++) % NVME_IO_SLOTS] = (uint16_t)request_index(n, q);
 }
 
-bool nvme_io_can_start(const struct nvme *n, const struct nvme_queue *q)
-{
-    return n->free_requests && room_on(n, q);
-}
-
 long nvme_io_start(struct nvme *n, struct wd_session *s, struct nvme_queue *queue, uint64_t id, uint16_t op,
                    uint8_t opcode, uint64_t lba, uint64_t iova, uint64_t length)
 {
@@ -264,6 +259,12 @@ void nvme_io_interrupt(struct nvme *n, unsigned vector)
         nvme_datapath_notified(n, (uint64_t)bits);     /* leases that ended, new requests */
     }
     nvme_io_finish_done(n);
+}
+
+void nvme_io_reap_all(struct nvme *n)
+{
+    for (unsigned i = 0; i < n->io_queues; i++)
+        nvme_cq_reap(n, &n->io[i], command_done);
 }
 
 unsigned nvme_io_restart_all(struct nvme *n)

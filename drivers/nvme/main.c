@@ -82,7 +82,10 @@ static void handle_call(struct nvme *n, struct wd_msg *msg)
     uint32_t op = wd_msg_label(msg->info);
     const struct nvme_partition *partition = nvme_partition_of(n, msg->badge);
     if (op == WD_SESSION_OPEN || op == WD_SESSION_CLOSE) {
-        long r = partition ? wd_driver_check(&n->driver) : -WD_E_NO_RIGHTS;
+        /* A close always works (the client gets its region back); an open needs the device. */
+        long r = !partition ? -WD_E_NO_RIGHTS
+                 : op == WD_SESSION_OPEN && n->device_lost ? -WD_E_DEAD
+                 : op == WD_SESSION_OPEN ? wd_driver_check(&n->driver) : 0;
         if (r == 0) {
             struct wd_session *s;
             if (op == WD_SESSION_OPEN && wd_session_accept(&n->sessions, msg, &s) >= 0)
@@ -160,17 +163,19 @@ static int serve(struct nvme *n)
         if (vector < n->vectors && wd_msg_label(msg.info) == WD_LABEL_IRQ) {
             nvme_io_interrupt(n, (unsigned)vector);
             nvme_datapath_after_completions(n);     /* publishes, takes what waited for slots */
+            nvme_recovery_check(n);
             wd_irq_ack(n->vector_irq[vector]);
             r = wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, WD_FOREVER);
             continue;
         }
         if (msg.badge == NVME_NOTIFY_BADGE && wd_msg_label(msg.info) == WD_LABEL_NOTIFY) {
-            nvme_recovery_notified(n, msg.w[1]);
-            nvme_datapath_notified(n, msg.w[1]);
+            nvme_recovery_notified(n, msg.w[1]);  /* a lost device first */
+            nvme_datapath_notified(n, msg.w[1]);  /* then leases that ended, new requests */
             if (n->done_count) {
                 nvme_io_finish_done(n);
                 nvme_datapath_after_completions(n);
             }
+            nvme_recovery_check(n);
             r = wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, WD_FOREVER);
             continue;
         }

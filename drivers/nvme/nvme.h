@@ -124,6 +124,7 @@ struct nvme {
     uint64_t commands, errors, doorbells, interrupts;
     uint64_t resets, timeouts, fatal_statuses, retried;     /* recovery.c */
     uint32_t tick;                  /* watchdog ticks so far */
+    bool check_due;                 /* a tick came: nvme_recovery_check looks at the controller */
     uint32_t timeout_ms;            /* "timeout-ms=N" argument; NVME_DEFAULT_TIMEOUT_MS */
     bool serving;                   /* bring-up is over: admin commands poll (the interrupt is the loop's) */
     bool device_lost;               /* the supervisor revoked the device: every request is DEAD */
@@ -182,8 +183,6 @@ void nvme_io_init(struct nvme *n);
  * completion is posted to s when its last command is done. */
 long nvme_io_start(struct nvme *n, struct wd_session *s, struct nvme_queue *q, uint64_t id, uint16_t op,
                    uint8_t opcode, uint64_t lba, uint64_t iova, uint64_t length);
-/* Whether a new request could start on q now. */
-bool nvme_io_can_start(const struct nvme *n, const struct nvme_queue *q);
 /* Handles an interrupt of MSI-X entry vector: reaps the completion queues
  * on it, learns of leases that ended (one poll of the sessions'
  * notification), posts the requests that are done (DEAD when their lease
@@ -191,6 +190,9 @@ bool nvme_io_can_start(const struct nvme *n, const struct nvme_queue *q);
 void nvme_io_interrupt(struct nvme *n, unsigned vector);
 /* Posts the requests that are done, then submits what waited for slots. */
 void nvme_io_finish_done(struct nvme *n);
+/* Takes what every I/O CQ holds (before a reset: what completed is not
+ * done again, and QEMU's INTx count of pending CQs stays right). */
+void nvme_io_reap_all(struct nvme *n);
 /* After a controller reset: every slot is free, every unfinished request
  * starts over (or fails, after NVME_MAX_RETRIES) and waits for slots;
  * how many start over. */
@@ -207,9 +209,13 @@ void nvme_io_submit_waiting(struct nvme *n);
 /* Starts the watchdog thread and watches the device capability. */
 long nvme_recovery_start(struct nvme *n);
 /* The driver's own bit of the sessions' notification (a watchdog tick, or
- * the device capability ended): checks for a lost device, a fatal status
- * and timed-out commands, and recovers. */
+ * the device capability ended): counts the tick and checks for a lost
+ * device. Call it before the data path takes requests with those bits. */
 void nvme_recovery_notified(struct nvme *n, uint64_t bits);
+/* After the data path has seen the same bits (ended leases first): on a
+ * tick with commands in flight, a fatal status or a timed-out command
+ * resets the controller. */
+void nvme_recovery_check(struct nvme *n);
 /* NVME_OP_INJECT in msg, turned into the reply. */
 void nvme_inject_request(struct nvme *n, struct wd_msg *msg);
 /* Whether the doorbell write about to happen is to be lost (injected). */

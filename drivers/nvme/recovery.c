@@ -6,8 +6,9 @@
  * reads CSTS. A fatal status (CSTS.CFS: QEMU sets it when fetching an SQ
  * entry or posting a completion faults, facts §0.3), or a command
  * submitted NVME_WATCHDOG_TICKS ticks ago and not completed, resets the
- * controller: CC.EN = 0 (which ends every command; QEMU drains its I/O
- * in it), the admin queue and the I/O queue pairs set up again, and every
+ * controller: what the CQs hold is taken first, then CC.EN = 0 (which ends
+ * every command; QEMU drains its I/O in it), the admin queue and the I/O
+ * queue pairs set up again, and every
  * unfinished request submitted again from its start (its slot's late
  * completion, if any, cannot come: the queues are new). Each request still
  * completes exactly once, and its completion says it was retried
@@ -72,6 +73,10 @@ static void reset_controller(struct nvme *n, const char *why)
     n->resets++;
     uint32_t status = csts(n);
     printf("nvme: %s (CSTS 0x%x): resetting the controller\n", why, status);
+    nvme_io_reap_all(n);                /* what did complete is finished, not redone */
+    long bits = wd_notify_poll(n->sessions.notification);
+    if (bits > 0)
+        nvme_datapath_notified(n, (uint64_t)bits);     /* leases that ended: what they had completes DEAD */
     long r = nvme_controller_disable(n);
     undo_injection(n);
     if (r == 0)
@@ -95,9 +100,7 @@ static void device_lost(struct nvme *n)
 {
     n->device_lost = true;
     printf("nvme: the device was taken away (its capability was revoked): every request fails with DEAD\n");
-    nvme_io_fail_all(n, -WD_E_DEAD);
-    nvme_io_finish_done(n);
-    nvme_datapath_after_completions(n);
+    nvme_io_fail_all(n, -WD_E_DEAD);    /* posted by the caller, after the data path saw the same bits */
 }
 
 void nvme_recovery_notified(struct nvme *n, uint64_t bits)
@@ -105,12 +108,19 @@ void nvme_recovery_notified(struct nvme *n, uint64_t bits)
     if (!(bits & NVME_RECOVERY_BIT) || n->device_lost)
         return;
     n->tick++;
-    if (wd_driver_check(&n->driver) == -WD_E_DEAD) {
-        device_lost(n);
+    if (wd_driver_check(&n->driver) == -WD_E_DEAD)
+        device_lost(n);                 /* before any request can touch the registers */
+    else
+        n->check_due = true;
+}
+
+void nvme_recovery_check(struct nvme *n)
+{
+    if (!n->check_due)
         return;
-    }
+    n->check_due = false;
     uint32_t oldest;
-    if (!nvme_io_oldest_tick(n, &oldest))
+    if (n->device_lost || !nvme_io_oldest_tick(n, &oldest))
         return;                         /* nothing in flight: nothing can be late */
     if (csts(n) & NVME_CSTS_CFS) {
         n->fatal_statuses++;

@@ -326,6 +326,11 @@ void wd_sessions_end_broken(struct wd_session_table *t, const char *who);
  * client broke a ring: the session is marked broken and ended, for
  * wd_sessions_end_broken); DEAD (the session ended). */
 long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req);
+/* The batch form for the hot path: up to max requests into out[]; how many
+ * (0: none, or no completion space yet), DEAD or PROTOCOL as above. A
+ * request whose buffer leaves the region has status WD_E_RANGE in its
+ * out[] entry (complete it with that error); the others have status 0. */
+long wd_session_next_requests(struct wd_session *s, struct wd_ring_desc *out, uint32_t max);
 /* Queues the completion of request id (status 0 or a WD_E_* code). */
 long wd_session_post(struct wd_session *s, uint64_t id, uint16_t op, uint16_t status, uint64_t result);
 /* The same with every field of the completion the driver's (e.g. a flag in
