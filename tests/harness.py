@@ -239,7 +239,33 @@ CONFIGS = [
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
                        'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_blk_hostile_ring',
                        'nvme_client_dies_in_flight', 'nvme_revoke_resets_controller', 'nvme_driver_crash_mid_io',
-                       'nvme_supervised_restart', 'nvme_intx_fallback', 'datapath_edu_roundtrip'],
+                       'nvme_supervised_restart', 'nvme_intx_fallback', 'datapath_edu_roundtrip',
+                       'nvme_queues_per_session', 'nvme_controller_fatal_recovered',
+                       'nvme_command_timeout_recovered', 'nvme_device_revoked_fails_fast'],
+        # The driver's own reading of CSTS after the injected fault: exactly CFS (facts sheet §0.3).
+        'expect': [r'nvme: the controller reports a fatal status \(CSTS 0x2\): resetting the controller',
+                   r'nvme: a command took longer than 400 ms \(CSTS 0x1\): resetting the controller',
+                   r'nvme: 00:03\.0 ready: .* 8 I/O queue pair\(s\), interrupts: MSI-X \(9 vector\(s\)\)'],
+    },
+    {
+        'name': 'nvme-one-queue',
+        'desc': 'the NVMe controller with max_ioqpairs=1: every session shares I/O queue pair 1',
+        'args': ['-m', '512M'] + IOMMU,
+        'disk': checked_disk(['-device', 'nvme,serial=warden3,drive=nvm0,max_ioqpairs=1']),
+        'expect': [r'nvme: 00:03\.0 ready: .* 1 I/O queue pair\(s\), interrupts: MSI-X \(2 vector\(s\)\)'],
+        'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_queue_depth',
+                       'nvme_queues_per_session', 'nvme_controller_fatal_recovered', 'nvme_driver_crash_mid_io'],
+    },
+    {
+        'name': 'nvme-msix2',
+        'desc': 'the NVMe controller with msix_qsize=2: the admin queue on MSI-X entry 0, all 8 I/O '
+                'completion queues sharing entry 1',
+        'args': ['-m', '512M'] + IOMMU,
+        'disk': checked_disk(['-device', 'nvme,serial=warden4,drive=nvm0,msix_qsize=2']),
+        'expect': [r'nvme: 00:03\.0 ready: .* 8 I/O queue pair\(s\), interrupts: MSI-X \(2 vector\(s\)\)'],
+        'require_ok': ['nvme_blk_integrity', 'nvme_blk_queue_depth', 'nvme_queues_per_session',
+                       'nvme_controller_fatal_recovered', 'nvme_command_timeout_recovered',
+                       'nvme_client_dies_in_flight'],
     },
     {
         'name': 'nvme-4k-mdts1',
@@ -250,7 +276,8 @@ CONFIGS = [
                               'logical_block_size=4096,physical_block_size=4096']),
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
                        'nvme_blk_zeroes_and_deallocate', 'nvme_blk_queue_depth', 'nvme_blk_hostile_ring',
-                       'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io'],
+                       'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io', 'nvme_queues_per_session',
+                       'nvme_controller_fatal_recovered'],
     },
     {
         'name': 'nvme-root-port',
@@ -259,7 +286,7 @@ CONFIGS = [
         'disk': checked_disk(['-device', 'nvme,serial=warden2,drive=nvm0,bus=rp1']),
         'expect': [r'nvme: 01:00\.0 ready: '],
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_queue_depth',
-                       'nvme_revoke_resets_controller', 'nvme_driver_crash_mid_io'],
+                       'nvme_revoke_resets_controller', 'nvme_driver_crash_mid_io', 'nvme_controller_fatal_recovered'],
     },
     {
         'name': 'nvme-no-iommu',
@@ -269,7 +296,8 @@ CONFIGS = [
         'expect': [r'nvme: no IOMMU translates this controller: refusing to let it DMA without isolation'],
         'require_ok': ['nvme_refuses_without_iommu'],
         'expect_skip': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_partitions_isolated',
-                        'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io'],
+                        'nvme_blk_queue_depth', 'nvme_client_dies_in_flight', 'nvme_driver_crash_mid_io',
+                        'nvme_queues_per_session', 'nvme_controller_fatal_recovered'],
     },
     {
         'name': 'bench',

@@ -158,9 +158,12 @@ bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t dev
     if (!module || pool < 0 || ep < 0)
         return false;
     d->fault_ep = (wd_handle_t)ep;
-    char args[64];
-    snprintf(name, name_size, "%s-test-%llu%s%s", module_name, (unsigned long long)wd_start_info->process_id,
-             *args_extra ? "-" : "", args_extra);
+    /* The name: module, this process and a count (the arguments may hold
+     * spaces and be long; a name must be neither). */
+    static unsigned started;
+    char args[160];
+    snprintf(name, name_size, "%s-test-%llu-%u", module_name, (unsigned long long)wd_start_info->process_id,
+             ++started);
     snprintf(args, sizeof args, "%s %s%s%s", module_name, name, *args_extra ? " " : "", args_extra);
     struct wd_spawn s = {
         .args = args,

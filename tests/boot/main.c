@@ -83,6 +83,10 @@ void test_nvme_blk_zeroes_and_deallocate(void);
 void test_nvme_intx_fallback(void);
 void test_nvme_supervised_restart(void);
 void test_nvme_blk_hostile_ring(void);
+void test_nvme_queues_per_session(void);
+void test_nvme_controller_fatal_recovered(void);
+void test_nvme_command_timeout_recovered(void);
+void test_nvme_device_revoked_fails_fast(void);
 void test_notify_coalesces(void);
 void test_notify_signal_never_blocks(void);
 void test_notify_badges_select_bits(void);
@@ -187,9 +191,13 @@ const struct boot_test boot_tests[] = {
     { "nvme_intx_fallback", test_nvme_intx_fallback },
     { "nvme_blk_partitions_isolated", test_nvme_blk_partitions_isolated },
     { "nvme_blk_queue_depth", test_nvme_blk_queue_depth },
+    { "nvme_queues_per_session", test_nvme_queues_per_session },
     { "nvme_blk_hostile_ring", test_nvme_blk_hostile_ring },
     { "nvme_client_dies_in_flight", test_nvme_client_dies_in_flight },
     { "nvme_revoke_resets_controller", test_nvme_revoke_resets_controller },
+    { "nvme_controller_fatal_recovered", test_nvme_controller_fatal_recovered },
+    { "nvme_command_timeout_recovered", test_nvme_command_timeout_recovered },
+    { "nvme_device_revoked_fails_fast", test_nvme_device_revoked_fails_fast },
     { "nvme_driver_crash_mid_io", test_nvme_driver_crash_mid_io },
     { "nvme_supervised_restart", test_nvme_supervised_restart },
     { "nvme_refuses_without_iommu", test_nvme_refuses_without_iommu },
