@@ -21,8 +21,11 @@ void test_timer_calibrated(struct ktest_context *t)
     uint64_t expected = 20 * c.tsc_ticks_per_ms;
     printk("# 20 ms on the PIT = %llu TSC ticks (calibrated: %llu)\n",
            (unsigned long long)elapsed, (unsigned long long)expected);
-    KTEST_EXPECT(t, elapsed > expected / 2 && elapsed < expected * 2);
-    KTEST_EXPECT(t, elapsed_ns > 10000000 && elapsed_ns < 40000000);   /* the clock reads ~20 ms */
+    /* A host that deschedules the vCPU inside the window (two QEMUs on two
+     * cores do) only makes it longer, by tens of milliseconds: the upper
+     * bounds allow that and still catch a clock off by 10x. */
+    KTEST_EXPECT(t, elapsed > expected / 2 && elapsed < expected * 10);
+    KTEST_EXPECT(t, elapsed_ns > 10000000 && elapsed_ns < 200000000);  /* the clock reads ~20 ms */
 }
 
 void test_timer_periodic_ticks(struct ktest_context *t)
