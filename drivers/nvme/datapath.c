@@ -85,15 +85,17 @@ static void take_requests(struct wd_session *s, void *ctx)
     struct nvme_queue *queue = queue_of(n, s);
     for (;;) {
         long got = 0;
-        unsigned room;
+        unsigned room, asked = 0;
         struct wd_ring_desc batch[TAKE_BATCH];
         while ((room = room_for(n, queue)) &&
-               (got = wd_session_next_requests(s, batch, room < TAKE_BATCH ? room : TAKE_BATCH)) > 0) {
+               (got = wd_session_next_requests(s, batch, asked = room < TAKE_BATCH ? room : TAKE_BATCH)) > 0) {
             for (long i = 0; i < got; i++) {
                 long e = batch[i].status ? -(long)batch[i].status : start_request(n, s, &batch[i]);
                 if (e < 0)
                     wd_session_post(s, batch[i].id, batch[i].op, (uint16_t)-e, 0);
             }
+            if ((unsigned)got < asked)
+                break;                  /* the ring had no more; the flush's re-check catches late ones */
         }
         if (got == -WD_E_PROTOCOL)
             return;                     /* broken: wd_sessions_end_broken ends it */

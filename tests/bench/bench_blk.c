@@ -31,7 +31,7 @@
 #define BLK_CAPACITY 64u
 #define BLK_TIMEOUT (10000ull * 1000 * 1000)
 #define QD1_IOS 2000u
-#define QD32_IOS 8000u
+#define QD32_IOS 32000u            /* the batching QEMU's I/O thread allows varies; many I/Os average it */
 #define SEQ_MIB 16u
 #define IOTLB_BYTES (64ull << 20)
 

@@ -24,7 +24,7 @@
 /* Tests write only in [16, 32) MiB: the harness checks [0, 16) (read by
  * nvme_blk_integrity) and [32, 48) (written by it) against its pattern. */
 #define SCRATCH_BYTE (16 * MIB)
-#define DEEP 128u                       /* requests in flight: more than the driver's 63 command slots */
+#define DEEP 128u                       /* requests in flight: more than a queue pair's 63 command slots */
 #define WD_DRIVER_IRQ_INTX 2u           /* <warden/driver.h>'s mode, as NVME_OP_STATS reports it */
 
 /* True when the machine has an NVMe controller behind an IOMMU (else the
