@@ -178,6 +178,7 @@ static int program_message(struct irq *q)
     q->msi_data = 0;                            /* subhandle 0 */
     pci_intx_set_enabled(d->fn, false);
     if (WD_IRQ_KIND(q->index) == WD_IRQ_KIND_MSI) {
+        pci_msix_leave(d->fn);                  /* a last owner's MSI-X stays enabled, masked */
         pci_msi_enable(d->fn, q->msi_address, (uint16_t)q->msi_data);
     } else if (!pci_msix_enable_entry(d->fn, WD_IRQ_NUMBER(q->index), q->msi_address, q->msi_data)) {
         vtd_irte_free(q->unit, (unsigned)irte);
@@ -235,8 +236,10 @@ struct irq *irq_create(struct device *device, uint64_t index, int *error)
         *error = -r;
         return NULL;
     }
-    if (device && WD_IRQ_KIND(index) == WD_IRQ_KIND_INTX)
+    if (device && WD_IRQ_KIND(index) == WD_IRQ_KIND_INTX) {
+        pci_msix_leave(device->fn);             /* a device in MSI-X mode sends no INTx */
         pci_intx_set_enabled(device->fn, true);
+    }
     q->live = true;
     live_irqs++;
     kobject_init(&q->obj, WD_TYPE_IRQ, NULL, 0);

@@ -141,8 +141,23 @@ void pci_msix_disable_entry(const struct pci_function *fn, unsigned n)
     for (unsigned i = 0; i < pci_msix_entry_count(fn); i++)
         if (!(msix_entry(table, i)[PCI_MSIX_ENTRY_CONTROL / 4] & 1))
             return;
+    /* The last entry: mask the whole function but leave MSI-X Enable set.
+     * QEMU 7.2's e1000e aborts when Enable is cleared within its interrupt
+     * throttle window (facts sheet §0.5); masking is correct on hardware
+     * too. Enable is cleared only when a new source needs INTx or MSI
+     * (pci_msix_leave). */
     uint16_t control = (uint16_t)read_cfg(fn, fn->msix_cap + PCI_MSIX_CONTROL, 2);
-    write_cfg(fn, fn->msix_cap + PCI_MSIX_CONTROL, 2, control & (uint16_t)~PCI_MSIX_ENABLE);
+    write_cfg(fn, fn->msix_cap + PCI_MSIX_CONTROL, 2, control | PCI_MSIX_FUNCTION_MASK);
+}
+
+void pci_msix_leave(const struct pci_function *fn)
+{
+    if (!fn->msix_cap)
+        return;
+    uint16_t control = (uint16_t)read_cfg(fn, fn->msix_cap + PCI_MSIX_CONTROL, 2);
+    if (control & PCI_MSIX_ENABLE)
+        write_cfg(fn, fn->msix_cap + PCI_MSIX_CONTROL, 2,
+                  (control | PCI_MSIX_FUNCTION_MASK) & (uint16_t)~PCI_MSIX_ENABLE);
 }
 
 void pci_intx_set_enabled(const struct pci_function *fn, bool enabled)

@@ -25,8 +25,12 @@ bool pci_msix_table(const struct pci_function *fn, unsigned *bar, uint64_t *offs
 /* Writes entry n (unmasked) and enables MSI-X; the table is mapped on first use. false if the
  * table's BAR is not mappable. */
 bool pci_msix_enable_entry(const struct pci_function *fn, unsigned n, uint32_t address, uint32_t data);
-/* Masks entry n and clears its message; MSI-X is disabled when no entry is left unmasked. */
+/* Masks entry n and clears its message; when no entry is left unmasked the function is masked
+ * (Function Mask), with MSI-X Enable left set (QEMU 7.2 e1000e, facts sheet §0.5). */
 void pci_msix_disable_entry(const struct pci_function *fn, unsigned n);
+/* Clears MSI-X Enable (function masked) when it is set: before a source
+ * of another kind (INTx, MSI) is programmed on the function. */
+void pci_msix_leave(const struct pci_function *fn);
 
 /* Sets or clears the command register's Interrupt Disable bit. */
 void pci_intx_set_enabled(const struct pci_function *fn, bool enabled);
