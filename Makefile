@@ -66,7 +66,8 @@ $(call user_program,bench,$(wildcard tests/bench/*.c))
 $(call user_program,devmgr,$(wildcard servers/devmgr/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,edu,$(wildcard drivers/edu/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,nvme,$(wildcard drivers/nvme/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
-BOOT_MODULES := init boot-tests bench devmgr edu nvme
+$(call user_program,e1000e,$(wildcard drivers/e1000e/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
+BOOT_MODULES := init boot-tests bench devmgr edu nvme e1000e
 
 # -nic none: no network until a NIC driver exists (DESIGN.md §12); every
 # QEMU start goes through tools/qemu_netsafety.py, which refuses a command

@@ -12,7 +12,9 @@ This file owns:
                   each log to <logdir>/<config>.log, prints one block per
                   config (configs run in parallel, blocks never interleave).
                   For a config with a 'disk' it writes the image first and
-                  checks what the guest wrote after (tests/disk_pattern.py).
+                  checks what the guest wrote after (tests/disk_pattern.py);
+                  for one with a 'peer' it runs the host side of the network
+                  tests on 127.0.0.1 (tests/netpeer.py) and checks what it saw.
   * --unit      - runs the host unit-test binary and adds its counts.
   * --selftest  - table-driven checks of judge() on synthetic logs, of the
                   network safety of every command line, and of the disk
@@ -56,6 +58,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from qemu_netsafety import network_problems  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import disk_pattern  # noqa: E402
+import netpeer  # noqa: E402
 
 # --------------------------------------------------------------------------
 # Exit-code contract.  The guest writes a value to isa-debug-exit (port 0xf4);
@@ -121,6 +124,9 @@ E1000E_RESTRICTED = ['-netdev', 'user,id=n0,restrict=on',
                      '-device', 'e1000e,netdev=n0']
 
 DISK_DEVICE = ['-device', 'nvme,serial=warden0,drive=nvm0']
+# The e1000e of a config with a 'peer', on the peer's netdev n0 (no option ROM).
+NET_DEVICE = 'e1000e,netdev=n0,romfile=,mac=52:54:00:12:34:56'
+
 
 def checked_disk(device=None):
     """The NVMe disk nvme_blk_integrity expects: 64 MiB of the host's pattern,
@@ -287,6 +293,17 @@ CONFIGS = [
         'expect': [r'nvme: 01:00\.0 ready: '],
         'require_ok': ['nvme_blk_integrity', 'nvme_blk_roundtrip_and_errors', 'nvme_blk_queue_depth',
                        'nvme_revoke_resets_controller', 'nvme_driver_crash_mid_io', 'nvme_controller_fatal_recovered'],
+    },
+    {
+        'name': 'net',
+        'desc': 'an e1000e on -netdev dgram to a host peer on 127.0.0.1 that mirrors test frames: '
+                'the frames the guest sends are checked on the host, the mirrored ones in the guest',
+        'args': ['-m', '512M'] + IOMMU,
+        'peer': 'mirror',
+        'peer_min_good': 1000,
+        'expect': [r'e1000e: 00:0[0-9a-f]\.0 ready: MAC 52:54:00:12:34:56, link up, .*interrupts: MSI-X'],
+        'require_ok': ['net_frames_mirrored', 'net_hostile_requests', 'net_killed_under_traffic',
+                       'net_interrupt_fallbacks'],
     },
     {
         'name': 'nvme-no-iommu',
@@ -593,11 +610,15 @@ BASE_ARGS = ['-machine', 'q35', '-accel', 'tcg', '-display', 'none',
              '-device', 'isa-debug-exit,iobase=0xf4,iosize=4']
 
 
-def qemu_command(qemu, iso, config, disk=None):
+def qemu_command(qemu, iso, config, disk=None, peer=None):
     """QEMU's argument list for config.  disk is (image path, seed) for a
     config with a 'disk': the drive is attached and the seed flag added to
-    the fw_cfg command line (after the config's own cmdline, if any)."""
+    the fw_cfg command line (after the config's own cmdline, if any).  peer
+    is the host peer of a config with a 'peer': its netdev (dgram on
+    127.0.0.1) and the config's 'nic' device on it."""
     cmd = [qemu] + BASE_ARGS + ['-cdrom', iso, '-boot', 'd'] + config['args']
+    if peer:
+        cmd += peer.netdev_args() + ['-device', config.get('nic', NET_DEVICE)]
     flags = [config['cmdline']] if config.get('cmdline') else []
     if disk:
         img, seed = disk
@@ -623,6 +644,17 @@ def disk_reasons(config, img, seed):
     if problems and not disk_pattern.check_range(img, seed, start, end):
         reasons.append(f'disk {start >> 20}-{end >> 20} MiB still holds the '
                        "host's pattern: the guest wrote nothing there")
+    return reasons
+
+
+def peer_reasons(config, peer):
+    """Failure reasons from what the host peer saw: at least peer_min_good
+    test frames with the right pattern, none with a wrong one."""
+    reasons = []
+    if peer.good < config.get('peer_min_good', 0):
+        reasons.append(f'host peer: {peer.good} good test frames, expected at least {config["peer_min_good"]}')
+    if peer.bad:
+        reasons.append(f'host peer: {peer.bad} test frames arrived with a wrong pattern')
     return reasons
 
 
@@ -735,13 +767,16 @@ def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
         disk = (img, seed)
         notes.append(f'    disk seed {seed:#x}: replay with '
                      f'HARNESS_BLKSEED={seed:#x} --only {config["name"]}')
-    cmd = qemu_command(qemu, iso, config, disk)
+    peer = netpeer.MirrorPeer() if config.get('peer') == 'mirror' else None
+    cmd = qemu_command(qemu, iso, config, disk, peer)
     unsafe = network_problems(cmd[1:])
     if unsafe:
         out = [f'FAIL {config["name"]} (not started: its QEMU command line '
                'could send traffic off this machine)']
         out += ['    ' + r for r in unsafe]
         out.append('--- refused: ' + shlex.join(cmd))
+        if peer:
+            peer.stop()
         return False, '\n'.join(out)
     if disk:
         try:
@@ -750,15 +785,22 @@ def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
         except OSError as e:
             return False, (f'FAIL {config["name"]} (not started: cannot '
                            f'write its disk image: {e})')
+    if peer:
+        peer.start()
     t0 = time.monotonic()
     raw, code, reason = run_with_timeouts(cmd, total, idle, config.get('stop_at'))
     secs = time.monotonic() - t0
+    if peer:
+        peer.stop()
+        notes.append(f'    host peer: {peer.summary()}')
     text = raw.decode('utf-8', errors='replace')
     cleaned = clean_log(text)
     logpath = os.path.join(logdir, config['name'] + '.log')
     with open(logpath, 'w', encoding='utf-8') as f:
         f.write(cleaned)
     reasons = judge(config, text, code, reason)
+    if peer:
+        reasons += peer_reasons(config, peer)
     if disk:
         reasons += disk_reasons(config, img, seed)  # even if judge() failed
         if reasons:
@@ -1080,8 +1122,21 @@ def run_disk_selftest():
     return passed, len(cases) - passed
 
 
+def run_peer_selftest():
+    passed = failed = 0
+    for name, ok in netpeer.selftest():
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print(f'FAIL selftest: netpeer: {name}')
+    return passed, failed
+
+
 def run_selftest():
     passed, failed = run_netsafety_selftest()
+    p, f = run_peer_selftest()
+    passed, failed = passed + p, failed + f
     p, f = run_disk_selftest()
     passed, failed = passed + p, failed + f
     for name, config, log, code, timeout, want in SELFTEST_CASES:

@@ -84,6 +84,10 @@ void test_nvme_intx_fallback(void);
 void test_nvme_supervised_restart(void);
 void test_nvme_blk_hostile_ring(void);
 void test_nvme_queues_per_session(void);
+void test_net_frames_mirrored(void);
+void test_net_hostile_requests(void);
+void test_net_killed_under_traffic(void);
+void test_net_interrupt_fallbacks(void);
 void test_nvme_controller_fatal_recovered(void);
 void test_nvme_command_timeout_recovered(void);
 void test_nvme_device_revoked_fails_fast(void);
@@ -201,6 +205,10 @@ const struct boot_test boot_tests[] = {
     { "nvme_driver_crash_mid_io", test_nvme_driver_crash_mid_io },
     { "nvme_supervised_restart", test_nvme_supervised_restart },
     { "nvme_refuses_without_iommu", test_nvme_refuses_without_iommu },
+    { "net_frames_mirrored", test_net_frames_mirrored },
+    { "net_hostile_requests", test_net_hostile_requests },
+    { "net_killed_under_traffic", test_net_killed_under_traffic },
+    { "net_interrupt_fallbacks", test_net_interrupt_fallbacks },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 
