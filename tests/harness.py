@@ -300,6 +300,7 @@ CONFIGS = [
                 'the frames the guest sends are checked on the host, the mirrored ones in the guest',
         'args': ['-m', '512M'] + IOMMU,
         'peer': 'mirror',
+        'cmdline': 'netpeer=mirror',
         'peer_min_good': 1000,
         'expect': [r'e1000e: 00:0[0-9a-f]\.0 ready: MAC 52:54:00:12:34:56, link up, .*interrupts: MSI-X'],
         'require_ok': ['net_frames_mirrored', 'net_hostile_requests', 'net_killed_under_traffic',

@@ -45,6 +45,12 @@ struct nic {
 
 static bool net_present(struct wd_device_info *info)
 {
+    /* Only the harness's peer configurations have someone on the wire
+     * (others have an e1000e for the MSI-X tests, on a network that answers nothing). */
+    if (!strstr(wd_start_info->cmdline, "netpeer=mirror")) {
+        BT_SKIP("no host peer (the net configuration has one: netpeer=mirror)");
+        return false;
+    }
     if (dma_find_device(NET_VENDOR, NET_DEVICE, info) != 0) {
         BT_SKIP("no e1000e on this machine (the net configuration has one)");
         return false;
