@@ -343,6 +343,9 @@ void test_net_killed_under_traffic(void)
     struct wd_msg m;
     BT_CHECK_EQ(bt_wait_kernel_message(n.drv.fault_ep, WD_LABEL_EXIT, EDU_DRIVER_BADGE, &m, TIMEOUT), 0);
     device_expect_released((wd_handle_t)device, live);
+    /* Past the 10 ms window before a new owner enables MSI-X again: had the
+     * revocation cleared Enable, QEMU's throttle timer would abort it now. */
+    wd_thread_sleep(30 * BT_MS);
     while ((r = wd_client_wait(&n.s, &c, TIMEOUT)) == 0)
         ;                               /* what the dead driver published comes first */
     BT_CHECK_EQ(r, -WD_E_DEAD);
