@@ -45,16 +45,17 @@ static bool receiver_gone(const struct e1000e *e)
     return e->receiver && (!e->receiver->open || e->receiver->ended);
 }
 
-long e1000e_datapath_opened(struct e1000e *e, struct wd_session *s)
+long e1000e_datapath_may_open(struct e1000e *e, uint64_t flags)
 {
-    if (e->receiver == s || receiver_gone(e))
-        forget_receiver(e);             /* the slot's last session received */
-    if (!(s->args[0] & NET_SESSION_RECEIVE))
-        return 0;
-    if (e->receiver)
-        return -WD_E_BUSY;
-    e->receiver = s;
-    return 0;
+    if (receiver_gone(e))
+        forget_receiver(e);
+    return (flags & NET_SESSION_RECEIVE) && e->receiver ? -WD_E_BUSY : 0;   /* one session receives */
+}
+
+void e1000e_datapath_opened(struct e1000e *e, struct wd_session *s)
+{
+    if (s->args[0] & NET_SESSION_RECEIVE)
+        e->receiver = s;
 }
 
 /* Frames the device has written, for receive requests, in order. */
@@ -245,14 +246,14 @@ void e1000e_datapath_notified(struct e1000e *e, uint64_t bits)
 
 void e1000e_datapath_interrupt(struct e1000e *e, uint32_t causes)
 {
-    if (causes & (E1000E_ICR_TXDW | E1000E_ICR_TXQ0)) {
+    if (causes & (E1000E_ICR_TXDW | E1000E_ICR_TXQ0)) {    /* MSI/INTx, MSI-X */
         /* Learn of leases that ended before posting a send as done. */
         long bits = wd_notify_poll(e->sessions.notification);
         if (bits > 0)
             wd_sessions_dispatch(&e->sessions, (uint64_t)bits, take_requests, session_ended, e);
         reap_sends(e);
     }
-    if (causes & (E1000E_ICR_RXT0 | E1000E_ICR_RXQ0 | E1000E_ICR_RXO))
+    if (causes & (E1000E_ICR_RXT0 | E1000E_ICR_RXQ0 | E1000E_ICR_RXO))      /* MSI/INTx, MSI-X, overrun */
         deliver_frames(e);
     if ((causes & (E1000E_ICR_LSC | E1000E_ICR_OTHER)) && e1000e_link_changed(e))
         printf("e1000e: link %s\n", e->link_up ? "up" : "down");

@@ -100,8 +100,10 @@ void e1000e_datapath_notified(struct e1000e *e, uint64_t bits);
 void e1000e_datapath_interrupt(struct e1000e *e, uint32_t causes);
 /* NET_OP_RX_POOL in msg, turned into the reply. */
 void e1000e_rx_pool_request(struct e1000e *e, struct wd_msg *msg);
-/* A session opened (w1 of the open in s->args[0]): 0, or BUSY when it asks to
- * receive and another session does. */
-long e1000e_datapath_opened(struct e1000e *e, struct wd_session *s);
+/* Whether a session opened with these flags (w1 of the open) may open: 0,
+ * or BUSY when it asks to receive and another session does. */
+long e1000e_datapath_may_open(struct e1000e *e, uint64_t flags);
+/* A session opened (its flags in s->args[0]). */
+void e1000e_datapath_opened(struct e1000e *e, struct wd_session *s);
 
 #endif

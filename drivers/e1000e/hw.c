@@ -219,10 +219,8 @@ uint32_t e1000e_interrupt_causes(struct e1000e *e, unsigned vector)
         [E1000E_MSIX_RX] = E1000E_ICR_RXQ0, [E1000E_MSIX_TX] = E1000E_ICR_TXQ0,
         [E1000E_MSIX_OTHER] = E1000E_ICR_OTHER | E1000E_ICR_LSC,
     };
-    uint32_t causes = cause_of[vector];
-    e1000e_write(e, E1000E_ICR, causes);    /* MSI-X mode: cleared by writing ones */
-    return vector == E1000E_MSIX_OTHER ? causes : causes | (vector == E1000E_MSIX_RX ? E1000E_ICR_RXT0
-                                                                                       : E1000E_ICR_TXDW);
+    e1000e_write(e, E1000E_ICR, cause_of[vector]);     /* MSI-X mode: cleared by writing ones */
+    return cause_of[vector];
 }
 
 void e1000e_interrupt_ack(struct e1000e *e, unsigned vector)

@@ -57,8 +57,8 @@ static void handle_call(struct e1000e *e, struct wd_msg *msg)
     if (op == WD_SESSION_OPEN) {
         struct wd_session *s;
         long r = wd_driver_check(&e->driver);
-        if (r == 0 && (msg->w[1] & NET_SESSION_RECEIVE) && e->receiver && e->receiver->open && !e->receiver->ended)
-            r = -WD_E_BUSY;             /* one session receives */
+        if (r == 0)
+            r = e1000e_datapath_may_open(e, msg->w[1]);
         if (r < 0) {
             drop_caps(msg);
             reply_error(msg, op, r);

@@ -357,7 +357,7 @@ static long session_broken(struct wd_session *s, long error)
     return error;
 }
 
-long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
+long wd_session_next_requests(struct wd_session *s, struct wd_ring_desc *out, uint32_t max)
 {
     if (s->ended)
         return -WD_E_DEAD;
@@ -366,31 +366,7 @@ long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
      * room last seen is a lower bound (the client only hands slots back),
      * so the shared index is read again only when that is not enough. */
     uint64_t outstanding = s->requests_taken - s->completions_posted;
-    if (outstanding >= c->capacity - (c->head - c->tail)) {
-        long space = wd_ring_space(c);
-        if (space < 0)
-            return session_broken(s, space);
-        if (space == 0) {
-            wd_ring_producer_may_sleep(c);      /* the client's release will signal us */
-            if ((space = wd_ring_space(c)) < 0)
-                return session_broken(s, space);
-        }
-        if (outstanding >= (uint64_t)space)
-            return -WD_E_WOULD_BLOCK;
-    }
-    long r = wd_ring_dequeue(&s->requests, req);
-    if (r == 0 || r == -WD_E_RANGE)
-        s->requests_taken++;
-    return r == -WD_E_PROTOCOL ? session_broken(s, r) : r;
-}
-
-long wd_session_next_requests(struct wd_session *s, struct wd_ring_desc *out, uint32_t max)
-{
-    if (s->ended)
-        return -WD_E_DEAD;
-    struct wd_ring *c = &s->completions;
-    uint64_t outstanding = s->requests_taken - s->completions_posted;
-    uint64_t room = c->capacity - (c->head - c->tail);     /* a lower bound, as above */
+    uint64_t room = c->capacity - (c->head - c->tail);
     if (outstanding + max > room) {
         long space = wd_ring_space(c);
         if (space == 0) {
@@ -410,6 +386,14 @@ long wd_session_next_requests(struct wd_session *s, struct wd_ring_desc *out, ui
         return session_broken(s, r);
     s->requests_taken += (uint64_t)r;
     return r;
+}
+
+long wd_session_next_request(struct wd_session *s, struct wd_ring_desc *req)
+{
+    long r = wd_session_next_requests(s, req, 1);
+    if (r <= 0)
+        return r == 0 ? -WD_E_WOULD_BLOCK : r;
+    return req->status ? -(long)req->status : 0;    /* RANGE: consumed, to be completed with that error */
 }
 
 long wd_session_post_completion(struct wd_session *s, const struct wd_ring_desc *c)

@@ -267,31 +267,48 @@ void nvme_io_reap_all(struct nvme *n)
         nvme_cq_reap(n, &n->io[i], command_done);
 }
 
+/* Every command slot free again, nothing waiting or unrung, no command on
+ * any queue: the controller was reset (its queues are new and empty), or
+ * the device is gone. */
+static void forget_commands(struct nvme *n)
+{
+    for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
+        n->slots[i].request = 0;
+        n->free_slot[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
+        n->requests[i].waiting = false;
+    }
+    n->free_slots = NVME_IO_SLOTS;
+    n->waiting_head = n->waiting_count = 0;
+    n->unrung = 0;
+    for (unsigned i = 0; i < n->io_queues; i++)
+        n->io[i].in_flight = 0;
+}
+
+/* Ends an unfinished request with error (unless it already has one): it is posted with the done list. */
+static void give_up(struct nvme *n, struct nvme_request *q, long error)
+{
+    q->remaining = 0;
+    q->flush = false;
+    q->commands = 0;
+    if (q->error == 0)
+        q->error = error;
+    mark_done(n, q);
+}
+
 unsigned nvme_io_restart_all(struct nvme *n)
 {
     unsigned restarted = 0;
-    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
-        n->slots[i].request = 0;
-    n->free_slots = NVME_IO_SLOTS;
-    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
-        n->free_slot[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
-    n->waiting_head = n->waiting_count = 0;
-    n->unrung = 0;                      /* the queues are new and empty */
-    for (unsigned i = 0; i < n->io_queues; i++)
-        n->io[i].in_flight = 0;
+    forget_commands(n);
     for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
         struct nvme_request *q = &n->requests[i];
-        q->waiting = false;
         if (!q->busy || q->done)
             continue;                   /* free, or completed before the reset: posted as it is */
-        q->commands = 0;
         if (q->session->ended || q->retries >= NVME_MAX_RETRIES) {
-            if (q->error == 0)
-                q->error = q->session->ended ? -WD_E_DEAD : -WD_E_IO_ERROR;
-            mark_done(n, q);
+            give_up(n, q, q->session->ended ? -WD_E_DEAD : -WD_E_IO_ERROR);
             continue;
         }
         q->retries++;
+        q->commands = 0;
         q->error = 0;
         q->lba = q->first_lba;
         q->iova = q->first_iova;
@@ -305,26 +322,10 @@ unsigned nvme_io_restart_all(struct nvme *n)
 
 void nvme_io_fail_all(struct nvme *n, long error)
 {
-    for (unsigned i = 0; i < NVME_IO_SLOTS; i++) {
-        struct nvme_request *q = &n->requests[i];
-        if (!q->busy || q->done)
-            continue;
-        q->remaining = 0;
-        q->flush = false;
-        q->commands = 0;
-        if (q->error == 0)
-            q->error = error;
-        mark_done(n, q);
-    }
+    forget_commands(n);
     for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
-        n->slots[i].request = 0;
-    n->free_slots = NVME_IO_SLOTS;
-    for (unsigned i = 0; i < NVME_IO_SLOTS; i++)
-        n->free_slot[i] = (uint16_t)(NVME_IO_SLOTS - 1 - i);
-    for (unsigned i = 0; i < n->io_queues; i++)
-        n->io[i].in_flight = 0;
-    n->waiting_head = n->waiting_count = 0;
-    n->unrung = 0;
+        if (n->requests[i].busy && !n->requests[i].done)
+            give_up(n, &n->requests[i], error);
 }
 
 bool nvme_io_oldest_tick(const struct nvme *n, uint32_t *tick)
