@@ -33,6 +33,22 @@ long dma_find_device(uint16_t vendor, uint16_t device, struct wd_device_info *ou
     }
 }
 
+bool dma_test_device(uint16_t vendor, uint16_t device, const char *name, struct wd_device_info *out)
+{
+    static char why[96];
+    if (dma_find_device(vendor, device, out) != 0) {
+        snprintf(why, sizeof why, "no %s on this machine", name);
+        BT_SKIP(why);
+        return false;
+    }
+    if (!dma_iommu_present()) {
+        snprintf(why, sizeof why, "needs the %s behind an IOMMU", name);
+        BT_SKIP(why);
+        return false;
+    }
+    return true;
+}
+
 void edu_write64(struct edu *e, unsigned reg, uint64_t v)
 {
     *(volatile uint64_t *)(e->bar + reg) = v;

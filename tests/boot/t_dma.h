@@ -41,6 +41,9 @@ wd_handle_t dma_device_root(void);
 bool dma_iommu_present(void);
 /* 0 with *out filled for the first function with these IDs, or -WD_E_NOT_FOUND. */
 long dma_find_device(uint16_t vendor, uint16_t device, struct wd_device_info *out);
+/* True when the machine has the device (name, for the skip message)
+ * behind an IOMMU, *out describing it; otherwise the test is skipped. */
+bool dma_test_device(uint16_t vendor, uint16_t device, const char *name, struct wd_device_info *out);
 bool edu_open(struct edu *e, bool attach);
 /* Helper processes: attach e->device, map BAR0, bus mastering on. */
 bool edu_take_as_helper(struct edu *e);

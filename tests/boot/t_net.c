@@ -51,15 +51,7 @@ static bool net_present(struct wd_device_info *info)
         BT_SKIP("no host peer (the net configuration has one: netpeer=mirror)");
         return false;
     }
-    if (dma_find_device(NET_VENDOR, NET_DEVICE, info) != 0) {
-        BT_SKIP("no e1000e on this machine (the net configuration has one)");
-        return false;
-    }
-    if (!dma_iommu_present()) {
-        BT_SKIP("needs the e1000e behind an IOMMU");
-        return false;
-    }
-    return true;
+    return dma_test_device(NET_VENDOR, NET_DEVICE, "e1000e", info);
 }
 
 static long call(wd_handle_t service, uint32_t op, struct wd_msg *m)

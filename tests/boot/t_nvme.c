@@ -39,11 +39,9 @@ void test_nvme_blk_integrity(void)
     uint64_t seed = strtoull(flag + 8, NULL, 0);
     struct edu_driver drv;
     wd_handle_t device;
-    if (!nvme_up(&drv, &device))
-        return;
     struct wd_client_session s;
     uint64_t block_size, blocks;
-    if (!nvme_open(drv.client, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, CAPACITY, &block_size, &blocks))
+    if (!nvme_up_open(&drv, &device, "", &s, CAPACITY, &block_size, &blocks))
         return;
     BT_CHECK(blocks * block_size >= 48 * MIB);
     volatile uint64_t *words = s.region.cpu;
@@ -83,11 +81,9 @@ void test_nvme_blk_roundtrip_and_errors(void)
 {
     struct edu_driver drv;
     wd_handle_t device;
-    if (!nvme_up(&drv, &device))
-        return;
     struct wd_client_session s;
     uint64_t block_size, blocks;
-    if (!nvme_open(drv.client, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, CAPACITY, &block_size, &blocks))
+    if (!nvme_up_open(&drv, &device, "", &s, CAPACITY, &block_size, &blocks))
         return;
     volatile uint8_t *region = s.region.cpu;
     uint64_t lba = SCRATCH_BYTE / block_size, half = REGION_BYTES / 2;
@@ -137,11 +133,9 @@ void test_nvme_blk_zeroes_and_deallocate(void)
 {
     struct edu_driver drv;
     wd_handle_t device;
-    if (!nvme_up(&drv, &device))
-        return;
     struct wd_client_session s;
     uint64_t block_size, blocks;
-    if (!nvme_open(drv.client, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, CAPACITY, &block_size, &blocks))
+    if (!nvme_up_open(&drv, &device, "", &s, CAPACITY, &block_size, &blocks))
         return;
     volatile uint8_t *region = s.region.cpu;
     uint64_t lba = (SCRATCH_BYTE + 6 * MIB) / block_size, n = 8;
@@ -258,11 +252,9 @@ void test_nvme_blk_queue_depth(void)
 {
     struct edu_driver drv;
     wd_handle_t device;
-    if (!nvme_up(&drv, &device))
-        return;
     struct wd_client_session s;
     uint64_t block_size;
-    if (!nvme_open(drv.client, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, 256, &block_size, NULL))
+    if (!nvme_up_open(&drv, &device, "", &s, 256, &block_size, NULL))
         return;
     uint64_t lba = SCRATCH_BYTE / block_size;
     volatile uint8_t *region = s.region.cpu;

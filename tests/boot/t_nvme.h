@@ -41,6 +41,10 @@ uint64_t nvme_info(wd_handle_t service, uint64_t *blocks);
  * each way; the namespace's block size and blocks (blocks may be NULL). */
 bool nvme_open(wd_handle_t service, struct wd_client_session *s, uint64_t rights, uint32_t capacity,
                uint64_t *block_size, uint64_t *blocks);
+/* nvme_up_with (args) and nvme_open (READ|WRITE, capacity) in one; on an
+ * open failure the driver is stopped again. */
+bool nvme_up_open(struct edu_driver *drv, wd_handle_t *device, const char *args, struct wd_client_session *s,
+                  uint32_t capacity, uint64_t *block_size, uint64_t *blocks);
 /* One request, waited for: its status as -WD_E_* (0 = success). */
 long block_request(struct wd_client_session *s, uint16_t op, uint64_t offset, uint64_t length, uint64_t lba);
 /* DEEP 4 KiB requests of op (request k: region offset k * 4 KiB, block

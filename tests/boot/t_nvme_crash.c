@@ -156,11 +156,9 @@ void test_nvme_driver_crash_mid_io(void)
 {
     struct edu_driver drv;
     wd_handle_t device;
-    if (!nvme_up(&drv, &device))
-        return;
     struct wd_client_session s;
     uint64_t block_size;
-    if (!nvme_open(drv.client, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, 128, &block_size, NULL))
+    if (!nvme_up_open(&drv, &device, "", &s, 128, &block_size, NULL))
         return;
     uint64_t base = SCRATCH_BYTE / block_size, per = 4096 / block_size;
     struct wd_msg m;

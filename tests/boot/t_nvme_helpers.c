@@ -8,15 +8,7 @@
 
 bool nvme_present(struct wd_device_info *info)
 {
-    if (dma_find_device(NVME_VENDOR, NVME_DEVICE, info) != 0) {
-        BT_SKIP("no NVMe controller on this machine");
-        return false;
-    }
-    if (!dma_iommu_present()) {
-        BT_SKIP("needs the NVMe controller behind an IOMMU");
-        return false;
-    }
-    return true;
+    return dma_test_device(NVME_VENDOR, NVME_DEVICE, "NVMe controller", info);
 }
 
 bool nvme_up_with(struct edu_driver *drv, wd_handle_t *device, const char *args)
@@ -58,6 +50,17 @@ bool nvme_open(wd_handle_t service, struct wd_client_session *s, uint64_t rights
 }
 
 /* One request, waited for: its status as -WD_E_* (0 = success). */
+bool nvme_up_open(struct edu_driver *drv, wd_handle_t *device, const char *args, struct wd_client_session *s,
+                  uint32_t capacity, uint64_t *block_size, uint64_t *blocks)
+{
+    if (!nvme_up_with(drv, device, args))
+        return false;
+    if (nvme_open(drv->client, s, WD_RIGHT_READ | WD_RIGHT_WRITE, capacity, block_size, blocks))
+        return true;
+    nvme_down(drv, *device);            /* the failure is counted; no driver is left behind */
+    return false;
+}
+
 long block_request(struct wd_client_session *s, uint16_t op, uint64_t offset, uint64_t length, uint64_t lba)
 {
     static uint64_t next_id = 1;

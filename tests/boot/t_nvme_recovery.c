@@ -180,12 +180,7 @@ static bool recovery_driver(struct edu_driver *drv, wd_handle_t *device, struct 
 {
     char args[64];
     snprintf(args, sizeof args, "fault-injection timeout-ms=%u", RECOVERY_TIMEOUT_MS);
-    if (!nvme_up_with(drv, device, args))
-        return false;
-    if (nvme_open(drv->client, s, WD_RIGHT_READ | WD_RIGHT_WRITE, 64, block_size, NULL))
-        return true;
-    nvme_down(drv, *device);
-    return false;
+    return nvme_up_open(drv, device, args, s, 64, block_size, NULL);
 }
 
 /* The controller fails for real: its first I/O completion queue is
@@ -283,11 +278,9 @@ void test_nvme_device_revoked_fails_fast(void)
 {
     struct edu_driver drv;
     wd_handle_t device;
-    if (!nvme_up_with(&drv, &device, "timeout-ms=60000"))
-        return;
     struct wd_client_session s;
     uint64_t block_size;
-    if (!nvme_open(drv.client, &s, WD_RIGHT_READ | WD_RIGHT_WRITE, 64, &block_size, NULL))
+    if (!nvme_up_open(&drv, &device, "timeout-ms=60000", &s, 64, &block_size, NULL))
         return;
     uint64_t lba = SCRATCH_BYTE / block_size;
     BT_CHECK_EQ(block_request(&s, NVME_BLK_READ, 0, 4096, lba), 0);
