@@ -67,7 +67,9 @@ $(call user_program,devmgr,$(wildcard servers/devmgr/*.c),$(LIBDRIVER_CFLAGS),$(
 $(call user_program,edu,$(wildcard drivers/edu/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,nvme,$(wildcard drivers/nvme/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,e1000e,$(wildcard drivers/e1000e/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
-BOOT_MODULES := init boot-tests bench devmgr edu nvme e1000e
+$(call user_program,net,$(wildcard servers/net/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
+$(call user_program,echo,$(wildcard servers/echo/*.c),-Iservers/net)
+BOOT_MODULES := init boot-tests bench devmgr edu nvme e1000e net echo
 
 # -nic none: no network until a NIC driver exists (DESIGN.md §12); every
 # QEMU start goes through tools/qemu_netsafety.py, which refuses a command

@@ -228,6 +228,28 @@ long wd_client_wait(struct wd_client_session *s, struct wd_ring_desc *out, uint6
     }
 }
 
+long wd_client_bind(struct wd_client_session *s, wd_handle_t endpoint, uint64_t badge)
+{
+    return wd_notify_bind(s->notification, endpoint, badge);
+}
+
+void wd_client_notified(struct wd_client_session *s, uint64_t bits)
+{
+    if (bits & SERVICE_GONE_BIT)
+        s->service_dead = true;
+}
+
+long wd_client_poll(struct wd_client_session *s, struct wd_ring_desc *out)
+{
+    long r = wd_client_wait(s, out, WD_NO_WAIT);
+    if (r != -WD_E_WOULD_BLOCK)
+        return r;
+    /* Nothing: ask to be signalled for the next one, then look once more. */
+    if (wd_ring_consumer_may_sleep(&s->completions))
+        return -WD_E_WOULD_BLOCK;
+    return wd_client_wait(s, out, WD_NO_WAIT);
+}
+
 long wd_client_revoke(struct wd_client_session *s)
 {
     if (!s->grant)

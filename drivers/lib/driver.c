@@ -43,6 +43,14 @@ long wd_driver_init(struct wd_driver *d, wd_handle_t device, wd_handle_t pool)
     return 0;
 }
 
+long wd_driver_init_service(struct wd_driver *d, wd_handle_t pool)
+{
+    memset(d, 0, sizeof *d);
+    d->pool = pool;
+    wd_span_init(&d->vaddr, WD_DRIVER_VADDR_BASE, WD_DRIVER_VADDR_LIMIT, 0, 0);
+    return 0;
+}
+
 long wd_driver_endpoint(struct wd_driver *d, uint64_t fault_badge, wd_handle_t *out)
 {
     long ep = wd_endpoint_create(d->pool);

@@ -5,8 +5,12 @@
  * that say which session has work or has lost its region, requests and
  * completions over the rings, offset -> IOVA, and ending a session.
  *
+ * A service without a device (wd_driver_init_service: the network
+ * service) maps the region into its own address space instead, at
+ * region_cpu, with the lease's rights: it copies to and from it itself.
+ *
  * Invariants: a session's region is mapped at [region_iova, +region_size)
- * from accept until it ends; every request is checked against the region
+ * (or region_cpu) from accept until it ends; every request is checked against the region
  * (ring.c) and against the lease's rights (wd_session_iova) before the
  * device sees an IOVA; a request is taken only when its completion has
  * room, so a client that never reads completions only stalls itself.
@@ -143,6 +147,43 @@ static long map_rings(struct wd_driver *d, struct wd_session *s, uint32_t capaci
     return r;
 }
 
+static long map_region_for_device(struct wd_driver *d, struct wd_session *s)
+{
+    long r = wd_dma_map_frame(d, s->region, 0, s->region_size, s->device_rights, &s->region_iova);
+    if (r < 0)
+        s->region_iova = 0;
+    return r;
+}
+
+/* A service without a device: READ lets it read the region, WRITE write it
+ * (the CPU cannot write what it may not read: a write-only lease is refused). */
+static long map_region_for_cpu(struct wd_driver *d, struct wd_session *s)
+{
+    if (!(s->device_rights & WD_RIGHT_READ))
+        return -WD_E_NO_RIGHTS;
+    uint64_t vaddr;
+    long r = wd_span_take(&d->vaddr, s->region_size + RING_VADDR_GAP, WD_PAGE_SIZE, &vaddr);
+    if (r < 0)
+        return r;
+    r = wd_vm_map(WD_NULL, s->region, 0, vaddr, s->region_size, s->device_rights);
+    if (r < 0) {
+        wd_span_give_back(&d->vaddr, vaddr, s->region_size + RING_VADDR_GAP);
+        return r;
+    }
+    s->region_cpu = (void *)vaddr;
+    return 0;
+}
+
+/* The lease may have ended already: the kernel then removed the mapping itself. */
+static void unmap_region_for_cpu(struct wd_driver *d, struct wd_session *s)
+{
+    if (!s->region_cpu)
+        return;
+    wd_vm_unmap(WD_NULL, (uint64_t)s->region_cpu, s->region_size);
+    wd_span_give_back(&d->vaddr, (uint64_t)s->region_cpu, s->region_size + RING_VADDR_GAP);
+    s->region_cpu = NULL;
+}
+
 static void unmap_rings(struct wd_driver *d, struct wd_session *s)
 {
     if (!s->ring_cpu)
@@ -180,6 +221,7 @@ void wd_session_end(struct wd_session_table *t, struct wd_session *s)
     }
     struct wd_driver *d = t->driver;
     unmap_rings(d, s);
+    unmap_region_for_cpu(d, s);
     /* Unmapped from the device (the kernel waits for the IOTLB flush), or
      * already unmapped by the kernel when the lease ended: either way the
      * IOVAs are free again. */
@@ -224,10 +266,8 @@ long wd_session_accept(struct wd_session_table *t, struct wd_msg *msg, struct wd
         for (unsigned i = 1; i < WD_MSG_WORDS; i++)
             s->args[i - 1] = msg->w[i];
         ncaps = 0;                  /* the session owns them now */
-        /* The one IOMMU mapping of the region: the data path adds none. */
-        r = wd_dma_map_frame(t->driver, s->region, 0, s->region_size, s->device_rights, &s->region_iova);
-        if (r < 0)
-            s->region_iova = 0;
+        /* The one IOMMU (or CPU) mapping of the region: the data path adds none. */
+        r = t->driver->dmaspace ? map_region_for_device(t->driver, s) : map_region_for_cpu(t->driver, s);
         if (r == 0)
             r = map_rings(t->driver, s, (uint32_t)msg->w[0]);
         if (r == 0)
@@ -430,5 +470,17 @@ long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t lengt
     if (!access || (access & ~s->device_rights))
         return -WD_E_NO_RIGHTS;
     *iova = s->region_iova + offset;
+    return 0;
+}
+
+long wd_session_cpu(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, void **cpu)
+{
+    if (s->ended || !s->open || !s->region_cpu)
+        return -WD_E_DEAD;
+    if (offset > s->region_size || length > s->region_size - offset)
+        return -WD_E_RANGE;
+    if (!access || (access & ~s->device_rights))
+        return -WD_E_NO_RIGHTS;
+    *cpu = (char *)s->region_cpu + offset;
     return 0;
 }

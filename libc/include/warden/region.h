@@ -93,6 +93,18 @@ long wd_client_kick(struct wd_client_session *s);
  * what it had published came first: wd_client_reopen), PROTOCOL (the
  * service broke the ring or completed something never asked). */
 long wd_client_wait(struct wd_client_session *s, struct wd_ring_desc *out, uint64_t timeout);
+/* For a client that waits on an endpoint for many things (a server that is
+ * also a client, like the network service): binds the session's
+ * notification to endpoint with badge, so its signals arrive there as
+ * WD_LABEL_NOTIFY messages; hand their bits to wd_client_notified and
+ * take completions with wd_client_poll. 0 or -WD_E_*. */
+long wd_client_bind(struct wd_client_session *s, wd_handle_t endpoint, uint64_t badge);
+/* The bits of a WD_LABEL_NOTIFY for this session: notes the service's death. */
+void wd_client_notified(struct wd_client_session *s, uint64_t bits);
+/* The next completion without waiting: 0, WOULD_BLOCK (none; the service
+ * will signal when it publishes the next), DEAD or PROTOCOL as
+ * wd_client_wait. */
+long wd_client_poll(struct wd_client_session *s, struct wd_ring_desc *out);
 /* After DEAD: opens a session with service (the restarted one, looked up
  * again) over the same region and rings, and submits again every request
  * that has not completed. 0 or the open's error. */

@@ -94,6 +94,10 @@ struct wd_dma_fault {
  * CONTROL on device and ALLOC on pool; fails with NO_IOMMU where no IOMMU
  * translates the device (no DMA without isolation). */
 long wd_driver_init(struct wd_driver *d, wd_handle_t device, wd_handle_t pool);
+/* For a service with a data path but no device (the network service):
+ * no dmaspace; sessions (wd_sessions_init with d) map clients' regions
+ * into this process instead of a DMA space, and wd_session_cpu finds them. */
+long wd_driver_init_service(struct wd_driver *d, wd_handle_t pool);
 /* Detaches the device (the kernel waits for the IOTLB flush) and deletes the
  * dmaspace, which removes any DMA mapping still in it. Free buffers first to
  * get their CPU mappings and frames back. The device capability stays. */
@@ -234,6 +238,7 @@ struct wd_session {
     wd_handle_t region;             /* the client's lease, mapped at region_iova */
     uint64_t region_size;
     uint64_t region_iova;
+    void *region_cpu;               /* a service without a device: the region mapped here */
     uint32_t device_rights;         /* WD_RIGHT_READ (device reads) | WD_RIGHT_WRITE (device writes) */
     wd_handle_t rings;              /* the ring frame (RETAIN) */
     void *ring_cpu;
@@ -345,6 +350,12 @@ bool wd_session_flush(struct wd_session *s);
  * 0, RANGE (outside the region), NO_RIGHTS (the lease does not allow that
  * access), DEAD (the lease ended). */
 long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, uint64_t *iova);
+/* For a service without a device: where [offset, offset+length) of the
+ * region is in this process, with the same checks (WD_RIGHT_READ: the
+ * service reads it; WD_RIGHT_WRITE: it writes it). A lease revoked under
+ * a copy faults the copy: check wd_session_lease_alive before trusting
+ * what was read. */
+long wd_session_cpu(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, void **cpu);
 
 /* --- configuration space (mediated by the kernel) ------------------------- */
 
