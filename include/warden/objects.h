@@ -40,6 +40,15 @@ struct wd_pool_info {
     uint64_t used;                  /* bytes charged now (objects, frames, sub-pool budgets) */
 };
 
+struct wd_process_info {
+    uint64_t pid;                   /* the process object's id (the boot log's "process N") */
+    uint64_t live_threads;
+    uint64_t dead;                  /* 1 once it exited or was killed */
+    uint64_t cpu_tsc;               /* TSC its threads ran, user and kernel, up to their last context
+                                       switch (guest instructions under -icount shift=0) */
+    uint64_t pool_budget, pool_used;    /* the pool that pays for its address space */
+};
+
 struct wd_frame_info {
     uint64_t size;
     uint64_t flags;

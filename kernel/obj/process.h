@@ -35,6 +35,7 @@ struct process {
     uint64_t fault_badge;
     struct kevent exit_event;
     struct kevent revoke_event;     /* WD_LABEL_REVOKED while alive (revoke.c) */
+    uint64_t cpu_tsc;               /* TSC its threads ran (user and kernel), up to their last switch */
 };
 
 struct process *process_create(struct pool *pool, struct endpoint *fault_endpoint,

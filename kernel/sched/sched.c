@@ -90,6 +90,10 @@ void sched_switch_to(struct thread *next)
         return;
     }
     rq.context_switches++;
+    uint64_t now = rdtsc();
+    if (prev->process)
+        prev->process->cpu_tsc += now - cpu->switched_at;
+    cpu->switched_at = now;
     next->state = THREAD_RUNNING;
     next->slice_left = SCHED_SLICE_TICKS;
     cpu->current = next;

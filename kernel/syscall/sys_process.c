@@ -59,6 +59,23 @@ int64_t sys_process_exit(int64_t status)
     return 0;
 }
 
+int64_t sys_process_info(wd_handle_t process, struct wd_process_info *out)
+{
+    struct process *p;
+    int r = lookup_process(process, &p);
+    if (r)
+        return r;
+    struct wd_process_info info = {
+        .pid = p->obj.id,
+        .live_threads = p->live_threads,
+        .dead = p->dead,
+        .cpu_tsc = p->cpu_tsc,
+        .pool_budget = p->pool ? p->pool->budget : 0,
+        .pool_used = p->pool ? p->pool->used : 0,
+    };
+    return copy_to_user((uint64_t)out, &info, sizeof info);
+}
+
 int64_t sys_thread_create(wd_handle_t pool_handle, wd_handle_t process, uint64_t entry, uint64_t stack,
                           uint64_t arg, uint64_t priority)
 {

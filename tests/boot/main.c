@@ -84,10 +84,15 @@ void test_nvme_intx_fallback(void);
 void test_nvme_supervised_restart(void);
 void test_nvme_blk_hostile_ring(void);
 void test_nvme_queues_per_session(void);
+void test_process_info(void);
 void test_net_frames_mirrored(void);
 void test_net_hostile_requests(void);
 void test_net_killed_under_traffic(void);
 void test_net_interrupt_fallbacks(void);
+void test_net_stack_host_driven(void);
+void test_net_udp_stream_driver_killed(void);
+void test_net_port_grants(void);
+void test_net_dhcp_and_hostfwd(void);
 void test_nvme_controller_fatal_recovered(void);
 void test_nvme_command_timeout_recovered(void);
 void test_nvme_device_revoked_fails_fast(void);
@@ -205,10 +210,15 @@ const struct boot_test boot_tests[] = {
     { "nvme_driver_crash_mid_io", test_nvme_driver_crash_mid_io },
     { "nvme_supervised_restart", test_nvme_supervised_restart },
     { "nvme_refuses_without_iommu", test_nvme_refuses_without_iommu },
+    { "process_info", test_process_info },
     { "net_frames_mirrored", test_net_frames_mirrored },
     { "net_hostile_requests", test_net_hostile_requests },
     { "net_killed_under_traffic", test_net_killed_under_traffic },
     { "net_interrupt_fallbacks", test_net_interrupt_fallbacks },
+    { "net_port_grants", test_net_port_grants },
+    { "net_stack_host_driven", test_net_stack_host_driven },
+    { "net_udp_stream_driver_killed", test_net_udp_stream_driver_killed },
+    { "net_dhcp_and_hostfwd", test_net_dhcp_and_hostfwd },
 };
 const unsigned boot_test_count = sizeof boot_tests / sizeof boot_tests[0];
 

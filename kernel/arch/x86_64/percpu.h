@@ -27,6 +27,7 @@ struct percpu {
     struct thread *idle;
     bool need_resched;
     uint32_t cpu_index;
+    uint64_t switched_at;           /* TSC at the last context switch: the current process is charged from it */
     uint64_t idle_since;            /* TSC at hlt, 0 when not idle (sched_run_idle, trap_dispatch) */
     uint64_t idle_tsc;              /* TSC ticks spent halted since boot */
 };
