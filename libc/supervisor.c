@@ -25,8 +25,8 @@ static long request(wd_handle_t registry, uint32_t label, const char *text, wd_h
 long wd_supervise_start(wd_handle_t registry, const char *spec, wd_handle_t device, wd_handle_t pool)
 {
     struct wd_msg msg;
-    if (!device && pool)
-        return -WD_E_INVALID_ARG;   /* caps travel in order: a pool needs a device before it */
+    if (!device)                    /* a service without a device: the pool alone (init tells by its type) */
+        return request(registry, WD_SUPERVISOR_START, spec, pool, WD_NULL, &msg);
     return request(registry, WD_SUPERVISOR_START, spec, device, pool, &msg);
 }
 

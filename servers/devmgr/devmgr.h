@@ -33,5 +33,11 @@ const char *pci_address_string(uint64_t address, char *buf, size_t size);
  * table knows (DMA drivers only when inv->iommu_count > 0). Returns how
  * many were handed over. */
 unsigned drivers_start(wd_handle_t root, const struct inventory *inv);
+/* Whether a driver registering as service was started. */
+bool drivers_started(const char *service);
+
+/* services.c: the services on top of the drivers (the network service and
+ * the echo service when there is a NIC); how many were started. */
+unsigned services_start(void);
 
 #endif

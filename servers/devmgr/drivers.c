@@ -34,6 +34,7 @@ struct driver_match {
 static const struct driver_match driver_table[] = {
     { 0x1234, 0x11e8, "edu", "edu", 8ull << 20, true },     /* QEMU's edu test device */
     { 0x1b36, 0x0010, "nvme", "blk0", 8ull << 20, true },   /* QEMU's NVMe controller: namespace 1 */
+    { 0x8086, 0x10d3, "e1000e", "eth0", 8ull << 20, true }, /* the 82574L NIC: frames for the network service */
 };
 
 struct driver {
@@ -97,6 +98,14 @@ static long start_one(wd_handle_t root, const struct driver_match *match, const 
 }
 
 /* The driver already started for a function of group, or NULL. */
+bool drivers_started(const char *service)
+{
+    for (unsigned i = 0; i < driver_count; i++)
+        if (strcmp(drivers[i].service, service) == 0)
+            return true;
+    return false;
+}
+
 static const struct driver *driver_of_group(uint32_t group)
 {
     for (unsigned i = 0; i < driver_count; i++)

@@ -6,7 +6,8 @@
  *   the boot modules    the drivers it may start
  * It reports the IOMMU units, prints every PCI function and the IOMMU
  * groups, and has init's driver supervisor start a driver for each
- * function it knows (drivers.c); init restarts them when they die. DMA
+ * function it knows (drivers.c), then the services on top of them
+ * (services.c); init restarts them when they die. DMA
  * drivers are started only when an IOMMU exists. devmgr then stays,
  * holding the device capabilities the drivers' derive from.
  */
@@ -56,5 +57,6 @@ int main(void)
     inventory_print(&inventory);
     unsigned started = drivers_start(root, &inventory);
     printf("devmgr: %u driver(s) handed to init's supervisor\n", started);
+    services_start();
     return idle((wd_handle_t)endpoint);
 }

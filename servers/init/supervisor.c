@@ -261,6 +261,11 @@ static long start_request(const char *spec, const struct wd_msg *msg)
     d->badge = next_badge++;
     d->device = ncaps >= 1 ? msg->caps[0] : WD_NULL;
     d->pool = ncaps >= 2 ? msg->caps[1] : WD_NULL;
+    struct wd_cap_info only;
+    if (ncaps == 1 && wd_cap_info(d->device, &only) == 0 && only.type == WD_TYPE_POOL) {
+        d->pool = d->device;        /* a service without a device: its pool alone */
+        d->device = WD_NULL;
+    }
     d->status.last_fault_vector = ~0ull;
     r = spawn_incarnation(d);
     if (r < 0) {

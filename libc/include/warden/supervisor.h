@@ -18,7 +18,7 @@
 
 #include <warden/abi.h>
 
-#define WD_SUPERVISOR_START 0x5301      /* text "service module [args]"; caps[0] device, caps[1] pool */
+#define WD_SUPERVISOR_START 0x5301      /* text "service module [args]"; caps[0] device, caps[1] pool (or caps[0] pool alone) */
 #define WD_SUPERVISOR_STATUS 0x5302     /* text service; reply w1.. = struct wd_service_status */
 #define WD_SUPERVISOR_LAST_DEATH 0x5303 /* text service; reply w1..w7 = the last EXIT message's w1..w7 */
 #define WD_SUPERVISOR_KILL 0x5304       /* text service; kills the running incarnation (it is restarted) */
@@ -46,7 +46,8 @@ struct wd_service_status {
 };
 
 /* "service module [args]" (at most WD_NAME_MAX bytes); device and pool are
- * copied to init (either may be WD_NULL). 0 or -WD_E_* (EXISTS: a driver
+ * copied to init (either may be WD_NULL; a service without a device, like
+ * the network service, passes only its pool). 0 or -WD_E_* (EXISTS: a driver
  * by that name is supervised already; NOT_FOUND: no such module). */
 long wd_supervise_start(wd_handle_t registry, const char *spec, wd_handle_t device, wd_handle_t pool);
 long wd_supervise_status(wd_handle_t registry, const char *service, struct wd_service_status *out);
