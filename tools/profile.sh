@@ -7,9 +7,10 @@
 # the cost of 2,000 I/Os without boot and set-up; it prints the functions
 # that ran the most of it, per I/O, from the kernel's and the programs'
 # symbols. Every user program is linked at 0x400000, so a user
-# address is named in both bench.elf and nvme.elf ("bench:f | nvme:g");
-# the context says which one ran.
-# Usage: tools/profile.sh ISO [qd1|qd32] [top N]
+# address is named in every program ("bench:f | nvme:g | net:h ...");
+# the context says which one ran. net1 and net32 profile the network
+# measures (per echo; two e1000e NICs on one QEMU hub, as tools/bench.sh).
+# Usage: tools/profile.sh ISO [qd1|qd32|net1|net32] [top N]
 set -eu
 iso=$1
 which=${2:-qd1}
@@ -26,6 +27,8 @@ run() {     # run IOS: the profile in build/profile/$which-IOS.txt
         -plugin $plugin,out=$out.txt \
         -device intel-iommu,intremap=on \
         -drive file=$disk,if=none,id=nvm0,format=raw -device nvme,serial=bench0,drive=nvm0 \
+        -netdev hubport,id=h0,hubid=0 -device e1000e,netdev=h0,romfile=,mac=52:54:00:00:03:01 \
+        -netdev hubport,id=h1,hubid=0 -device e1000e,netdev=h1,romfile=,mac=52:54:00:00:03:02 \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         -display none -serial file:$out.log -no-reboot \
         -fw_cfg name=opt/warden/cmdline,string="bench only=$which:$1" \
@@ -35,7 +38,8 @@ run() {     # run IOS: the profile in build/profile/$which-IOS.txt
 run 1000
 run 3000
 python3 - build/profile/$which-1000.txt build/profile/$which-3000.txt 2000 "$top" \
-    build/kernel.elf build/user/bench.elf build/user/nvme.elf <<'PY'
+    build/kernel.elf build/user/bench.elf build/user/nvme.elf build/user/e1000e.elf build/user/net.elf \
+    build/user/echo.elf <<'PY'
 import bisect, subprocess, sys
 short, long_, ios, top, elves = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
 tables = []

@@ -232,6 +232,19 @@ static void session_ended(struct wd_session *s, void *ctx)
         forget_receiver(e);
 }
 
+/* Send interrupts only while sends are still on the device after a pass:
+ * QEMU sends inside the TDT write, so usually none is, and every send
+ * would otherwise cost an interrupt that finds nothing to do. */
+static void tx_interrupt_as_needed(struct e1000e *e)
+{
+    bool outstanding = e->tx_clean != e->tx_tail;
+    if (outstanding == e->tx_interrupt_on)
+        return;
+    uint32_t cause = e->irq_mode == WD_DRIVER_IRQ_MSIX ? E1000E_ICR_TXQ0 : E1000E_ICR_TXDW;
+    e1000e_write(e, outstanding ? E1000E_IMS : E1000E_IMC, cause);
+    e->tx_interrupt_on = outstanding;
+}
+
 void e1000e_datapath_notified(struct e1000e *e, uint64_t bits)
 {
     reap_sends(e);                      /* frees ring room; the region checks below see ended leases */
@@ -242,11 +255,14 @@ void e1000e_datapath_notified(struct e1000e *e, uint64_t bits)
     reap_sends(e);
     flush_sessions(e);
     ring_doorbell(e);
+    reap_sends(e);
+    flush_sessions(e);
+    tx_interrupt_as_needed(e);
 }
 
 void e1000e_datapath_interrupt(struct e1000e *e, uint32_t causes)
 {
-    if (causes & (E1000E_ICR_TXDW | E1000E_ICR_TXQ0)) {    /* MSI/INTx, MSI-X */
+    if ((causes & (E1000E_ICR_TXDW | E1000E_ICR_TXQ0)) || e->tx_clean != e->tx_tail) {    /* MSI/INTx, MSI-X */
         /* Learn of leases that ended before posting a send as done. */
         long bits = wd_notify_poll(e->sessions.notification);
         if (bits > 0)
@@ -260,6 +276,9 @@ void e1000e_datapath_interrupt(struct e1000e *e, uint32_t causes)
     flush_sessions(e);
     wd_sessions_end_broken(&e->sessions, "e1000e");
     ring_doorbell(e);
+    reap_sends(e);
+    flush_sessions(e);
+    tx_interrupt_as_needed(e);
 }
 
 void e1000e_rx_pool_request(struct e1000e *e, struct wd_msg *msg)

@@ -56,6 +56,7 @@ struct e1000e {
     struct wd_dma_buffer tx_ring;
     struct e1000e_tx_slot tx_slots[E1000E_RING];
     uint32_t tx_tail, tx_clean, tx_rung;
+    bool tx_interrupt_on;                   /* the send cause is unmasked: sends were left on the device */
     /* RX: descriptors [rx_next, rx_arm) belong to the device; the slot's buffer is rx_slot_buffer. */
     struct wd_dma_buffer rx_ring, rx_pool;
     uint16_t rx_slot_buffer[E1000E_RING];

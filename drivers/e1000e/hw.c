@@ -204,9 +204,11 @@ long e1000e_bring_up(struct e1000e *e)
     e1000e_write(e, E1000E_TARC0, e1000e_read(e, E1000E_TARC0) | E1000E_TARC0_ENABLE);
     e1000e_write(e, E1000E_TCTL, E1000E_TCTL_VALUE);
     e1000e_write(e, E1000E_RCTL, E1000E_RCTL_EN | E1000E_RCTL_BAM | E1000E_RCTL_SECRC);
+    /* The send cause only while sends are left on the device (datapath.c). */
     e1000e_write(e, E1000E_IMS, e->irq_mode == WD_DRIVER_IRQ_MSIX
-                                    ? E1000E_ICR_RXQ0 | E1000E_ICR_TXQ0 | E1000E_ICR_OTHER | E1000E_ICR_LSC
-                                    : E1000E_ICR_RXT0 | E1000E_ICR_TXDW | E1000E_ICR_LSC | E1000E_ICR_RXO);
+                                    ? E1000E_ICR_RXQ0 | E1000E_ICR_OTHER | E1000E_ICR_LSC
+                                    : E1000E_ICR_RXT0 | E1000E_ICR_LSC | E1000E_ICR_RXO);
+    e->tx_interrupt_on = false;
     e->link_up = (e1000e_read(e, E1000E_STATUS) & E1000E_STATUS_LU) != 0;
     return 0;
 }

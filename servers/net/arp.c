@@ -151,6 +151,7 @@ bool arp_lookup(struct net *n, uint32_t next_hop, uint8_t mac[6])
         return false;
     if (!e->first_asked_ns) {
         e->first_asked_ns = n->now_ns;
+        n->arp_asking++;
         ask(n, e);
     }
     return false;
@@ -172,6 +173,9 @@ bool arp_wait(struct net *n, uint32_t next_hop, unsigned socket, const struct wd
 uint64_t arp_timers(struct net *n)
 {
     uint64_t next = 0;
+    if (!n->arp_asking)
+        return 0;                           /* nothing asked and unanswered */
+    n->arp_asking = 0;
     for (unsigned i = 0; i < NET_ARP_ENTRIES; i++) {
         struct arp_entry *e = &n->arp[i];
         if (!e->ip || e->resolved || !e->first_asked_ns)
@@ -188,6 +192,7 @@ uint64_t arp_timers(struct net *n)
             e->ip = 0;
             continue;
         }
+        n->arp_asking++;
         if (n->now_ns >= e->asked_ns + NET_ARP_RETRY_MS * NET_MS)
             ask(n, e);
         uint64_t due = e->asked_ns + NET_ARP_RETRY_MS * NET_MS;

@@ -16,17 +16,28 @@
 #define IP_FLAG_MF 0x2000u
 #define IP_OFFSET_MASK 0x1FFFu
 
+/* The one's complement sum (RFC 1071) 4 bytes at a time: summed in the
+ * CPU's little-endian order (no carry is lost in 64 bits below 64 KiB),
+ * folded to 16 bits (2^16 = 1 modulo 0xFFFF) and byte-swapped at the end
+ * (the sum commutes with swapping), then sum (in host order) added. */
 uint16_t net_checksum(const void *data, unsigned length, uint32_t sum)
 {
     const uint8_t *p = data;
-    uint64_t s = sum;
-    for (; length >= 2; p += 2, length -= 2)
-        s += (uint32_t)(p[0] << 8 | p[1]);
-    if (length)
-        s += (uint32_t)p[0] << 8;
+    uint64_t s = 0;
+    for (; length >= 4; p += 4, length -= 4) {
+        uint32_t v;
+        __builtin_memcpy(&v, p, 4);
+        s += v;
+    }
+    uint32_t tail = 0;
+    __builtin_memcpy(&tail, p, length);
+    s += tail;
     while (s >> 16)
         s = (s & 0xFFFF) + (s >> 16);
-    return (uint16_t)~s;
+    uint64_t total = (uint64_t)__builtin_bswap16((uint16_t)s) + sum;
+    while (total >> 16)
+        total = (total & 0xFFFF) + (total >> 16);
+    return (uint16_t)~total;
 }
 
 uint32_t ipv4_next_hop(const struct net *n, uint32_t dst)
@@ -81,6 +92,7 @@ static void echo_reply_in(struct net *n, const uint8_t *icmp)
         struct ping *p = &n->pings[i];
         if (p->used && p->ident == ident && p->sequence == sequence) {
             p->used = false;
+            n->pings_in_flight--;
             NET_COUNT(n, icmp_echo_replies_in);
             struct wd_ring_desc c = { .op = NETSOCK_PING, .id = p->request_id, .arg = n->now_ns - p->sent_ns };
             socket_complete(n, p->socket, p->socket_generation, &c);
@@ -187,18 +199,23 @@ long ping_start(struct net *n, unsigned socket, const struct wd_ring_desc *reque
         link_flush(n);
         return arp_wait(n, hop, socket, request) ? 1 : -WD_E_BUSY;  /* 1: started later */
     }
+    n->pings_in_flight++;
     *p = (struct ping){ .used = true, .socket = socket, .socket_generation = n->sockets[socket].generation,
                         .request_id = request->id, .ident = (uint16_t)(0x5700 | socket),
                         .sequence = ++n->ping_sequence };
     long r = ping_send(n, p, mac, dst, request->length);
-    if (r < 0)
+    if (r < 0) {
         p->used = false;
+        n->pings_in_flight--;
+    }
     return r < 0 ? r : 1;
 }
 
 uint64_t ping_timers(struct net *n)
 {
     uint64_t next = 0;
+    if (!n->pings_in_flight)
+        return 0;
     for (unsigned i = 0; i < NET_PINGS_MAX; i++) {
         struct ping *p = &n->pings[i];
         if (!p->used)
@@ -206,6 +223,7 @@ uint64_t ping_timers(struct net *n)
         uint64_t due = p->sent_ns + NETSOCK_PING_TIMEOUT_MS * NET_MS;
         if (n->now_ns >= due) {
             p->used = false;
+            n->pings_in_flight--;
             NET_COUNT(n, ping_timeouts);
             struct wd_ring_desc c = { .op = NETSOCK_PING, .id = p->request_id, .status = WD_E_TIMEOUT };
             socket_complete(n, p->socket, p->socket_generation, &c);

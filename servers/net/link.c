@@ -4,7 +4,8 @@
  * Frames to send are built in this service's own region (the lease lets
  * the device read it: 256 buffers of 2 KiB), received frames are read
  * in the driver's receive buffers through a read-only mapping and handed
- * back at once. When the driver dies the session ends (DEAD); the service
+ * back (the driver is kicked for them with the next send, or when 32 have
+ * gathered). When the driver dies the session ends (DEAD); the service
  * drops what was in flight (counted), looks the name up every 10 ms until
  * a newer incarnation registers, and opens the link again: a rebind.
  */
@@ -21,6 +22,7 @@
 #define ID_RETURN (3ull << 32)
 #define ID_KIND(id) ((id) & ~0xFFFFFFFFull)
 #define CALL_TIMEOUT (2000 * NET_MS)
+#define LAZY_RETURNS 32u                /* buffers handed back before the driver is kicked for them alone */
 
 void link_init(struct net *n, const char *eth_name)
 {
@@ -61,6 +63,7 @@ static void link_close(struct net *n)
     n->eth = WD_NULL;
     n->link_up = false;
     n->rx_posted = 0;
+    n->frames_unsent = n->returns_unsent = 0;
 }
 
 static long link_open(struct net *n)
@@ -92,6 +95,7 @@ static long link_open(struct net *n)
     for (unsigned i = NET_TX_BUFFERS; i-- > 0;)
         n->tx_free[n->tx_free_count++] = (uint16_t)i;
     post_receives(n);
+    n->frames_unsent = n->returns_unsent = 0;
     return wd_client_kick(&n->link);
 }
 
@@ -147,7 +151,8 @@ static void completed(struct net *n, const struct wd_ring_desc *c)
             n->counters[NC_frames_in]++;
             eth_input(n, n->rx_cpu + c->arg, c->length);
             struct wd_ring_desc ret = { .op = NET_RX_RETURN, .arg = c->arg, .id = ID_RETURN };
-            wd_client_submit(&n->link, &ret);
+            if (wd_client_submit(&n->link, &ret) == 0)
+                n->returns_unsent++;
         }
         break;
     case ID_TX:
@@ -175,7 +180,10 @@ void link_notified(struct net *n, uint64_t bits)
         return;
     }
     post_receives(n);
-    link_flush(n);
+    /* Buffers handed back and receives posted go with the next send, or
+     * once LAZY_RETURNS have gathered: a kick costs the driver a wake-up. */
+    if (n->frames_unsent || n->returns_unsent >= LAZY_RETURNS)
+        link_flush(n);
 }
 
 uint8_t *link_frame(struct net *n, unsigned *buffer)
@@ -216,10 +224,14 @@ void link_send(struct net *n, unsigned buffer, const uint8_t dst[6], uint16_t ty
         return;
     }
     NET_COUNT(n, frames_out);
+    n->frames_unsent++;
 }
 
 void link_flush(struct net *n)
 {
-    if (n->link_up && wd_client_kick(&n->link) < 0)
+    if (!n->link_up || (!n->frames_unsent && !n->returns_unsent))
+        return;
+    if (wd_client_kick(&n->link) < 0)
         NET_COUNT(n, tx_failed);
+    n->frames_unsent = n->returns_unsent = 0;
 }

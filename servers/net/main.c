@@ -202,9 +202,9 @@ static int serve(struct net *n)
 {
     struct wd_msg msg;
     bool replying = false;
+    n->now_ns = (uint64_t)wd_time_now();
     for (;;) {
-        n->now_ns = (uint64_t)wd_time_now();
-        uint64_t next = run_timers(n);
+        uint64_t next = run_timers(n);      /* on the clock read after the last message */
         uint64_t timeout = !next ? WD_FOREVER : next > n->now_ns ? next - n->now_ns : 1;
         long r = replying ? wd_reply_recv(n->endpoint, &msg, timeout)
                           : wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, timeout);

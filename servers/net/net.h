@@ -119,6 +119,7 @@ struct net {
     const uint8_t *rx_cpu;
     uint64_t rx_pool_size;
     unsigned rx_posted;
+    unsigned frames_unsent, returns_unsent;     /* queued on the link since its last kick */
     uint16_t tx_free[NET_TX_BUFFERS];
     unsigned tx_free_count;
     uint64_t link_retry_ns;
@@ -134,6 +135,8 @@ struct net {
     struct arp_waiting waiting[NET_ARP_WAITING_MAX];
     uint64_t arp_ttl_ns;
     struct ping pings[NET_PINGS_MAX];
+    unsigned pings_in_flight;
+    unsigned arp_asking;            /* entries asked for and not answered (arp_timers has work) */
     uint16_t ping_sequence;
 
     struct {

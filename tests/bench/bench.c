@@ -278,6 +278,11 @@ static int bench_main(void)
         return 0;
     }
     const char *only = strstr(wd_start_info->cmdline, "only=");
+    if (only && strncmp(only + 5, "net", 3) == 0) {     /* only=net[1|32[:N]]: the network measures */
+        bench_net(only[8] == ':' || only[8] == '1' || only[8] == '3' ? only + 5 : NULL);
+        printf("bench: done\n");
+        return 0;
+    }
     if (only) {                     /* tools/profile.sh: one block measure */
         bench_blk_only(pool, only + 5);
         printf("bench: done\n");
@@ -316,6 +321,7 @@ static int bench_main(void)
     bench_revoke(pool);
     bench_datapath(pool);
     bench_blk(pool);
+    bench_net(NULL);
     printf("bench: done\n");
     return 0;
 }

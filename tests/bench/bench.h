@@ -49,6 +49,8 @@ long open_edu(wd_handle_t pool, wd_handle_t *space_out, struct wd_device_info *i
 
 /* bench_datapath.c */
 void bench_datapath(wd_handle_t pool);
+/* bench_net.c: UDP echo across two e1000e NICs on one QEMU hub. */
+void bench_net(const char *only);   /* only: NULL, "net1:N" or "net32:N" (one measure) */
 /* Its roles: "notify-waiter", "ring-server". */
 int bench_datapath_role(const char *role, const wd_handle_t *caps);
 
