@@ -11,6 +11,7 @@
 
 struct ktimer {
     uint64_t deadline_tick;
+    uint64_t deadline_ns;               /* time_now_ns() it may fire at: never before, whatever the ticks say */
     struct ktimer *next;
     void (*fire)(struct ktimer *timer);
     bool armed;
