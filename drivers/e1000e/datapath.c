@@ -71,7 +71,7 @@ static void deliver_frames(struct e1000e *e)
             break;
         __asm__ volatile("" ::: "memory");  /* the descriptor after its DD bit */
         unsigned buffer = e->rx_slot_buffer[slot], length = d->length;
-        bool good = (d->status & E1000E_RX_EOP) && !d->errors && length >= NET_FRAME_MIN && length <= NET_FRAME_MAX;
+        bool good = (d->status & E1000E_RX_EOP) && !(d->errors & E1000E_RX_FRAME_ERRORS) && length >= NET_FRAME_MIN && length <= NET_FRAME_MAX;
         e->rx_next++;
         consumed = true;
         if (!good || !e->receiver) {

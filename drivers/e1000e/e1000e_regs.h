@@ -18,6 +18,7 @@
 #define E1000E_EERD     0x0014
 #define E1000E_CTRL_EXT 0x0018
 #define E1000E_ICR      0x00C0
+#define E1000E_RXCSUM   0x5000          /* receive checksum offload: off */
 #define E1000E_ITR      0x00C4
 #define E1000E_IMS      0x00D0
 #define E1000E_IMC      0x00D8
@@ -88,6 +89,10 @@ struct e1000e_rx_desc {
 _Static_assert(sizeof(struct e1000e_rx_desc) == 16, "a legacy RX descriptor is 16 bytes");
 #define E1000E_RX_DD  0x01
 #define E1000E_RX_EOP 0x02
+/* Errors of the frame itself (CRC, symbol, sequence, carrier extension, RX
+ * data); the checksum-offload bits (TCPE 0x20, IPE 0x40) are not: the
+ * network service checks every checksum itself (RXCSUM is off). */
+#define E1000E_RX_FRAME_ERRORS 0x97
 
 /* Legacy TX descriptor (16 bytes). */
 struct e1000e_tx_desc {

@@ -203,6 +203,7 @@ long e1000e_bring_up(struct e1000e *e)
     e1000e_write(e, E1000E_ITR, interval);
     e1000e_write(e, E1000E_TARC0, e1000e_read(e, E1000E_TARC0) | E1000E_TARC0_ENABLE);
     e1000e_write(e, E1000E_TCTL, E1000E_TCTL_VALUE);
+    e1000e_write(e, E1000E_RXCSUM, 0);     /* no checksum offload: the stack checks (and the last owner's setting goes) */
     e1000e_write(e, E1000E_RCTL, E1000E_RCTL_EN | E1000E_RCTL_BAM | E1000E_RCTL_SECRC);
     /* The send cause only while sends are left on the device (datapath.c). */
     e1000e_write(e, E1000E_IMS, e->irq_mode == WD_DRIVER_IRQ_MSIX
