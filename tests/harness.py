@@ -14,7 +14,9 @@ This file owns:
                   For a config with a 'disk' it writes the image first and
                   checks what the guest wrote after (tests/disk_pattern.py);
                   for one with a 'peer' it runs the host side of the network
-                  tests on 127.0.0.1 (tests/netpeer.py) and checks what it saw.
+                  tests on 127.0.0.1 (tests/netpeer.py: the peer on a dgram
+                  link with its campaigns, or the peer through user-mode
+                  networking's hostfwd) and checks what it saw.
   * --unit      - runs the host unit-test binary and adds its counts.
   * --selftest  - table-driven checks of judge() on synthetic logs, of the
                   network safety of every command line, and of the disk
@@ -51,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -115,6 +118,13 @@ TAIL_LINES = 40
 #                                   (default DISK_DEVICE)
 #                The image is <logdir>/<config>-disk.img, deleted after a
 #                passing run.
+#   peer         optional host peer on 127.0.0.1 (tests/netpeer.py), a PEERS
+#                key: 'host' (HostPeer, on -netdev dgram) or 'hostfwd'
+#                (HostfwdPeer, on -netdev user with hostfwd); the NIC is the
+#                config's 'nic' device (default NET_DEVICE) on its netdev n0
+#   peer_min_good    the peer's good count must reach this (test frames
+#                mirrored, or echoes through hostfwd); its bad count is 0
+#   peer_campaigns   HostPeer campaigns that must have finished with ok
 # --------------------------------------------------------------------------
 
 IOMMU = ['-device', 'intel-iommu,intremap=on', '-device', 'edu']
@@ -126,6 +136,7 @@ E1000E_RESTRICTED = ['-netdev', 'user,id=n0,restrict=on',
 DISK_DEVICE = ['-device', 'nvme,serial=warden0,drive=nvm0']
 # The e1000e of a config with a 'peer', on the peer's netdev n0 (no option ROM).
 NET_DEVICE = 'e1000e,netdev=n0,romfile=,mac=52:54:00:12:34:56'
+E1000E_READY = r'e1000e: 00:0[0-9a-f]\.0 ready: MAC 52:54:00:12:34:56, link up, .*interrupts: MSI-X'
 
 
 def checked_disk(device=None):
@@ -296,15 +307,29 @@ CONFIGS = [
     },
     {
         'name': 'net',
-        'desc': 'an e1000e on -netdev dgram to a host peer on 127.0.0.1 that mirrors test frames: '
-                'the frames the guest sends are checked on the host, the mirrored ones in the guest',
+        'desc': 'an e1000e on -netdev dgram to a host peer at 10.0.2.2 on 127.0.0.1: it mirrors test '
+                'frames (checked on the host, the mirrored ones in the guest), answers ARP and ping, '
+                'and runs the stack and stream campaigns the guest asks for',
         'args': ['-m', '512M'] + IOMMU,
-        'peer': 'mirror',
-        'cmdline': 'netpeer=mirror',
+        'peer': 'host',
+        'cmdline': 'netpeer=host',
         'peer_min_good': 1000,
-        'expect': [r'e1000e: 00:0[0-9a-f]\.0 ready: MAC 52:54:00:12:34:56, link up, .*interrupts: MSI-X'],
+        'peer_campaigns': ['stack', 'stream'],
+        'expect': [E1000E_READY],
         'require_ok': ['net_frames_mirrored', 'net_hostile_requests', 'net_killed_under_traffic',
-                       'net_interrupt_fallbacks'],
+                       'net_interrupt_fallbacks', 'net_stack_host_driven', 'net_udp_stream_driver_killed',
+                       'net_port_grants'],
+    },
+    {
+        'name': 'net-user',
+        'desc': 'an e1000e on QEMU\'s user-mode network (restrict=on): the guest takes its address '
+                'by DHCP, pings slirp and receives (and checks) a host socket\'s datagrams through hostfwd '
+                'on 127.0.0.1 (answers cannot come back: libslirp drops guest UDP under restrict=on)',
+        'args': ['-m', '512M'] + IOMMU,
+        'peer': 'hostfwd',
+        'cmdline': 'netpeer=user',
+        'expect': [E1000E_READY],
+        'require_ok': ['net_dhcp_and_hostfwd'],
     },
     {
         'name': 'nvme-no-iommu',
@@ -616,7 +641,8 @@ def qemu_command(qemu, iso, config, disk=None, peer=None):
     config with a 'disk': the drive is attached and the seed flag added to
     the fw_cfg command line (after the config's own cmdline, if any).  peer
     is the host peer of a config with a 'peer': its netdev (dgram on
-    127.0.0.1) and the config's 'nic' device on it."""
+    127.0.0.1, or user with hostfwd from 127.0.0.1) and the config's 'nic'
+    device on it."""
     cmd = [qemu] + BASE_ARGS + ['-cdrom', iso, '-boot', 'd'] + config['args']
     if peer:
         cmd += peer.netdev_args() + ['-device', config.get('nic', NET_DEVICE)]
@@ -648,14 +674,31 @@ def disk_reasons(config, img, seed):
     return reasons
 
 
+PEERS = {'host': netpeer.HostPeer, 'hostfwd': netpeer.HostfwdPeer}
+
+
+def make_peer(config):
+    """The host peer a config names (sockets bound, not started), or None."""
+    return PEERS[config['peer']]() if config.get('peer') else None
+
+
 def peer_reasons(config, peer):
     """Failure reasons from what the host peer saw: at least peer_min_good
-    test frames with the right pattern, none with a wrong one."""
+    good, none bad, and every one of peer_campaigns finished with ok."""
     reasons = []
-    if peer.good < config.get('peer_min_good', 0):
-        reasons.append(f'host peer: {peer.good} good test frames, expected at least {config["peer_min_good"]}')
+    want = config.get('peer_min_good', 0)
+    if peer.good < want:
+        reasons.append(f'host peer: {peer.good} {peer.good_noun}, expected at least {want}')
     if peer.bad:
-        reasons.append(f'host peer: {peer.bad} test frames arrived with a wrong pattern')
+        reasons.append(f'host peer: {peer.bad} {peer.bad_noun}')
+    results = getattr(peer, 'campaigns', {})
+    for name in config.get('peer_campaigns', []):
+        result = results.get(name)
+        if result is None:
+            reasons.append(f'host peer: campaign {name} never finished (not asked for, or QEMU exited first)')
+        elif not result['ok']:
+            reasons.append(f'host peer: campaign {name} {result["id"]}: '
+                           + netpeer.describe_result(result))
     return reasons
 
 
@@ -768,7 +811,7 @@ def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
         disk = (img, seed)
         notes.append(f'    disk seed {seed:#x}: replay with '
                      f'HARNESS_BLKSEED={seed:#x} --only {config["name"]}')
-    peer = netpeer.MirrorPeer() if config.get('peer') == 'mirror' else None
+    peer = make_peer(config)
     cmd = qemu_command(qemu, iso, config, disk, peer)
     unsafe = network_problems(cmd[1:])
     if unsafe:
@@ -793,7 +836,7 @@ def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
     secs = time.monotonic() - t0
     if peer:
         peer.stop()
-        notes.append(f'    host peer: {peer.summary()}')
+        notes.append('    host peer: ' + peer.summary().replace('\n', '\n        '))
     text = raw.decode('utf-8', errors='replace')
     cleaned = clean_log(text)
     logpath = os.path.join(logdir, config['name'] + '.log')
@@ -981,6 +1024,12 @@ NETSAFETY_CASES = [
                           '-device', 'e1000e,netdev=n'], None),
     ('hostfwd on loopback', ['-nic', 'user,model=e1000e,restrict=on,'
                              'hostfwd=udp:127.0.0.1:5555-:7'], None),
+    ('netdev user hostfwd on loopback', ['-netdev', 'user,id=n0,restrict=on,'
+                                         'hostfwd=udp:127.0.0.1:40007-:7',
+                                         '-device', 'e1000e,netdev=n0'], None),
+    ('netdev user hostfwd without restrict', ['-netdev', 'user,id=n0,'
+                                              'hostfwd=udp:127.0.0.1:40007-:7'],
+     'restrict=on'),
     ('hostfwd on every address', ['-nic', 'user,restrict=on,'
                                   'hostfwd=udp::5555-:7'], 'every address'),
     ('guestfwd refused', ['-nic', 'user,restrict=on,guestfwd=tcp:10.0.2.100:'
@@ -1017,8 +1066,13 @@ def run_netsafety_selftest():
                   + ('; '.join(problems) or 'accepted'))
     for config in CONFIGS:              # every configuration is safe as run
         disk = ('x-disk.img', 1) if 'disk' in config else None
-        problems = network_problems(qemu_command('qemu', 'x.iso', config,
-                                                 disk)[1:])
+        peer = make_peer(config)        # its netdev, on real ports
+        try:
+            problems = network_problems(qemu_command('qemu', 'x.iso', config,
+                                                     disk, peer)[1:])
+        finally:
+            if peer:
+                peer.stop()
         if problems:
             failed += 1
             print(f'FAIL selftest: config {config["name"]} is not network '
@@ -1123,9 +1177,45 @@ def run_disk_selftest():
     return passed, len(cases) - passed
 
 
+def fake_peer(good=0, bad=0, campaigns=None):
+    """What peer_reasons() reads of a peer, without sockets."""
+    peer = types.SimpleNamespace(good=good, bad=bad, good_noun='good things',
+                                 bad_noun='bad things')
+    if campaigns is not None:
+        peer.campaigns = campaigns
+    return peer
+
+
+def peer_check_cases():
+    """(name, ok) pairs: peer_reasons() on what a peer could have seen."""
+    cfg = {'peer_min_good': 100, 'peer_campaigns': ['stack', 'stream']}
+    ok = {'id': '1', 'ok': True, 'keys': {'sent': 5}, 'reason': '', 'got': True}
+    failed = dict(ok, ok=False, reason='stream: 1 bad echoes')
+    both = {'stack': ok, 'stream': ok}
+
+    def says(reasons, *words):
+        return len(reasons) == 1 and all(w in reasons[0] for w in words)
+    return [
+        ('peer: enough good, campaigns ok, passes',
+         peer_reasons(cfg, fake_peer(100, 0, both)) == []),
+        ('peer: too few good fails', says(peer_reasons(cfg, fake_peer(99, 0, both)),
+                                          '99 good things', 'at least 100')),
+        ('peer: any bad fails', says(peer_reasons(cfg, fake_peer(100, 1, both)),
+                                     '1 bad things')),
+        ('peer: a campaign that never finished fails',
+         says(peer_reasons(cfg, fake_peer(100, 0, {'stack': ok})),
+              'campaign stream never finished')),
+        ('peer: a failed campaign fails with its keys and reason',
+         says(peer_reasons(cfg, fake_peer(100, 0, dict(both, stream=failed))),
+              'campaign stream 1: fail sent=5 stream: 1 bad echoes')),
+        ('peer: a peer without campaigns (hostfwd) is judged on its counts',
+         peer_reasons({'peer_min_good': 100}, fake_peer(150)) == []),
+    ]
+
+
 def run_peer_selftest():
     passed = failed = 0
-    for name, ok in netpeer.selftest():
+    for name, ok in netpeer.selftest() + peer_check_cases():
         if ok:
             passed += 1
         else:

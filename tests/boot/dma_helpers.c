@@ -163,23 +163,18 @@ bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args
     return driver_start(d, "edu", device, args_extra);
 }
 
-bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra,
-                  char *name, unsigned name_size)
+bool driver_spawn_as(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *name,
+                     const char *args_extra, uint64_t pool_bytes)
 {
     memset(d, 0, sizeof *d);
     const struct wd_module *module = wd_find_module(module_name);
-    long pool = BT_OK(wd_pool_create(bt_pool(), 8ull << 20));
+    long pool = BT_OK(wd_pool_create(bt_pool(), pool_bytes));
     long ep = BT_OK(wd_endpoint_create(bt_pool()));
     BT_CHECK(module != NULL);
     if (!module || pool < 0 || ep < 0)
         return false;
     d->fault_ep = (wd_handle_t)ep;
-    /* The name: module, this process and a count (the arguments may hold
-     * spaces and be long; a name must be neither). */
-    static unsigned started;
     char args[160];
-    snprintf(name, name_size, "%s-test-%llu-%u", module_name, (unsigned long long)wd_start_info->process_id,
-             ++started);
     snprintf(args, sizeof args, "%s %s%s%s", module_name, name, *args_extra ? " " : "", args_extra);
     struct wd_spawn s = {
         .args = args,
@@ -203,17 +198,31 @@ bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t dev
     return true;
 }
 
-bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra)
+bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra,
+                  char *name, unsigned name_size)
 {
-    char name[32];
-    if (!driver_spawn(d, module_name, device, args_extra, name, sizeof name))
-        return false;
+    /* The name: module, this process and a count (the arguments may hold
+     * spaces and be long; a name must be neither). */
+    static unsigned started;
+    snprintf(name, name_size, "%s-test-%llu-%u", module_name, (unsigned long long)wd_start_info->process_id,
+             ++started);
+    return driver_spawn_as(d, module_name, device, name, args_extra, 8ull << 20);
+}
+
+bool driver_wait_registered(struct edu_driver *d, const char *name)
+{
     for (int i = 0; i < 500 && wd_name_lookup(wd_start_info->registry, name, &d->client) != 0; i++)
         wd_thread_sleep(10 * BT_MS);
     BT_CHECK(d->client != WD_NULL);
     if (d->client == WD_NULL)
         wd_process_kill(d->process, 0);
     return d->client != WD_NULL;
+}
+
+bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra)
+{
+    char name[32];
+    return driver_spawn(d, module_name, device, args_extra, name, sizeof name) && driver_wait_registered(d, name);
 }
 
 void device_expect_released(wd_handle_t device, uint64_t live_irqs)

@@ -70,6 +70,13 @@ bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t dev
  * under goes to name. */
 bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra,
                   char *name, unsigned name_size);
+/* The spawn under a name the caller chose (a restarted driver takes its
+ * predecessor's name, so its clients find it again), in a sub-pool of pool_bytes. */
+bool driver_spawn_as(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *name,
+                     const char *args_extra, uint64_t pool_bytes);
+/* Waits (5 s at most) until name is registered; its SEND capability goes to
+ * d->client. On failure the process is killed. */
+bool driver_wait_registered(struct edu_driver *d, const char *name);
 /* Checks a device its owner lost (death or revocation): nobody owns it, no
  * dmaspace is attached, bus mastering is off, and the live irq count is
  * back to live_irqs. */

@@ -29,6 +29,7 @@ void test_process_info(void)
     BT_CHECK(b.cpu_tsc > a.cpu_tsc);
     BT_CHECK_EQ(wd_process_info(WD_NULL, &later), 0);
     BT_CHECK(later.cpu_tsc >= me.cpu_tsc);
+    BT_CHECK(later.syscalls > me.syscalls);     /* the calls in between were ours */
     /* Without CONTROL: refused. */
     long weak = BT_OK(wd_cap_copy(spin, WD_NULL, WD_RIGHT_READ, 0));
     BT_CHECK_EQ(wd_process_info((wd_handle_t)weak, &a), -WD_E_NO_RIGHTS);
