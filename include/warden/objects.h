@@ -47,6 +47,7 @@ struct wd_process_info {
     uint64_t cpu_tsc;               /* TSC its threads ran, user and kernel, up to their last context
                                        switch (guest instructions under -icount shift=0) */
     uint64_t pool_budget, pool_used;    /* the pool that pays for its address space */
+    uint64_t syscalls;              /* system calls its threads made (kernel entries of its own) */
 };
 
 struct wd_frame_info {

@@ -36,6 +36,7 @@ struct process {
     struct kevent exit_event;
     struct kevent revoke_event;     /* WD_LABEL_REVOKED while alive (revoke.c) */
     uint64_t cpu_tsc;               /* TSC its threads ran (user and kernel), up to their last switch */
+    uint64_t syscalls;              /* system calls its threads made */
 };
 
 struct process *process_create(struct pool *pool, struct endpoint *fault_endpoint,

@@ -49,6 +49,7 @@ static const syscall_handler table[] = {
 void syscall_dispatch(struct trap_frame *f)
 {
     syscalls++;
+    current_process()->syscalls++;
     uint64_t nr = f->rax;
     int64_t result = nr < SYSCALL_COUNT && table[nr] ? table[nr](f) : -WD_E_NO_SYSCALL;
     f->rax = (uint64_t)result;

@@ -70,6 +70,7 @@ int64_t sys_process_info(wd_handle_t process, struct wd_process_info *out)
         .live_threads = p->live_threads,
         .dead = p->dead,
         .cpu_tsc = p->cpu_tsc,
+        .syscalls = p->syscalls,
         .pool_budget = p->pool ? p->pool->budget : 0,
         .pool_used = p->pool ? p->pool->used : 0,
     };
