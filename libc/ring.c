@@ -200,6 +200,14 @@ bool wd_ring_publish(struct wd_ring *r)
     return peer_token_changed(r, &r->shared->consumer_waiting);
 }
 
+void wd_ring_publish_quietly(struct wd_ring *r)
+{
+    if (r->broken || r->head == r->published)
+        return;
+    compiler_barrier();             /* descriptors before the index */
+    r->shared->head = r->published = r->head;
+}
+
 bool wd_ring_release(struct wd_ring *r)
 {
     if (r->broken)

@@ -112,7 +112,10 @@ static void reap_sends(struct e1000e *e)
         else
             e->sent++;
         wd_session_post(s, t->id, NET_TX, status < 0 ? (uint16_t)-status : 0, status < 0 ? 0 : t->length);
-        mark_flush(e, s);
+        if (t->quiet && status == 0)
+            e->sessions_quiet |= 1ull << s->id;
+        else
+            mark_flush(e, s);
         t->session = NULL;
         e->tx_clean++;
         if (s->end_pending && s->in_flight == 1)
@@ -138,7 +141,9 @@ static long start_send(struct e1000e *e, struct wd_session *s, const struct wd_r
     d->status = 0;
     d->css = 0;
     d->special = 0;
-    e->tx_slots[slot] = (struct e1000e_tx_slot){ .session = s, .id = req->id, .length = (uint16_t)req->length };
+    e->tx_slots[slot] = (struct e1000e_tx_slot){
+        .session = s, .id = req->id, .length = (uint16_t)req->length, .quiet = (req->arg & NET_TX_QUIET) != 0,
+    };
     e->tx_tail++;
     s->in_flight++;
     return 1;                           /* completes when the device is done */
@@ -220,7 +225,9 @@ static void flush_sessions(struct e1000e *e)
         if (s->open)
             take_requests(s, e);
     }
-    e->sessions_to_flush = 0;
+    for (uint64_t f = e->sessions_quiet & ~e->sessions_to_flush; f; f &= f - 1)
+        wd_session_flush_quietly(&e->sessions.sessions[__builtin_ctzll(f)]);
+    e->sessions_to_flush = e->sessions_quiet = 0;
 }
 
 static void session_ended(struct wd_session *s, void *ctx)

@@ -40,6 +40,7 @@ struct e1000e_tx_slot {
     struct wd_session *session;             /* NULL: free */
     uint64_t id;
     uint16_t length;
+    bool quiet;                             /* NET_TX_QUIET: completion published without a signal */
 };
 
 struct e1000e {
@@ -69,6 +70,7 @@ struct e1000e {
     uint64_t rx_pending[E1000E_RX_PENDING_MAX];
     unsigned rx_pending_head, rx_pending_count;
     uint64_t sessions_to_flush;             /* bit per session id */
+    uint64_t sessions_quiet;                /* bit per session id: only quiet completions to publish */
     struct wd_session_table sessions;
     uint64_t sent, received, rx_dropped, tx_failed, interrupts, bad_frames;
     bool force_intx;                        /* "intx": the pin even where MSI-X and MSI work */

@@ -24,7 +24,11 @@
  * Ring requests (struct wd_ring_desc):
  *   NET_TX         offset, length: one frame (14..1514 bytes) in the
  *                  region, sent straight from it (zero copy). Completion:
- *                  arg = bytes sent.
+ *                  arg = bytes sent. With arg = NET_TX_QUIET the client is
+ *                  not woken for this completion: it is published with
+ *                  the next one that wakes it (a received frame), and the
+ *                  client sees it whenever it looks at its ring (the
+ *                  network service does when it runs low on buffers).
  *   NET_RX         a receive request (offset 0, length 0; the receiving
  *                  session only). It completes with the next frame: arg =
  *                  the frame's offset in the receive buffers, length = its
@@ -50,6 +54,7 @@
 #define NET_FRAME_MIN 14u
 #define NET_FRAME_MAX 1514u
 #define NET_RX_BUFFER_BYTES 2048u
+#define NET_TX_QUIET 1u                 /* NET_TX's arg: complete without waking the client */
 
 enum net_frame_op {
     NET_TX = 1,

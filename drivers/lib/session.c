@@ -461,6 +461,16 @@ bool wd_session_flush(struct wd_session *s)
     return !s->ended && !wd_ring_consumer_may_sleep(&s->requests);
 }
 
+bool wd_session_flush_quietly(struct wd_session *s)
+{
+    if (!s->open)
+        return false;
+    if (!s->ended)
+        wd_ring_release(&s->requests);
+    wd_ring_publish_quietly(&s->completions);
+    return !s->ended && !wd_ring_consumer_may_sleep(&s->requests);
+}
+
 long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, uint64_t *iova)
 {
     if (s->ended || !s->open)

@@ -69,7 +69,8 @@ struct wd_msg {
                                        Words as WD_LABEL_EXIT; w2 = 0, w3 = 0 */
 #define WD_LABEL_NOTIFY 0xFFFF0007u /* a bound notification was signalled: badge as bound; w0 count
                                        (signals since the last delivery), w1 the bits (taken: the
-                                       notification's word is 0 again) */
+                                       notification's word is 0 again), w2 the time it was
+                                       delivered (time_now, ns) */
 
 enum wd_exit_reason {
     WD_EXIT_NORMAL = 1,             /* process_exit, or its last thread exited */

@@ -146,6 +146,10 @@ bool wd_ring_publish(struct wd_ring *r);
 /* Consumer: hands the consumed slots back. True when the producer waits
  * for space and has not been signalled for it yet. */
 bool wd_ring_release(struct wd_ring *r);
+/* Publishes like wd_ring_publish but never asks for a signal: the consumer
+ * sees the entries the next time it looks (woken by something else); its
+ * waiting token stays unseen, so the next wd_ring_publish still signals. */
+void wd_ring_publish_quietly(struct wd_ring *r);
 
 /* Consumer, before it sleeps for work: bumps its token and looks once
  * more. True: still empty, sleep (a publish after this will signal).

@@ -6,6 +6,7 @@
 #include "obj/notification.h"
 
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/timer.h"
 #include "core/panic.h"
 #include "mm/kobj.h"
 #include "obj/pool.h"
@@ -29,12 +30,14 @@ static struct notification *notification_of_event(struct kevent *ev)
 }
 
 /* The bound message is being delivered (it is off the endpoint's list):
- * it carries the word, which is taken. */
+ * it carries the word, which is taken, and the time (a receiver that
+ * keeps timers needs no clock call for it). */
 static void event_delivering(struct kevent *ev)
 {
     struct notification *n = notification_of_event(ev);
-    ev->nwords = 1;
+    ev->nwords = 2;
     ev->words[0] = n->word;
+    ev->words[1] = time_now_ns();
     n->word = 0;
     wakeups++;
 }

@@ -22,6 +22,7 @@
 #define ID_RETURN (3ull << 32)
 #define ID_KIND(id) ((id) & ~0xFFFFFFFFull)
 #define CALL_TIMEOUT (2000 * NET_MS)
+#define NET_TX_LOW 32u                  /* free frame buffers below which link_frame looks for completions */
 #define LAZY_RETURNS 32u                /* buffers handed back before the driver is kicked for them alone */
 
 void link_init(struct net *n, const char *eth_name)
@@ -173,8 +174,10 @@ void link_notified(struct net *n, uint64_t bits)
     wd_client_notified(&n->link, bits);
     struct wd_ring_desc c;
     long r;
+    n->in_link_poll = true;
     while ((r = wd_client_poll(&n->link, &c)) == 0)
         completed(n, &c);
+    n->in_link_poll = false;
     if (r == -WD_E_DEAD || r == -WD_E_PROTOCOL) {
         link_lost(n);
         return;
@@ -191,6 +194,13 @@ uint8_t *link_frame(struct net *n, unsigned *buffer)
     if (!n->link_up) {
         NET_COUNT(n, tx_link_down);
         return NULL;
+    }
+    if (n->tx_free_count < NET_TX_LOW && !n->in_link_poll) {
+        link_notified(n, 0);                /* the sends' quiet completions give buffers back */
+        if (!n->link_up) {
+            NET_COUNT(n, tx_link_down);     /* it found the driver dead */
+            return NULL;
+        }
     }
     if (!n->tx_free_count) {
         NET_COUNT(n, tx_no_buffer);
@@ -215,8 +225,11 @@ void link_send(struct net *n, unsigned buffer, const uint8_t dst[6], uint16_t ty
         memset(f + length, 0, 60 - length); /* the minimum Ethernet frame, padded with zeros */
         length = 60;
     }
+    /* Quiet: the driver does not wake us for this completion; we see it with
+     * the next received frame, or when buffers run low (link_frame). */
     struct wd_ring_desc d = {
         .op = NET_TX, .offset = (uint64_t)buffer * NET_TX_BUFFER_BYTES, .length = length, .id = ID_TX | buffer,
+        .arg = NET_TX_QUIET,
     };
     if (wd_client_submit(&n->link, &d) < 0) {
         link_discard(n, buffer);

@@ -209,7 +209,10 @@ static int serve(struct net *n)
         long r = replying ? wd_reply_recv(n->endpoint, &msg, timeout)
                           : wd_sessions_signal_recv(&n->sessions, n->endpoint, &msg, timeout);
         replying = false;
-        n->now_ns = (uint64_t)wd_time_now();
+        if (r == 0 && wd_msg_label(msg.info) == WD_LABEL_NOTIFY && wd_msg_nwords(msg.info) >= 3)
+            n->now_ns = msg.w[2];           /* the delivery time: no clock call */
+        else
+            n->now_ns = (uint64_t)wd_time_now();
         if (r == -WD_E_TIMEOUT)
             continue;
         if (r < 0) {

@@ -120,6 +120,7 @@ struct net {
     uint64_t rx_pool_size;
     unsigned rx_posted;
     unsigned frames_unsent, returns_unsent;     /* queued on the link since its last kick */
+    bool in_link_poll;              /* link_notified is running (no second one from inside it) */
     uint16_t tx_free[NET_TX_BUFFERS];
     unsigned tx_free_count;
     uint64_t link_retry_ns;

@@ -52,6 +52,11 @@
  *                 (| NETSOCK_TRUNCATED if the datagram was longer), arg =
  *                 NETSOCK_ADDR of the sender. Datagrams that find no
  *                 buffer waiting are dropped and counted.
+ *   NETSOCK_SEND | NETSOCK_QUIET  the same, but the client is not woken
+ *                 for its completion if it succeeds: it is published with
+ *                 the next completion that wakes the client (a receive),
+ *                 or seen whenever the client looks. Keep a receive
+ *                 posted (or send loudly) so something does wake you.
  *   NETSOCK_PING  arg = IPv4, length = payload bytes (0..1472): an ICMP
  *                 echo. Completes with arg = round trip in ns, or TIMEOUT
  *                 after NETSOCK_PING_TIMEOUT_MS; BUSY when
@@ -88,5 +93,6 @@ enum netsock_op {
     NETSOCK_RECV = 2,
     NETSOCK_PING = 3,
 };
+#define NETSOCK_QUIET 0x100u        /* or'd into NETSOCK_SEND: complete without waking the client */
 
 #endif

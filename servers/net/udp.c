@@ -138,6 +138,7 @@ static long run(struct net *n, struct wd_session *s, const struct wd_ring_desc *
     struct net_socket *k = &n->sockets[s->id];
     switch (req->op) {
     case NETSOCK_SEND:
+    case NETSOCK_SEND | NETSOCK_QUIET:
         return send_request(n, s, req);
     case NETSOCK_RECV: {
         void *buffer;
@@ -176,7 +177,7 @@ void udp_run_waiting(struct net *n, struct arp_waiting *w, const uint8_t *mac, l
     long result = error ? error : run(n, s, &w->request);
     if (result == WAITING)
         return;
-    if (result < 0 && w->request.op == NETSOCK_SEND)
+    if (result < 0 && (w->request.op & ~NETSOCK_QUIET) == NETSOCK_SEND)
         NET_COUNT(n, send_refused);
     (void)mac;
     post_result(s, &w->request, result);
@@ -188,23 +189,27 @@ void udp_run_waiting(struct net *n, struct arp_waiting *w, const uint8_t *mac, l
 static void socket_work(struct wd_session *s, void *ctx)
 {
     struct net *n = ctx;
+    bool more;
     do {
         struct wd_ring_desc reqs[TAKE_BATCH];
         long count;
+        bool wake = false;                  /* a completion the client wants to be woken for */
         while ((count = wd_session_next_requests(s, reqs, TAKE_BATCH)) > 0) {
             for (long i = 0; i < count; i++) {
                 long result = reqs[i].status ? -(long)reqs[i].status : run(n, s, &reqs[i]);
                 if (result == WAITING)
                     continue;
-                if (result < 0 && reqs[i].op == NETSOCK_SEND)
+                if (result < 0 && (reqs[i].op & ~NETSOCK_QUIET) == NETSOCK_SEND)
                     NET_COUNT(n, send_refused);
+                wake |= result < 0 || !(reqs[i].op & NETSOCK_QUIET);
                 post_result(s, &reqs[i], result);
             }
         }
         link_flush(n);
         if (count < 0)
             return;                         /* broken or ended */
-    } while (wd_session_flush(s));
+        more = wake ? wd_session_flush(s) : wd_session_flush_quietly(s);
+    } while (more);
 }
 
 static void socket_ended(struct wd_session *s, void *ctx)

@@ -48,6 +48,7 @@ struct net_bench {
 
 struct net_counters {
     uint64_t tsc, idle, syscalls, invalidations, driver_tsc, driver_syscalls, service_tsc, echo_tsc;
+    uint64_t entries[6];            /* per process: eth-a, eth-b, net-a, net-b, echo, this client */
 };
 
 static void counters_now(struct net_bench *b, struct net_counters *c)
@@ -59,6 +60,7 @@ static void counters_now(struct net_bench *b, struct net_counters *c)
         struct wd_process_info p;
         if (wd_process_info((wd_handle_t)b->process[i], &p) < 0)
             continue;
+        c->entries[i] = p.syscalls;
         if (i < 2) {
             c->driver_tsc += p.cpu_tsc;
             c->driver_syscalls += p.syscalls;
@@ -68,6 +70,8 @@ static void counters_now(struct net_bench *b, struct net_counters *c)
             c->echo_tsc += p.cpu_tsc;
         }
     }
+    struct wd_process_info self;
+    c->entries[5] = wd_process_info(WD_NULL, &self) == 0 ? self.syscalls : 0;
     wd_iommu_info(0, &iommu);
     c->invalidations = iommu.invalidations;
     wd_system_info(&info);
@@ -93,6 +97,10 @@ static void report_net(const char *name, const struct net_counters *a, const str
     print_rate("kernel_entries_per_packet", b->syscalls - a->syscalls, packets);
     print_rate("driver_kernel_entries_per_packet", b->driver_syscalls - a->driver_syscalls, packets);
     print_rate("iommu_ops_per_packet", b->invalidations - a->invalidations, packets);
+    printf(" entries_per_echo(eth-a,eth-b,net-a,net-b,echo,client)=");
+    for (unsigned i = 0; i < 6; i++)
+        printf("%s%llu.%02llu", i ? "," : "", (unsigned long long)((b->entries[i] - a->entries[i]) / echoes),
+               (unsigned long long)((b->entries[i] - a->entries[i]) * 100 / echoes % 100));
     printf(" failed=%ld\n", failures);
 }
 
@@ -186,7 +194,8 @@ static void submit_recv(struct net_bench *b, uint64_t slot)
 
 static void submit_send(struct net_bench *b, uint64_t slot)
 {
-    struct wd_ring_desc d = { .op = NETSOCK_SEND, .offset = (RECV_POSTED + slot) * SLOT, .length = PAYLOAD,
+    /* Quiet: the echo's receive wakes us and brings the send's completion along. */
+    struct wd_ring_desc d = { .op = NETSOCK_SEND | NETSOCK_QUIET, .offset = (RECV_POSTED + slot) * SLOT, .length = PAYLOAD,
                               .arg = NETSOCK_ADDR(ECHO_IP, 7), .id = slot };
     wd_client_submit(&b->s, &d);
 }

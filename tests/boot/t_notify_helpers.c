@@ -117,11 +117,13 @@ bool nt_finished(volatile bool *done, unsigned ms)
     return *done;
 }
 
-/* A WD_LABEL_NOTIFY message: its badge, w0 the signals coalesced, w1 the bits. */
+/* A WD_LABEL_NOTIFY message: its badge, w0 the signals coalesced, w1 the
+ * bits, w2 when it was delivered (not in the future). */
 void nt_check_notify_msg(const struct wd_msg *msg, uint64_t badge, uint64_t count, uint64_t bits)
 {
     BT_CHECK_EQ(wd_msg_label(msg->info), WD_LABEL_NOTIFY);
-    BT_CHECK_EQ(wd_msg_nwords(msg->info), 2);
+    BT_CHECK_EQ(wd_msg_nwords(msg->info), 3);
+    BT_CHECK(msg->w[2] > 0 && msg->w[2] <= (uint64_t)wd_time_now());
     BT_CHECK_EQ(wd_msg_ncaps(msg->info), 0);
     BT_CHECK_EQ(msg->badge, badge);
     BT_CHECK_EQ(msg->w[0], count);

@@ -345,6 +345,11 @@ long wd_session_post_completion(struct wd_session *s, const struct wd_ring_desc 
  * client if it sleeps; then re-checks before the driver sleeps: true when
  * more requests arrived meanwhile (call the work again). */
 bool wd_session_flush(struct wd_session *s);
+/* wd_session_flush for completions the client did not ask to be woken for
+ * (the frame service's NET_TX_QUIET sends, the network service's
+ * NETSOCK_QUIET ones): no signal; they ride along with the next signalled
+ * flush, and the client sees them whenever it looks. The same re-check. */
+bool wd_session_flush_quietly(struct wd_session *s);
 /* The IOVA of [offset, offset+length) of the region for a device access
  * (WD_RIGHT_READ: the device reads it; WD_RIGHT_WRITE: it writes it):
  * 0, RANGE (outside the region), NO_RIGHTS (the lease does not allow that
