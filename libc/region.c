@@ -80,3 +80,10 @@ long wd_region_revoke(wd_handle_t grant)
 {
     return wd_cap_delete(grant);
 }
+
+long wd_copy_checked_init(void)
+{
+    extern char wd_copy_checked_range_start[], wd_copy_checked_range_end[], wd_copy_checked_fault[];
+    return wd_thread_fault_fixup((uint64_t)wd_copy_checked_range_start, (uint64_t)wd_copy_checked_range_end,
+                                 (uint64_t)wd_copy_checked_fault);
+}

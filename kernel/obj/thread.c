@@ -172,6 +172,16 @@ void thread_destroy(struct thread *t)
     kobject_put(&p->obj);
 }
 
+bool thread_fault_recovered(struct trap_frame *f)
+{
+    struct thread *t = current_thread();
+    if (f->vector != 14 || f->rip < t->fixup_start || f->rip >= t->fixup_end)
+        return false;
+    f->rax = read_cr2();
+    f->rip = t->fixup_rip;
+    return true;
+}
+
 void thread_fault(struct trap_frame *f)
 {
     struct thread *t = current_thread();

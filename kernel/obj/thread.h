@@ -69,7 +69,15 @@ struct thread {
 
     struct kevent fault_event;
     struct thread *dead_next;           /* reap list */
+    /* thread_fault_fixup: a page fault at a RIP in [fixup_start, fixup_end)
+     * resumes at fixup_rip with rax = the faulting address (a copy from a
+     * lease that was taken back ends with an error, not a fault). */
+    uint64_t fixup_start, fixup_end, fixup_rip;
 };
+
+/* The thread's fault is one it asked to survive (see fixup_start): the
+ * frame now resumes at its fixup. */
+bool thread_fault_recovered(struct trap_frame *f);
 
 struct pool;
 

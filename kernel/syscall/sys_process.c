@@ -77,6 +77,21 @@ int64_t sys_process_info(wd_handle_t process, struct wd_process_info *out)
     return copy_to_user((uint64_t)out, &info, sizeof info);
 }
 
+int64_t sys_thread_fault_fixup(uint64_t start, uint64_t end, uint64_t fixup)
+{
+    struct thread *t = current_thread();
+    if (start == 0 && end == 0) {
+        t->fixup_start = t->fixup_end = t->fixup_rip = 0;
+        return 0;
+    }
+    if (start >= end || !user_range_valid(start, end - start) || !user_range_valid(fixup, 1))
+        return -WD_E_INVALID_ARG;
+    t->fixup_start = start;
+    t->fixup_end = end;
+    t->fixup_rip = fixup;
+    return 0;
+}
+
 int64_t sys_thread_create(wd_handle_t pool_handle, wd_handle_t process, uint64_t entry, uint64_t stack,
                           uint64_t arg, uint64_t priority)
 {

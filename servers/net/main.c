@@ -284,6 +284,11 @@ int main(int argc, char **argv)
     if (!n->arp_ttl_ns)
         n->arp_ttl_ns = NET_MS;
     wd_driver_init_service(&n->service, wd_start_info->pool);
+    long fixup = wd_copy_checked_init();    /* a client's region may vanish under a copy */
+    if (fixup < 0) {
+        printf("net: cannot make copies from clients' regions safe: %s\n", wd_error_name(fixup));
+        return 1;
+    }
     long ep = wd_endpoint_create(wd_start_info->pool);
     long r = ep < 0 ? ep : wd_sessions_init(&n->sessions, &n->service, (wd_handle_t)ep, NET_SOCKETS_BADGE);
     if (r < 0) {

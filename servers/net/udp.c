@@ -7,7 +7,9 @@
  * (length, address, the region, the lease's rights) before anything is
  * built; a send whose next hop is not in the ARP cache waits for the
  * answer (arp.c). Received datagrams go to the oldest receive buffer the
- * socket posted; with none posted they are dropped and counted.
+ * socket posted; with none posted they are dropped and counted. Every copy
+ * to or from a client's region is wd_copy_checked: a client that revokes
+ * its lease in the middle of one gets DEAD, and the service goes on.
  */
 #include <string.h>
 #include <warden/syscalls.h>
@@ -93,7 +95,10 @@ long udp_send_datagram(struct net *n, const uint8_t mac[6], uint32_t src, uint32
     net_put16(udp + 2, dport);
     net_put16(udp + 4, (uint16_t)udp_length);
     net_put16(udp + 6, 0);
-    memcpy(udp + UDP_HEADER, data, length);
+    if (wd_copy_checked(udp + UDP_HEADER, data, length) < 0) {
+        link_discard(n, buffer);            /* the client took its region back meanwhile */
+        return -WD_E_DEAD;
+    }
     uint32_t pseudo = (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + IP_PROTO_UDP + udp_length;
     uint16_t sum = net_checksum(udp, udp_length, pseudo);
     net_put16(udp + 6, sum ? sum : 0xFFFF); /* 0 means "no checksum" */
@@ -277,9 +282,12 @@ void udp_input(struct net *n, const uint8_t *frame, const uint8_t *ip, const uin
             c.status = WD_E_DEAD;
         } else {
             unsigned copied = bytes < req.length ? bytes : req.length;
-            memcpy(buffer, payload, copied);
-            c.length = copied | (copied < bytes ? NETSOCK_TRUNCATED : 0);
-            NET_COUNT(n, udp_delivered);
+            if (wd_copy_checked(buffer, payload, copied) < 0) {
+                c.status = WD_E_DEAD;       /* the client took its region back meanwhile */
+            } else {
+                c.length = copied | (copied < bytes ? NETSOCK_TRUNCATED : 0);
+                NET_COUNT(n, udp_delivered);
+            }
         }
         wd_session_post_completion(s, &c);
         wd_session_flush(s);

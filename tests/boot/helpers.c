@@ -21,6 +21,8 @@
 #include <string.h>
 #include <warden/spawn.h>
 
+#include <warden/region.h>
+
 #include "boot_tests.h"
 #include "t_ipc.h"
 
@@ -144,6 +146,10 @@ int bt_fault_on_purpose(const char *kind)
 {
     if (strcmp(kind, "pagefault") == 0)
         return *(volatile int *)0xdead000;
+    if (strcmp(kind, "outside-fixup") == 0) {     /* a fixup covers wd_copy_checked only */
+        wd_copy_checked_init();
+        return *(volatile int *)0xdead000;
+    }
     if (strcmp(kind, "nullwrite") == 0) {
         volatile int *volatile field = (volatile int *)0x10;   /* a NULL struct's member; opaque to GCC */
         *field = 1;

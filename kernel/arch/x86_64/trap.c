@@ -140,12 +140,14 @@ void trap_dispatch(struct trap_frame *frame)
         cpu->idle_tsc += rdtsc() - cpu->idle_since;
         cpu->idle_since = 0;
     }
-    if (frame->vector < 32 && is_user_fault(frame))
-        thread_fault(frame);        /* does not return */
-    if (frame->vector < 32)
+    if (frame->vector < 32 && is_user_fault(frame)) {
+        if (!thread_fault_recovered(frame))  /* a fault it asked to survive resumes at its fixup */
+            thread_fault(frame);    /* does not return */
+    } else if (frame->vector < 32) {
         handle_exception(frame);
-    else
+    } else {
         handle_interrupt(frame);
+    }
     if (frame->cs & 3)
         sched_preempt_point();
 }

@@ -50,6 +50,13 @@ long wd_region_revoke(wd_handle_t grant);
  * of the region window: the address, or NULL (and *error) on failure. */
 void *wd_region_map(wd_handle_t frame, uint64_t size, bool writable, long *error);
 
+/* Copies that survive the memory going away (a lease revoked by its
+ * owner while a service copies from or to it): wd_copy_checked returns
+ * -WD_E_DEAD instead of the thread faulting. wd_copy_checked_init, once
+ * per thread, asks the kernel for that (thread_fault_fixup). */
+long wd_copy_checked_init(void);
+long wd_copy_checked(void *dst, const void *src, size_t n);
+
 /* The client end of a session. */
 struct wd_client_session {
     wd_handle_t service;            /* the session's copy of the service's endpoint capability */
