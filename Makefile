@@ -71,7 +71,7 @@ $(call user_program,net,$(wildcard servers/net/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRI
 $(call user_program,echo,$(wildcard servers/echo/*.c),-Iservers/net)
 BOOT_MODULES := init boot-tests bench devmgr edu nvme e1000e net echo
 
-# -nic none: no network until a NIC driver exists (DESIGN.md §12); every
+# -nic none: no default NIC (make run adds its own, tools/run.sh); every
 # QEMU start goes through tools/qemu_netsafety.py, which refuses a command
 # line that could send traffic off this machine (QEMU_EXTRA included).
 QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu -nic none
@@ -141,9 +141,13 @@ unit: $(BUILD)/unit/unit-tests
 $(DISK_IMG):
 	$(Q)mkdir -p $(dir $@) && truncate -s 64M $@
 
+# make run's NIC: an e1000e on -netdev dgram to tools/netrelay.py (UDP on
+# 127.0.0.1:NET_PORT reaches Warden's echo service; tools/run.sh).
+NET_PORT ?= 5555
+
 run: deps $(BUILD)/warden.iso $(DISK_IMG)
 	@echo "Booting Warden in QEMU; quit with Ctrl-A X."
-	$(QEMU_GUARDED) $(QEMU_MACHINE) $(QEMU_DISK) -display none -serial mon:stdio -no-reboot \
+	@tools/run.sh $(NET_PORT) $(QEMU_MACHINE) $(QEMU_DISK) -display none -serial mon:stdio -no-reboot \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
 debug: deps $(BUILD)/warden.iso $(DISK_IMG)

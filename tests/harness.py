@@ -62,6 +62,7 @@ from qemu_netsafety import network_problems  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import disk_pattern  # noqa: E402
 import netpeer  # noqa: E402
+import netrelay  # noqa: E402  (tools/: make run's host side)
 
 # --------------------------------------------------------------------------
 # Exit-code contract.  The guest writes a value to isa-debug-exit (port 0xf4);
@@ -365,6 +366,24 @@ CONFIGS = [
                   [r'^BENCH %s cpu_insns=\d+ ios=\d+ kernel_entries_per_io=\d+\.\d{3} '
                    r'doorbells_per_io=\d+\.\d{3} iommu_ops_per_io=0\.000 interrupts_per_io=\d+\.\d{3} failed=0$' % name
                    for name in ('blk_read_4k_qd1', 'blk_write_4k_qd1', 'blk_read_4k_qd32', 'blk_read_128k_per_mib')],
+    },
+    {
+        'name': 'run-net',
+        'desc': 'what `make run` does for the network: the normal boot (devmgr starts the e1000e driver, the '
+                'network service and the echo service) with the NIC on -netdev dgram to tools/netrelay.py, '
+                'whose DHCP leases 10.0.2.15; a host client\'s lines to 127.0.0.1:PORT come back through '
+                'Warden\'s echo service; stopped once 20 did',
+        'args': ['-m', '512M'] + IOMMU,
+        'cmdline': 'devmgr',
+        'ktap': False,
+        'exit': None,
+        'peer': 'relay',
+        'peer_min_good': 20,
+        'stop_with_peer': True,
+        'expect': [r'devmgr: 00:0[0-9a-f]\.0: driver "e1000e" handed to init\'s supervisor as "eth0"',
+                   r'devmgr: service "net net eth=eth0" handed to init\'s supervisor',
+                   r'net: address 10\.0\.2\.15/24, gateway 10\.0\.2\.2 \(leased by DHCP\)',
+                   r'echo: echoing UDP port 7 through "net"'],
     },
     {
         'name': 'normal-boot',
@@ -674,7 +693,7 @@ def disk_reasons(config, img, seed):
     return reasons
 
 
-PEERS = {'host': netpeer.HostPeer, 'hostfwd': netpeer.HostfwdPeer}
+PEERS = {'host': netpeer.HostPeer, 'hostfwd': netpeer.HostfwdPeer, 'relay': netrelay.RelayPeer}
 
 
 def make_peer(config):
@@ -718,7 +737,7 @@ def kill_group(proc):
     LIVE.discard(proc)
 
 
-def run_with_timeouts(cmd, total, idle, stop_at=None):
+def run_with_timeouts(cmd, total, idle, stop_at=None, stop_when=None):
     """Run cmd with stdout+stderr captured and both timeouts enforced.
 
     Returns (output bytes, exit status, reason).  reason is None for a
@@ -726,7 +745,8 @@ def run_with_timeouts(cmd, total, idle, stop_at=None):
     start) the process, and the exit status is None.  With stop_at (a
     regex), the harness stops the process as soon as its output matches:
     a normal end for a system that never exits by itself (exit status
-    None, reason None).
+    None, reason None).  stop_when (a threading.Event, e.g. a host peer's
+    done) does the same when it is set.
     """
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -750,7 +770,11 @@ def run_with_timeouts(cmd, total, idle, stop_at=None):
                 if now >= last + idle:
                     reason = f'no output for {idle:g}s'
                     break
-                if sel.select(min(start + total, last + idle) - now):
+                if stop_when is not None and stop_when.is_set():
+                    stopped = True
+                    break
+                wait = min(start + total, last + idle) - now
+                if sel.select(min(wait, 0.2) if stop_when is not None else wait):
                     data = os.read(fd, 65536)
                     if not data:
                         break  # EOF: QEMU closed its output
@@ -832,7 +856,8 @@ def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
     if peer:
         peer.start()
     t0 = time.monotonic()
-    raw, code, reason = run_with_timeouts(cmd, total, idle, config.get('stop_at'))
+    raw, code, reason = run_with_timeouts(cmd, total, idle, config.get('stop_at'),
+                                          getattr(peer, 'done', None) if config.get('stop_with_peer') else None)
     secs = time.monotonic() - t0
     if peer:
         peer.stop()
