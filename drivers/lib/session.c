@@ -126,19 +126,39 @@ static long check_open(const struct wd_msg *msg, struct wd_cap_info *region, str
     return 0;
 }
 
+/* Maps size bytes of frame into this process at a fresh address (a guard
+ * page after it) with rights: *cpu, or -WD_E_*. */
+static long map_cpu(struct wd_driver *d, wd_handle_t frame, uint64_t size, uint64_t rights, void **cpu)
+{
+    uint64_t vaddr;
+    long r = wd_span_take(&d->vaddr, size + RING_VADDR_GAP, WD_PAGE_SIZE, &vaddr);
+    if (r < 0)
+        return r;
+    r = wd_vm_map(WD_NULL, frame, 0, vaddr, size, rights);
+    if (r < 0) {
+        wd_span_give_back(&d->vaddr, vaddr, size + RING_VADDR_GAP);
+        return r;
+    }
+    *cpu = (void *)vaddr;
+    return 0;
+}
+
+/* Undoes map_cpu (a lease that ended took its mapping already: NOT_MAPPED is fine). */
+static void unmap_cpu(struct wd_driver *d, void **cpu, uint64_t size)
+{
+    if (!*cpu)
+        return;
+    wd_vm_unmap(WD_NULL, (uint64_t)*cpu, size);
+    wd_span_give_back(&d->vaddr, (uint64_t)*cpu, size + RING_VADDR_GAP);
+    *cpu = NULL;
+}
+
 /* Maps the ring frame into this process and sets up both ring views. */
 static long map_rings(struct wd_driver *d, struct wd_session *s, uint32_t capacity)
 {
-    uint64_t vaddr;
-    long r = wd_span_take(&d->vaddr, s->ring_bytes + RING_VADDR_GAP, WD_PAGE_SIZE, &vaddr);
+    long r = map_cpu(d, s->rings, s->ring_bytes, WD_RIGHT_READ | WD_RIGHT_WRITE, &s->ring_cpu);
     if (r < 0)
         return r;
-    r = wd_vm_map(WD_NULL, s->rings, 0, vaddr, s->ring_bytes, WD_RIGHT_READ | WD_RIGHT_WRITE);
-    if (r < 0) {
-        wd_span_give_back(&d->vaddr, vaddr, s->ring_bytes + RING_VADDR_GAP);
-        return r;
-    }
-    s->ring_cpu = (void *)vaddr;
     /* Both sides wrote their own index 0 at set-up; ours are written again here. */
     r = wd_ring_init_consumer(&s->requests, s->ring_cpu, capacity, s->region_size);
     if (r == 0)
@@ -161,36 +181,7 @@ static long map_region_for_cpu(struct wd_driver *d, struct wd_session *s)
 {
     if (!(s->device_rights & WD_RIGHT_READ))
         return -WD_E_NO_RIGHTS;
-    uint64_t vaddr;
-    long r = wd_span_take(&d->vaddr, s->region_size + RING_VADDR_GAP, WD_PAGE_SIZE, &vaddr);
-    if (r < 0)
-        return r;
-    r = wd_vm_map(WD_NULL, s->region, 0, vaddr, s->region_size, s->device_rights);
-    if (r < 0) {
-        wd_span_give_back(&d->vaddr, vaddr, s->region_size + RING_VADDR_GAP);
-        return r;
-    }
-    s->region_cpu = (void *)vaddr;
-    return 0;
-}
-
-/* The lease may have ended already: the kernel then removed the mapping itself. */
-static void unmap_region_for_cpu(struct wd_driver *d, struct wd_session *s)
-{
-    if (!s->region_cpu)
-        return;
-    wd_vm_unmap(WD_NULL, (uint64_t)s->region_cpu, s->region_size);
-    wd_span_give_back(&d->vaddr, (uint64_t)s->region_cpu, s->region_size + RING_VADDR_GAP);
-    s->region_cpu = NULL;
-}
-
-static void unmap_rings(struct wd_driver *d, struct wd_session *s)
-{
-    if (!s->ring_cpu)
-        return;
-    wd_vm_unmap(WD_NULL, (uint64_t)s->ring_cpu, s->ring_bytes);
-    wd_span_give_back(&d->vaddr, (uint64_t)s->ring_cpu, s->ring_bytes + RING_VADDR_GAP);
-    s->ring_cpu = NULL;
+    return map_cpu(d, s->region, s->region_size, s->device_rights, &s->region_cpu);
 }
 
 bool wd_session_lease_alive(const struct wd_session *s)
@@ -220,8 +211,8 @@ void wd_session_end(struct wd_session_table *t, struct wd_session *s)
         return;
     }
     struct wd_driver *d = t->driver;
-    unmap_rings(d, s);
-    unmap_region_for_cpu(d, s);
+    unmap_cpu(d, &s->ring_cpu, s->ring_bytes);
+    unmap_cpu(d, &s->region_cpu, s->region_size);
     /* Unmapped from the device (the kernel waits for the IOTLB flush), or
      * already unmapped by the kernel when the lease ended: either way the
      * IOVAs are free again. */

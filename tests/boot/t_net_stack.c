@@ -114,10 +114,6 @@ static bool stack_up_with(struct stack *st, const char *net_args, bool echo)
            driver_wait_registered(&st->echo, st->echo_name)));
 }
 
-static bool stack_up(struct stack *st, const char *net_args)
-{
-    return stack_up_with(st, net_args, true);
-}
 
 static void stack_down(struct stack *st)
 {
@@ -139,6 +135,16 @@ static bool wait_configured(struct stack *st, unsigned how, uint64_t timeout)
         wd_thread_sleep(20 * BT_MS);
     BT_CHECK_EQ(m.w[4], how);
     return m.w[4] == how;
+}
+
+/* The stack up (with the echo service if echo) and its address configured
+ * as how within 10 s; on failure everything is taken down again. */
+static bool stack_ready(struct stack *st, const char *net_args, bool echo, unsigned how)
+{
+    if (stack_up_with(st, net_args, echo) && wait_configured(st, how, 10000 * BT_MS))
+        return true;
+    stack_down(st);
+    return false;
 }
 
 static long sock_open(struct sock *k, wd_handle_t net, uint16_t port)
@@ -268,10 +274,8 @@ void test_net_stack_host_driven(void)
         return;
     struct stack st;
     /* No DHCP server on this wire: the static fallback after 1.5 s. */
-    if (!stack_up(&st, "dhcp-timeout-ms=1500") || !wait_configured(&st, NETSVC_CONFIG_STATIC, 10000 * BT_MS)) {
-        stack_down(&st);
+    if (!stack_ready(&st, "dhcp-timeout-ms=1500", true, NETSVC_CONFIG_STATIC))
         return;
-    }
     wd_handle_t net = st.net.client;
     struct wd_msg m;
     BT_CHECK_EQ(call(net, NETSVC_OP_INFO, 0, &m), 0);
@@ -333,8 +337,9 @@ void test_net_udp_stream_driver_killed(void)
         return;
     struct stack st;
     struct sock k;
-    if (!stack_up(&st, "ip=10.0.2.15/24") || !wait_configured(&st, NETSVC_CONFIG_STATIC, 5000 * BT_MS) ||
-        BT_OK(sock_open(&k, st.net.client, CONTROL_PORT)) < 0) {
+    if (!stack_ready(&st, "ip=10.0.2.15/24", true, NETSVC_CONFIG_STATIC))
+        return;
+    if (BT_OK(sock_open(&k, st.net.client, CONTROL_PORT)) < 0) {
         stack_down(&st);
         return;
     }
@@ -406,10 +411,8 @@ void test_net_port_grants(void)
     if (!host_peer("host"))
         return;
     struct stack st;
-    if (!stack_up(&st, "ip=10.0.2.15/24") || !wait_configured(&st, NETSVC_CONFIG_STATIC, 5000 * BT_MS)) {
-        stack_down(&st);
+    if (!stack_ready(&st, "ip=10.0.2.15/24", true, NETSVC_CONFIG_STATIC))
         return;
-    }
     wd_handle_t net = st.net.client;
     struct wd_msg m;
     BT_CHECK_EQ(call(net, NETSVC_OP_INFO, 0, &m), 0);
@@ -502,10 +505,8 @@ void test_net_dhcp_and_hostfwd(void)
     if (!host_peer("user"))
         return;
     struct stack st;
-    if (!stack_up_with(&st, "", false) || !wait_configured(&st, NETSVC_CONFIG_DHCP, 10000 * BT_MS)) {
-        stack_down(&st);
+    if (!stack_ready(&st, "", false, NETSVC_CONFIG_DHCP))
         return;
-    }
     wd_handle_t net = st.net.client;
     struct wd_msg m;
     BT_CHECK_EQ(call(net, NETSVC_OP_INFO, 0, &m), 0);
