@@ -462,7 +462,8 @@ bool wd_session_flush_quietly(struct wd_session *s)
     return !s->ended && !wd_ring_consumer_may_sleep(&s->requests);
 }
 
-long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, uint64_t *iova)
+/* The checks of wd_session_iova and wd_session_cpu: 0 or -WD_E_*. */
+static long check_range(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access)
 {
     if (s->ended || !s->open)
         return -WD_E_DEAD;
@@ -470,18 +471,21 @@ long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t lengt
         return -WD_E_RANGE;
     if (!access || (access & ~s->device_rights))
         return -WD_E_NO_RIGHTS;
-    *iova = s->region_iova + offset;
     return 0;
+}
+
+long wd_session_iova(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, uint64_t *iova)
+{
+    long r = check_range(s, offset, length, access);
+    if (r == 0)
+        *iova = s->region_iova + offset;
+    return r;
 }
 
 long wd_session_cpu(const struct wd_session *s, uint64_t offset, uint64_t length, uint32_t access, void **cpu)
 {
-    if (s->ended || !s->open || !s->region_cpu)
-        return -WD_E_DEAD;
-    if (offset > s->region_size || length > s->region_size - offset)
-        return -WD_E_RANGE;
-    if (!access || (access & ~s->device_rights))
-        return -WD_E_NO_RIGHTS;
-    *cpu = (char *)s->region_cpu + offset;
-    return 0;
+    long r = s->region_cpu ? check_range(s, offset, length, access) : -WD_E_DEAD;
+    if (r == 0)
+        *cpu = (char *)s->region_cpu + offset;
+    return r;
 }
