@@ -319,7 +319,7 @@ CONFIGS = [
         'expect': [E1000E_READY],
         'require_ok': ['net_frames_mirrored', 'net_hostile_requests', 'net_killed_under_traffic',
                        'net_interrupt_fallbacks', 'net_stack_host_driven', 'net_udp_stream_driver_killed',
-                       'net_port_grants'],
+                       'net_port_grants', 'net_arp_expiry'],
     },
     {
         'name': 'net-user',

@@ -93,6 +93,7 @@ void test_net_interrupt_fallbacks(void);
 void test_net_stack_host_driven(void);
 void test_net_udp_stream_driver_killed(void);
 void test_net_port_grants(void);
+void test_net_arp_expiry(void);
 void test_net_dhcp_and_hostfwd(void);
 void test_nvme_controller_fatal_recovered(void);
 void test_nvme_command_timeout_recovered(void);
@@ -218,6 +219,7 @@ const struct boot_test boot_tests[] = {
     { "net_killed_under_traffic", test_net_killed_under_traffic },
     { "net_interrupt_fallbacks", test_net_interrupt_fallbacks },
     { "net_port_grants", test_net_port_grants },
+    { "net_arp_expiry", test_net_arp_expiry },
     { "net_stack_host_driven", test_net_stack_host_driven },
     { "net_udp_stream_driver_killed", test_net_udp_stream_driver_killed },
     { "net_dhcp_and_hostfwd", test_net_dhcp_and_hostfwd },

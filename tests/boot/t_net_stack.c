@@ -548,3 +548,33 @@ void test_net_dhcp_and_hostfwd(void)
     wd_client_close(&k.s, CALL_TIMEOUT);
     stack_down(&st);
 }
+
+/* ARP entries expire: with arp-ttl-ms=300 the peer's entry is listed after a
+ * ping, gone 400 ms later, and the next ping asks for it again. */
+void test_net_arp_expiry(void)
+{
+    if (!host_peer("host"))
+        return;
+    struct stack st;
+    if (!stack_ready(&st, "ip=10.0.2.15/24 arp-ttl-ms=300", false, NETSVC_CONFIG_STATIC))
+        return;
+    wd_handle_t net = st.net.client;
+    struct sock k;
+    struct wd_ring_desc c;
+    struct wd_msg m;
+    if (BT_OK(sock_open(&k, net, 0)) == 0) {
+        BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 8, PEER_IP, &c), 0);
+        uint64_t asked = counter(net, "arp_requests_sent");
+        BT_CHECK_EQ(call(net, NETSVC_OP_ARP, 0, &m), 0);
+        BT_CHECK_EQ(m.w[1], PEER_IP);
+        BT_CHECK(m.w[3] <= 300);
+        BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 8, PEER_IP, &c), 0);   /* cached: no request */
+        BT_CHECK_EQ(counter(net, "arp_requests_sent"), asked);
+        wd_thread_sleep(400 * BT_MS);
+        BT_CHECK_EQ(call(net, NETSVC_OP_ARP, 0, &m), -WD_E_NOT_FOUND);      /* expired */
+        BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 8, PEER_IP, &c), 0);
+        BT_CHECK(counter(net, "arp_requests_sent") > asked);                /* asked again */
+        wd_client_close(&k.s, CALL_TIMEOUT);
+    }
+    stack_down(&st);
+}
