@@ -14,7 +14,7 @@ This file owns:
                   For a config with a 'disk' it writes the image first and
                   checks what the guest wrote after (tests/disk_pattern.py);
                   for one with a 'peer' it runs the host side of the network
-                  tests on 127.0.0.1 (tests/netpeer.py: the peer on a dgram
+                  tests on 127.0.0.1 (tests/netpeer/: the peer on a dgram
                   link with its campaigns, or the peer through user-mode
                   networking's hostfwd) and checks what it saw.
   * --unit      - runs the host unit-test binary and adds its counts.
@@ -119,7 +119,7 @@ TAIL_LINES = 40
 #                                   (default DISK_DEVICE)
 #                The image is <logdir>/<config>-disk.img, deleted after a
 #                passing run.
-#   peer         optional host peer on 127.0.0.1 (tests/netpeer.py), a PEERS
+#   peer         optional host peer on 127.0.0.1 (tests/netpeer/), a PEERS
 #                key: 'host' (HostPeer, on -netdev dgram) or 'hostfwd'
 #                (HostfwdPeer, on -netdev user with hostfwd); the NIC is the
 #                config's 'nic' device (default NET_DEVICE) on its netdev n0
@@ -1240,7 +1240,8 @@ def peer_check_cases():
 
 def run_peer_selftest():
     passed = failed = 0
-    for name, ok in netpeer.selftest() + peer_check_cases():
+    relay_cases = netrelay.dhcp_cases() + netrelay.neighbour_cases() + netrelay.relay_cases() + netrelay.holding_cases()
+    for name, ok in netpeer.selftest() + peer_check_cases() + [('netrelay: ' + n, ok) for n, ok in relay_cases]:
         if ok:
             passed += 1
         else:
