@@ -15,6 +15,11 @@ shift 2
 python3 tools/netrelay.py --port "$port" --qemu-port "$qemu_port" --relay-port "$relay_port" &
 relay=$!
 trap 'kill $relay 2>/dev/null || true' EXIT INT TERM
+sleep 0.3
+if ! kill -0 $relay 2>/dev/null; then
+    echo "make run: the network relay did not start (is 127.0.0.1:$port taken? make run NET_PORT=...)" >&2
+    exit 1
+fi
 echo "Warden's UDP echo: nc -u 127.0.0.1 $port (from another terminal)"
 python3 tools/qemu_netsafety.py qemu-system-x86_64 "$@" \
     -netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$qemu_port,remote.type=inet,remote.host=127.0.0.1,remote.port=$relay_port \

@@ -1,7 +1,7 @@
 /*
  * t_net.c - the e1000e driver and its frame service (drivers/e1000e,
  * e1000e_protocol.h) against a real peer on the host: in the harness's
- * `net` configuration the NIC is on -netdev dgram to tests/netpeer.py,
+ * `net` configuration the NIC is on -netdev dgram to tests/netpeer/,
  * which checks each test frame's pattern and mirrors it (MACs swapped).
  * Frames go out straight from the client's region and come back in the
  * driver's receive buffers, which the client maps read-only. Also every

@@ -2,7 +2,7 @@
  * t_net_stack.c - the network service (servers/net) and the echo service
  * (servers/echo) over the e1000e driver, tested from the host: in the
  * harness's `net` configuration the NIC is on -netdev dgram to the
- * harness's host peer (tests/netpeer.py, 10.0.2.2), which runs campaigns
+ * harness's host peer (tests/netpeer/, 10.0.2.2), which runs campaigns
  * when asked over UDP (RUN <campaign> <id> to port 5555) and judges the
  * guest from outside: ARP, pings of many sizes, 1,000 UDP echoes, hostile
  * frames that must get no answer, a flood, and a stream through a driver
@@ -482,7 +482,7 @@ void test_net_port_grants(void)
     stack_down(&st);
 }
 
-/* Whether a datagram is tests/netpeer.py's HostfwdPeer datagram: b'HFWD',
+/* Whether a datagram is tests/netpeer/'s HostfwdPeer datagram: b'HFWD',
  * its sequence number, then byte k = (seq * 7 + k) & 0xFF. */
 static bool hostfwd_datagram_ok(const uint8_t *p, unsigned n)
 {
