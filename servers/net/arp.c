@@ -91,7 +91,7 @@ static void resolved(struct net *n, struct arp_entry *e)
         struct arp_waiting *w = &n->waiting[i];
         if (w->used && w->next_hop == e->ip) {
             w->used = false;
-            udp_run_waiting(n, w, e->mac, 0);
+            udp_run_waiting(n, w, 0);
         }
     }
 }
@@ -186,7 +186,7 @@ uint64_t arp_timers(struct net *n)
                 struct arp_waiting *w = &n->waiting[k];
                 if (w->used && w->next_hop == e->ip) {
                     w->used = false;
-                    udp_run_waiting(n, w, NULL, -WD_E_TIMEOUT);
+                    udp_run_waiting(n, w, -WD_E_TIMEOUT);
                 }
             }
             e->ip = 0;

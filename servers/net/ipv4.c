@@ -45,7 +45,7 @@ uint32_t ipv4_next_hop(const struct net *n, uint32_t dst)
     return (dst & n->netmask) == (n->ip & n->netmask) ? dst : n->gateway;
 }
 
-void ipv4_header(struct net *n, uint8_t *ip, uint8_t protocol, uint32_t src, uint32_t dst, unsigned payload)
+void ipv4_header(uint8_t *ip, uint8_t protocol, uint32_t src, uint32_t dst, unsigned payload)
 {
     static uint16_t ident;
     ip[0] = 0x45;
@@ -59,7 +59,6 @@ void ipv4_header(struct net *n, uint8_t *ip, uint8_t protocol, uint32_t src, uin
     net_put32(ip + 12, src);
     net_put32(ip + 16, dst);
     net_put16(ip + 10, net_checksum(ip, IPV4_HEADER, 0));
-    (void)n;
 }
 
 static bool is_broadcast(const struct net *n, uint32_t ip)
@@ -79,7 +78,7 @@ static void echo_reply(struct net *n, const uint8_t *frame, const uint8_t *ip, c
     out[0] = ICMP_ECHO_REPLY;
     net_put16(out + 2, 0);
     net_put16(out + 2, net_checksum(out, length, 0));
-    ipv4_header(n, out_ip, IP_PROTO_ICMP, n->ip, net_get32(ip + 12), length);
+    ipv4_header(out_ip, IP_PROTO_ICMP, n->ip, net_get32(ip + 12), length);
     link_send(n, buffer, frame + 6, ETH_TYPE_IPV4, ETH_HEADER + IPV4_HEADER + length);
     link_flush(n);
     NET_COUNT(n, icmp_echo_replies_sent);
@@ -153,7 +152,7 @@ void ipv4_input(struct net *n, const uint8_t *frame, unsigned length)
     if (ip[9] == IP_PROTO_ICMP)
         icmp_input(n, frame, ip, payload, payload_length, broadcast);
     else if (ip[9] == IP_PROTO_UDP)
-        udp_input(n, frame, ip, payload, payload_length);
+        udp_input(n, ip, payload, payload_length);
     else
         NET_COUNT(n, ipv4_unknown_protocol);
 }
@@ -173,7 +172,7 @@ static long ping_send(struct net *n, struct ping *p, const uint8_t *mac, uint32_
     for (unsigned i = 0; i < payload; i++)
         icmp[ICMP_HEADER + i] = (uint8_t)i;
     net_put16(icmp + 2, net_checksum(icmp, ICMP_HEADER + payload, 0));
-    ipv4_header(n, ip, IP_PROTO_ICMP, n->ip, dst, ICMP_HEADER + payload);
+    ipv4_header(ip, IP_PROTO_ICMP, n->ip, dst, ICMP_HEADER + payload);
     link_send(n, buffer, mac, ETH_TYPE_IPV4, ETH_HEADER + IPV4_HEADER + ICMP_HEADER + payload);
     link_flush(n);
     p->sent_ns = n->now_ns;

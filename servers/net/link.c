@@ -125,9 +125,9 @@ bool link_try_open(struct net *n)
     }
     n->eth_generation = generation;
     n->link_up = true;
-    n->counters[NC_link_opens]++;
     printf("net: link up through \"%s\" (MAC %02x:%02x:%02x:%02x:%02x:%02x)%s\n", n->eth_name, n->mac[0], n->mac[1],
-           n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->link_opens++ ? ": rebound after the driver's restart" : "");
+           n->mac[2], n->mac[3], n->mac[4], n->mac[5],
+           n->counters[NC_link_opens]++ ? ": rebound after the driver's restart" : "");
     if (n->config != NETSVC_CONFIG_NONE)
         arp_announce(n);
     link_flush(n);

@@ -144,7 +144,7 @@ static void handle_call(struct net *n, struct wd_msg *msg)
         msg->w[4] = n->config;
         msg->w[5] = mac;
         msg->w[6] = n->link_up;
-        msg->w[7] = n->link_opens ? n->link_opens - 1 : 0;
+        msg->w[7] = n->counters[NC_link_opens] ? n->counters[NC_link_opens] - 1 : 0;
         return reply_words(msg, 8);
     case NETSVC_OP_COUNTER: {
         uint64_t index = msg->w[0];

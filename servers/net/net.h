@@ -124,7 +124,6 @@ struct net {
     uint16_t tx_free[NET_TX_BUFFERS];
     unsigned tx_free_count;
     uint64_t link_retry_ns;
-    uint64_t link_opens;
     uint8_t mac[6];
 
     /* Addresses. */
@@ -202,21 +201,21 @@ uint16_t net_checksum(const void *data, unsigned length, uint32_t sum);
 /* The next hop for dst: dst on our subnet, else the gateway. */
 uint32_t ipv4_next_hop(const struct net *n, uint32_t dst);
 /* Fills an IPv4 header at ip for payload bytes of protocol. */
-void ipv4_header(struct net *n, uint8_t *ip, uint8_t protocol, uint32_t src, uint32_t dst, unsigned payload);
+void ipv4_header(uint8_t *ip, uint8_t protocol, uint32_t src, uint32_t dst, unsigned payload);
 void ipv4_input(struct net *n, const uint8_t *frame, unsigned length);
 /* NETSOCK_PING from socket (MAC known: sends; else waits for ARP). */
 long ping_start(struct net *n, unsigned socket, const struct wd_ring_desc *request);
 uint64_t ping_timers(struct net *n);
 
 /* udp.c */
-void udp_init(struct net *n);
 /* WD_SESSION_OPEN with the caller's badge (its port grant). */
 void udp_open(struct net *n, struct wd_msg *msg);
 void udp_notified(struct net *n, uint64_t bits);
 /* A datagram to our address: to its socket, or DHCP's, or dropped. */
-void udp_input(struct net *n, const uint8_t *frame, const uint8_t *ip, const uint8_t *udp, unsigned udp_length);
-/* Runs a request that waited for ARP (mac known now), or fails it with error. */
-void udp_run_waiting(struct net *n, struct arp_waiting *w, const uint8_t *mac, long error);
+void udp_input(struct net *n, const uint8_t *ip, const uint8_t *udp, unsigned udp_length);
+/* Runs a socket's send or ping that waited for ARP (the next hop is known
+ * now), or completes it with error. */
+void udp_run_waiting(struct net *n, struct arp_waiting *w, long error);
 /* Completes a socket's request (and flushes). */
 void socket_complete(struct net *n, unsigned socket, uint64_t generation, const struct wd_ring_desc *c);
 /* Builds and queues one UDP datagram (payload copied from data): 0 or -WD_E_*. */

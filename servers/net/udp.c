@@ -102,7 +102,7 @@ long udp_send_datagram(struct net *n, const uint8_t mac[6], uint32_t src, uint32
     uint32_t pseudo = (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + IP_PROTO_UDP + udp_length;
     uint16_t sum = net_checksum(udp, udp_length, pseudo);
     net_put16(udp + 6, sum ? sum : 0xFFFF); /* 0 means "no checksum" */
-    ipv4_header(n, ip, IP_PROTO_UDP, src, dst, udp_length);
+    ipv4_header(ip, IP_PROTO_UDP, src, dst, udp_length);
     link_send(n, buffer, mac, ETH_TYPE_IPV4, ETH_HEADER + IPV4_HEADER + udp_length);
     NET_COUNT(n, udp_sent);
     return (long)length;
@@ -174,7 +174,7 @@ static void post_result(struct wd_session *s, const struct wd_ring_desc *req, lo
     wd_session_post_completion(s, &c);
 }
 
-void udp_run_waiting(struct net *n, struct arp_waiting *w, const uint8_t *mac, long error)
+void udp_run_waiting(struct net *n, struct arp_waiting *w, long error)
 {
     struct wd_session *s = &n->sessions.sessions[w->socket];
     if (!s->open || s->ended || n->sockets[w->socket].generation != w->socket_generation)
@@ -184,7 +184,6 @@ void udp_run_waiting(struct net *n, struct arp_waiting *w, const uint8_t *mac, l
         return;
     if (result < 0 && (w->request.op & ~NETSOCK_QUIET) == NETSOCK_SEND)
         NET_COUNT(n, send_refused);
-    (void)mac;
     post_result(s, &w->request, result);
     link_flush(n);
     if (wd_session_flush(s))
@@ -239,9 +238,8 @@ static bool udp_checksum_ok(const uint8_t *ip, const uint8_t *udp, unsigned leng
     return net_checksum(udp, length, pseudo) == 0;
 }
 
-void udp_input(struct net *n, const uint8_t *frame, const uint8_t *ip, const uint8_t *udp, unsigned ip_payload)
+void udp_input(struct net *n, const uint8_t *ip, const uint8_t *udp, unsigned ip_payload)
 {
-    (void)frame;
     NET_COUNT(n, udp_in);
     unsigned length = ip_payload >= UDP_HEADER ? net_get16(udp + 4) : 0;
     if (length < UDP_HEADER || length > ip_payload) {
