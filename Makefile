@@ -69,7 +69,8 @@ $(call user_program,nvme,$(wildcard drivers/nvme/*.c),$(LIBDRIVER_CFLAGS),$(LIBD
 $(call user_program,e1000e,$(wildcard drivers/e1000e/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,net,$(wildcard servers/net/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,echo,$(wildcard servers/echo/*.c),-Iservers/net)
-BOOT_MODULES := init boot-tests bench devmgr edu nvme e1000e net echo
+$(call user_program,shell,$(wildcard servers/shell/*.c),-Iservers/net -Idrivers/edu -Idrivers/nvme)
+BOOT_MODULES := init boot-tests bench devmgr edu nvme e1000e net echo shell
 
 # -nic none: no default NIC (make run adds its own, tools/run.sh); every
 # QEMU start goes through tools/qemu_netsafety.py, which refuses a command

@@ -131,6 +131,11 @@ long wd_spawn(const struct wd_spawn *s, wd_handle_t *thread_out)
         wd_vm_unmap(WD_NULL, SCRATCH_IMAGE, image_bytes);
         return child;
     }
+    size_t name_len = 0;                /* named after its first argument (inspection, the shell's ps) */
+    while (s->args && s->args[name_len] && s->args[name_len] != ' ' && name_len < WD_INSPECT_NAME_MAX - 1)
+        name_len++;
+    if (name_len)
+        wd_process_set_name((wd_handle_t)child, s->args, name_len);
     r = load_segments(s, (wd_handle_t)child, &elf);
     wd_vm_unmap(WD_NULL, SCRATCH_IMAGE, image_bytes);
     if (r == 0)

@@ -5,6 +5,7 @@
 #include <warden/supervisor.h>
 #include <warden/syscalls.h>
 
+#include <stdio.h>
 #include <string.h>
 
 /* One request naming `text` with up to two capabilities; the reply stays in *msg. */
@@ -58,4 +59,30 @@ long wd_supervise_stop(wd_handle_t registry, const char *service)
 {
     struct wd_msg msg;
     return request(registry, WD_SUPERVISOR_STOP, service, WD_NULL, WD_NULL, &msg);
+}
+
+long wd_supervise_pause(wd_handle_t registry, const char *service)
+{
+    struct wd_msg msg;
+    return request(registry, WD_SUPERVISOR_PAUSE, service, WD_NULL, WD_NULL, &msg);
+}
+
+long wd_supervise_resume(wd_handle_t registry, const char *service)
+{
+    struct wd_msg msg;
+    return request(registry, WD_SUPERVISOR_RESUME, service, WD_NULL, WD_NULL, &msg);
+}
+
+long wd_supervise_list(wd_handle_t registry, unsigned index, char *name)
+{
+    char text[12];
+    snprintf(text, sizeof text, "%u", index);
+    struct wd_msg msg;
+    long r = request(registry, WD_SUPERVISOR_LIST, text, WD_NULL, WD_NULL, &msg);
+    if (r < 0)
+        return r;
+    struct wd_msg packed = { .info = wd_msg_info(0, 7, 0) };
+    memcpy(packed.w, &msg.w[1], 7 * sizeof(uint64_t));
+    r = wd_name_unpack(&packed, name);
+    return r < 0 ? r : (long)index + 1;
 }

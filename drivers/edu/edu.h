@@ -35,6 +35,11 @@ long edu_factorial(struct edu *e, uint32_t n);
  * iova, waiting for its DMA-done interrupt. 0, or -INVALID_ARG / -RANGE
  * (bad length, offset or IOVA), -BUSY (a transfer is running), -TIMEOUT. */
 long edu_dma(struct edu *e, bool to_device, uint64_t iova, uint64_t device_offset, uint64_t length);
+/* edu_dma without the IOVA check against the device's DMA mask (attack.c: the
+ * shell's demonstrations, which aim where a driver must not). */
+long edu_dma_unchecked(struct edu *e, bool to_device, uint64_t iova, uint64_t device_offset, uint64_t length);
+/* attack.c: EDU_OP_ATTACK; reply words from w1 into msg, *words counts them with w0. */
+long edu_attack(struct edu *e, struct wd_msg *msg, unsigned *words);
 /* A round trip RAM -> device -> RAM through e->buffer; false (after printing
  * what went wrong) when the data did not come back. */
 bool edu_self_test(struct edu *e);

@@ -93,6 +93,11 @@ long edu_dma(struct edu *e, bool to_device, uint64_t iova, uint64_t device_offse
         return -WD_E_RANGE;
     if (iova > EDU_DMA_MASK || length - 1 > EDU_DMA_MASK - iova)
         return -WD_E_RANGE;
+    return edu_dma_unchecked(e, to_device, iova, device_offset, length);
+}
+
+long edu_dma_unchecked(struct edu *e, bool to_device, uint64_t iova, uint64_t device_offset, uint64_t length)
+{
     if (wd_mmio_read32(e->regs, EDU_REG_DMA_CMD) & EDU_DMA_CMD_START)
         return -WD_E_BUSY;  /* the device ignores new parameters while a transfer runs */
     uint64_t device_address = EDU_DMA_WINDOW + device_offset;

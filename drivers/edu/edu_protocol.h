@@ -43,7 +43,23 @@ enum edu_op {
     EDU_OP_FROM_DEVICE = 4,
     /* Reply: w0 = 0 and the words of enum edu_stat. */
     EDU_OP_STATS = 5,
+    /* The shell's `attack` (docs/shell.md): points the device at memory the driver was not
+     * given, to show the IOMMU stop it. w0 = enum edu_attack, w1 = the IOVA for
+     * EDU_ATTACK_IOVA and EDU_ATTACK_IRQ_WINDOW. Reply: w0 = 0 once the device was told,
+     * w1 = the IOVA it was pointed at, w2 = the transfer's result (the device reports done
+     * even when the IOMMU blocked it), w3 = 1 if the read-only page still holds its
+     * pattern (EDU_ATTACK_READ_ONLY; else 0). Errors: INVALID_ARG (kind), BUSY, DEAD. */
+    EDU_OP_ATTACK = 6,
 };
+
+enum edu_attack {
+    EDU_ATTACK_UNMAPPED = 1,        /* write to an IOVA nothing is mapped at (EDU_ATTACK_UNMAPPED_IOVA) */
+    EDU_ATTACK_READ_ONLY = 2,       /* write to a page mapped read-only for the device */
+    EDU_ATTACK_IOVA = 3,            /* write to w1: another driver's IOVA, or an old one */
+    EDU_ATTACK_IRQ_WINDOW = 4,      /* a 4-byte write to w1 in 0xFEE00000-0xFEEFFFFF: a forged MSI */
+};
+#define EDU_ATTACK_UNMAPPED_IOVA 0x0FFF0000ull
+#define EDU_ATTACK_BYTES 64
 
 /* Reply words of EDU_OP_STATS (counted since the driver started). */
 enum edu_stat {

@@ -61,7 +61,8 @@ static long run_request(struct edu *e, struct wd_msg *msg, unsigned *words)
     unsigned ncaps = wd_msg_ncaps(msg->info);
     /* A revoked device would never answer, and its registers are gone from
      * our address space: say so at once. */
-    if (op == EDU_OP_ID || op == EDU_OP_FACTORIAL || op == EDU_OP_TO_DEVICE || op == EDU_OP_FROM_DEVICE) {
+    if (op == EDU_OP_ID || op == EDU_OP_FACTORIAL || op == EDU_OP_TO_DEVICE || op == EDU_OP_FROM_DEVICE ||
+        op == EDU_OP_ATTACK) {
         long lost = wd_driver_check(&e->driver);
         if (lost < 0)
             return lost;
@@ -85,6 +86,8 @@ static long run_request(struct edu *e, struct wd_msg *msg, unsigned *words)
             msg->w[i] = e->stats[i];
         *words = EDU_STAT_WORDS;
         return 0;
+    case EDU_OP_ATTACK:
+        return edu_attack(e, msg, words);
 
     default:
         return -WD_E_NOT_SUPPORTED;

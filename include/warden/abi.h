@@ -11,6 +11,7 @@
 #include <warden/objects.h>
 #include <warden/device.h>
 #include <warden/irq.h>
+#include <warden/inspect.h>
 #include <warden/startinfo.h>
 
 #endif

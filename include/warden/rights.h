@@ -47,6 +47,8 @@ enum wd_object_type {
     WD_TYPE_DEVICE_ROOT = 8,        /* lists PCI functions and opens device capabilities */
     WD_TYPE_IRQ = 9,                /* one interrupt source (MSI, MSI-X, INTx, ISA) */
     WD_TYPE_NOTIFICATION = 10,      /* a word of bits: signal never blocks, wait takes them */
+    WD_TYPE_CONSOLE = 11,           /* the serial console's input (READ: console_read, console_notify) */
+    WD_TYPE_INSPECTOR = 12,         /* read-only inspection of the kernel's state (READ: inspect) */
     WD_TYPE_COUNT
 };
 

@@ -38,6 +38,8 @@ struct wd_start_info {
     wd_handle_t pool;               /* ALLOC: what this process may spend */
     wd_handle_t registry;           /* SEND to init's name registry endpoint (WD_NULL in init) */
     wd_handle_t device_root;        /* init only: READ|CONTROL|GRANT on the device root */
+    wd_handle_t console;            /* init only: READ|GRANT on the console's input (init gives it to the shell) */
+    wd_handle_t inspector;          /* init only: READ|GRANT on the inspector (init gives it to the shell) */
     uint64_t process_id;
     char args[256];                 /* argv, space separated; args[0] is the program name */
     char cmdline[512];              /* the kernel command line (init; copied to children) */

@@ -22,6 +22,7 @@
 #include "arch/x86_64/trap.h"
 #include "core/panic.h"
 #include "core/user_boot.h"
+#include "obj/console.h"
 #include "arch/x86_64/percpu.h"
 #include "sched/sched.h"
 #include "core/printk.h"
@@ -149,6 +150,7 @@ void kmain(uint32_t magic, uint64_t info_phys)
         ktest_count = ktest_run_all(ktests, WD_START_MAX_KTESTS);
 
     kernel_vm_prepare_user_spaces();
+    console_init();                 /* COM1's input: after the self-tests, which use its line */
     cpu_cli();                      /* from here the kernel runs with interrupts off, except in idle */
     timer_start_periodic(SCHED_TICK_HZ);    /* again: the boot tests reprogram the timer */
     struct physmem_stats mem = physmem_stats();

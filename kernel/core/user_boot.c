@@ -4,6 +4,8 @@
  * (kernel/core/elf.c is shared with user space).
  */
 #include "core/user_boot.h"
+#include "obj/console.h"
+#include "obj/inspector.h"
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/qemu.h"
@@ -121,6 +123,8 @@ bool user_boot_start_init(const struct wd_ktest_result *ktests, unsigned ktest_c
     info.self_process = (wd_handle_t)give(p, &p->obj, WD_RIGHTS_ALL);
     info.pool = (wd_handle_t)give(p, &root->obj, WD_RIGHTS_ALL);
     info.device_root = (wd_handle_t)give(p, device_root_object(), WD_RIGHT_READ | WD_RIGHT_CONTROL | WD_RIGHT_GRANT);
+    info.console = (wd_handle_t)give(p, console_object(), WD_RIGHT_READ | WD_RIGHT_GRANT);
+    info.inspector = (wd_handle_t)give(p, inspector_object(), WD_RIGHT_READ | WD_RIGHT_GRANT);
     info.process_id = p->obj.id;
     copy_string(info.args, sizeof info.args, "init");
     copy_string(info.cmdline, sizeof info.cmdline, kernel_command_line);

@@ -4,6 +4,7 @@
  * quiesced, and the target of DMA fault reports.
  */
 #include "obj/device.h"
+#include "obj/fault_log.h"
 
 #include "arch/x86_64/timer.h"
 #include "core/panic.h"
@@ -272,6 +273,21 @@ void iommu_group_report_fault(struct iommu_group *g, uint16_t source_id, uint64_
     }
     if (g->quiesced)
         flags |= WD_DMA_FAULT_QUIESCED;
+    struct wd_inspect_fault logged = {
+        .iova = iova,
+        .source_id = source_id,
+        .group = g->index,
+        .unit = g->unit ? g->unit->index : ~0u,
+        .reason = reason,
+        .write = write,
+        .action = (revoked ? WD_FAULT_ACTION_REVOKED : 0) | (g->quiesced ? WD_FAULT_ACTION_QUIESCED : 0) |
+                  (!g->owner ? WD_FAULT_ACTION_UNOWNED : 0) |
+                  (g->owner && g->owner->fault_endpoint ? WD_FAULT_ACTION_REPORTED : 0) |
+                  (g->owner && g->driver_endpoint ? WD_FAULT_ACTION_DRIVER : 0),
+        .device = g->first_address,
+        .owner_pid = g->owner ? g->owner->obj.id : 0,
+    };
+    fault_log_record(&logged);
     if (faults_logged++ < FAULT_LOG_LIMIT)
         printk("IOMMU: DMA fault: source %02x:%02x.%u (group %u) %s IOVA 0x%llx, reason 0x%x, owner %llu\n",
                source_id >> 8, (source_id >> 3) & 0x1F, source_id & 7, g->index, write ? "write to" : "read from",

@@ -61,6 +61,24 @@ static uint64_t mapping_cost(void)
     return pool_object_cost(sizeof(struct dma_mapping));
 }
 
+static struct dmaspace *all_head, *all_tail;
+
+struct dmaspace *dmaspace_at(unsigned index)
+{
+    struct dmaspace *s = all_head;
+    while (s && index--)
+        s = s->all_next;
+    return s;
+}
+
+struct dmaspace *dmaspace_by_id(uint64_t id)
+{
+    for (struct dmaspace *s = all_head; s; s = s->all_next)
+        if (s->obj.id == id)
+            return s;
+    return NULL;
+}
+
 struct dmaspace *dmaspace_create(struct pool *pool, int *error)
 {
     struct vtd_unit *unit = vtd_unit(0);
@@ -96,6 +114,12 @@ struct dmaspace *dmaspace_create(struct pool *pool, int *error)
         return NULL;
     }
     kobject_init(&s->obj, WD_TYPE_DMASPACE, pool, cost);
+    s->all_prev = all_tail;
+    if (all_tail)
+        all_tail->all_next = s;
+    else
+        all_head = s;
+    all_tail = s;
     return s;
 }
 
@@ -124,6 +148,14 @@ void dmaspace_destroy(struct dmaspace *s)
     slpt_destroy(&s->table);
     pool_uncharge(s->obj.pool, s->table_charge);
     vtd_domain_free(s->unit, s->domain_id);
+    if (s->all_prev)
+        s->all_prev->all_next = s->all_next;
+    else
+        all_head = s->all_next;
+    if (s->all_next)
+        s->all_next->all_prev = s->all_prev;
+    else
+        all_tail = s->all_prev;
     kobj_free(&dmaspace_cache, s);
 }
 

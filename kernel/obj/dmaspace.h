@@ -50,6 +50,7 @@ struct dmaspace {
     } revoked[DMASPACE_REVOKED_RANGES];
     unsigned revoked_next;
     unsigned revoked_live;          /* entries with a length (0: nothing to look at) */
+    struct dmaspace *all_next, *all_prev;   /* every dmaspace, oldest first (inspection) */
 };
 
 /* Page-table memory for unit: kernel frames, written back when walks are not coherent. */
@@ -57,6 +58,10 @@ const struct slpt_memory *dmaspace_table_memory(struct vtd_unit *unit);
 
 /* Whether iova lies in a range whose lease ended and that is not mapped again. */
 bool dmaspace_iova_revoked(const struct dmaspace *s, uint64_t iova);
+
+/* The index'th dmaspace, oldest first, or NULL; by object id, or NULL. */
+struct dmaspace *dmaspace_at(unsigned index);
+struct dmaspace *dmaspace_by_id(uint64_t id);
 
 /* 0 or -WD_E_*; nothing changes on failure. */
 struct dmaspace *dmaspace_create(struct pool *pool, int *error);

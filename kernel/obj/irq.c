@@ -56,7 +56,10 @@ static void irq_interrupt(struct trap_frame *frame)
     q->interrupts++;
     q->pending++;
     q->last_ns = time_now_ns();
-    deliver(q);
+    if (q->kernel_handler)
+        q->kernel_handler(q);
+    else
+        deliver(q);
 }
 
 /* ---- allocation ---- */
@@ -341,6 +344,11 @@ int64_t irq_ack(struct irq *q)
         ioapic_set_masked(q->gsi, false);       /* still asserted: the IOAPIC sends it again */
     deliver(q);
     return 1;
+}
+
+const struct irq *irq_table_entry(unsigned index)
+{
+    return index < IRQ_MAX && irqs[index].allocated && irqs[index].live ? &irqs[index] : NULL;
 }
 
 void irq_describe(const struct irq *q, struct wd_irq_info *out)

@@ -50,6 +50,9 @@ struct irq {
     uint64_t pending;               /* interrupts not yet in a message */
     uint64_t last_ns;
     uint64_t interrupts, messages, acks;
+    /* The kernel's own source (the console): called at each interrupt
+     * instead of delivering a message. */
+    void (*kernel_handler)(struct irq *q);
 };
 
 /* Programs the source and returns a new irq object (one reference), or
@@ -65,6 +68,8 @@ void irq_describe(const struct irq *q, struct wd_irq_info *out);
 void irq_stats(struct wd_irq_stats *out);
 /* Tears down every live irq of the group's devices (the owner died). */
 unsigned irq_release_group(struct iommu_group *g);
+/* The index'th slot of the table if it holds a live irq (inspection), else NULL. */
+const struct irq *irq_table_entry(unsigned index);
 /* Live irqs on the group's devices. */
 unsigned irq_count_for_group(const struct iommu_group *g);
 

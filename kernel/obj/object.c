@@ -119,7 +119,7 @@ const char *kobject_type_name(uint32_t type)
 {
     static const char *const names[WD_TYPE_COUNT] = {
         "none", "process", "thread", "endpoint", "pool", "frame", "device", "dmaspace", "device root", "irq",
-        "notification",
+        "notification", "console", "inspector",
     };
     return type < WD_TYPE_COUNT ? names[type] : "?";
 }

@@ -24,7 +24,25 @@ static struct kobj_cache process_cache;
 static bool cache_ready;
 static uint64_t live_processes;
 
+static struct process *all_head, *all_tail;
+
 uint64_t process_live_count(void) { return live_processes; }
+
+struct process *process_at(unsigned index)
+{
+    struct process *p = all_head;
+    while (p && index--)
+        p = p->all_next;
+    return p;
+}
+
+struct process *process_by_id(uint64_t pid)
+{
+    for (struct process *p = all_head; p; p = p->all_next)
+        if (p->obj.id == pid)
+            return p;
+    return NULL;
+}
 
 struct process *process_create(struct pool *pool, struct endpoint *fault_endpoint,
                                uint64_t fault_badge, int *error)
@@ -61,6 +79,12 @@ struct process *process_create(struct pool *pool, struct endpoint *fault_endpoin
     if (fault_endpoint)
         kobject_get(&fault_endpoint->obj);
     p->exit_event.label = WD_LABEL_EXIT;
+    p->all_prev = all_tail;
+    if (all_tail)
+        all_tail->all_next = p;
+    else
+        all_head = p;
+    all_tail = p;
     live_processes++;
     return p;
 }
@@ -119,5 +143,13 @@ void process_destroy(struct process *p)
     kevent_cancel(&p->revoke_event);
     if (p->fault_endpoint)
         kobject_put(&p->fault_endpoint->obj);
+    if (p->all_prev)
+        p->all_prev->all_next = p->all_next;
+    else
+        all_head = p->all_next;
+    if (p->all_next)
+        p->all_next->all_prev = p->all_prev;
+    else
+        all_tail = p->all_prev;
     kobj_free(&process_cache, p);
 }

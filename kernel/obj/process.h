@@ -37,6 +37,8 @@ struct process {
     struct kevent revoke_event;     /* WD_LABEL_REVOKED while alive (revoke.c) */
     uint64_t cpu_tsc;               /* TSC its threads ran (user and kernel), up to their last switch */
     uint64_t syscalls;              /* system calls its threads made */
+    char name[16];                  /* process_set_name (inspection); "" until named */
+    struct process *all_next, *all_prev;    /* every process object, oldest first */
 };
 
 struct process *process_create(struct pool *pool, struct endpoint *fault_endpoint,
@@ -46,5 +48,8 @@ void process_destroy(struct process *p);
 /* A thread of p ended (exit or kill); the last one ends the process. */
 void process_thread_ended(struct process *p);
 uint64_t process_live_count(void);
+/* The index'th process object (dead ones included while named), oldest first, or NULL. */
+struct process *process_at(unsigned index);
+struct process *process_by_id(uint64_t pid);
 
 #endif

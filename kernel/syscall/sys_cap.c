@@ -109,28 +109,34 @@ int64_t sys_cap_revoke(wd_handle_t cap)
     return (int64_t)cap_revoke(slot);
 }
 
-int64_t sys_cap_info(wd_handle_t cap, struct wd_cap_info *out)
+void cap_slot_describe(const struct cap_slot *slot, struct wd_cap_info *info)
 {
-    struct cap_slot *slot;
-    int r = lookup_cap(cap, WD_TYPE_NONE, 0, &slot);
-    if (r)
-        return r;
-    struct wd_cap_info info = {
+    *info = (struct wd_cap_info){
         .type = slot->object->type,
         .rights = slot->rights,
         .badge = slot->badge,
         .object_id = slot->object->id,
     };
     if (slot->object->type == WD_TYPE_ENDPOINT && ((struct endpoint *)slot->object)->closed)
-        info.flags |= WD_CAP_CLOSED;
+        info->flags |= WD_CAP_CLOSED;
     if (slot->object->type == WD_TYPE_PROCESS && ((struct process *)slot->object)->dead)
-        info.flags |= WD_CAP_DEAD;
+        info->flags |= WD_CAP_DEAD;
     if (cap_is_lease(slot))
-        info.flags |= WD_CAP_LEASE;
+        info->flags |= WD_CAP_LEASE;
     if (slot->dependents && slot->dependents->watch)
-        info.flags |= WD_CAP_WATCHED;
+        info->flags |= WD_CAP_WATCHED;
     if (slot->dependents)
-        info.lease_mappings = slot->dependents->mapping_count;
+        info->lease_mappings = slot->dependents->mapping_count;
+}
+
+int64_t sys_cap_info(wd_handle_t cap, struct wd_cap_info *out)
+{
+    struct cap_slot *slot;
+    int r = lookup_cap(cap, WD_TYPE_NONE, 0, &slot);
+    if (r)
+        return r;
+    struct wd_cap_info info;
+    cap_slot_describe(slot, &info);
     return copy_to_user((uint64_t)out, &info, sizeof info);
 }
 

@@ -10,6 +10,8 @@
 #include "obj/pool.h"
 #include "sched/sched.h"
 
+#include <string.h>
+
 #define MAP_RIGHTS (WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_EXEC)
 
 int64_t sys_process_create(wd_handle_t pool_handle, wd_handle_t fault_endpoint, uint64_t fault_badge,
@@ -75,6 +77,25 @@ int64_t sys_process_info(wd_handle_t process, struct wd_process_info *out)
         .pool_used = p->pool ? p->pool->used : 0,
     };
     return copy_to_user((uint64_t)out, &info, sizeof info);
+}
+
+int64_t sys_process_set_name(wd_handle_t process, const char *name, uint64_t len)
+{
+    struct process *p;
+    int r = lookup_process(process, &p);
+    if (r)
+        return r;
+    char text[sizeof p->name];
+    if (len == 0 || len >= sizeof text)
+        return -WD_E_INVALID_ARG;
+    if (!user_range_valid((uint64_t)name, len) || copy_from_user(text, (uint64_t)name, len))
+        return -WD_E_BAD_ADDRESS;
+    for (uint64_t i = 0; i < len; i++)
+        if (text[i] < 0x21 || text[i] > 0x7E)
+            return -WD_E_INVALID_ARG;
+    memset(p->name, 0, sizeof p->name);
+    memcpy(p->name, text, len);
+    return 0;
 }
 
 int64_t sys_thread_fault_fixup(uint64_t start, uint64_t end, uint64_t fixup)

@@ -38,6 +38,9 @@ static inline int lookup_cap(wd_handle_t h, uint32_t type, uint32_t rights, stru
     return cap_lookup(&current_process()->cspace, h, type, rights, slot);
 }
 
+/* What cap_info says about a capability (inspection uses it too). */
+void cap_slot_describe(const struct cap_slot *slot, struct wd_cap_info *out);
+
 /* The object a handle names, of `type` with every right in `rights`. */
 int lookup_object(wd_handle_t h, uint32_t type, uint32_t rights, struct kobject **out);
 struct device;

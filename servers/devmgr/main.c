@@ -12,6 +12,7 @@
  * holding the device capabilities the drivers' derive from.
  */
 #include <stdio.h>
+#include <warden/registry.h>
 #include <warden/syscalls.h>
 
 #include "devmgr.h"
@@ -58,5 +59,10 @@ int main(void)
     unsigned started = drivers_start(root, &inventory);
     printf("devmgr: %u driver(s) handed to init's supervisor\n", started);
     services_start();
+    /* Registering says "every driver and service is handed over": init starts the shell then. */
+    long announce = wd_cap_copy((wd_handle_t)endpoint, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, 0);
+    r = announce < 0 ? announce : wd_name_register(info->registry, "devmgr", (wd_handle_t)announce);
+    if (r < 0)
+        printf("devmgr: cannot register its name: %s\n", wd_error_name(r));
     return idle((wd_handle_t)endpoint);
 }

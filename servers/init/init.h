@@ -16,6 +16,10 @@ int init_serve(wd_handle_t endpoint, wd_handle_t child, uint64_t child_badge);
  * (messages with badge). name must stay valid. */
 void init_supervise_service(wd_handle_t process, uint64_t badge, const char *name);
 
+/* main.c: devmgr registered its name, so it has handed every driver and
+ * service to the supervisor: init starts the shell (normal boot). */
+void init_devmgr_ready(void);
+
 #define REGISTRY_WATCH_BADGE 0x5200    /* the registry's watch notification */
 
 /* registry.c: the name registry. */
@@ -32,6 +36,11 @@ void supervisor_init(wd_handle_t endpoint);
 /* A WD_SUPERVISOR_* request in msg: the result; reply words from w1 are filled. */
 long supervisor_request(struct wd_msg *msg);
 unsigned supervisor_reply_words(uint32_t label);
+/* init's own start of a supervised service: spec as WD_SUPERVISOR_START, pool
+ * (moved to the record), up to two more caps for its start info after the
+ * device slot (moved too); may_control lets it use the control requests. */
+long supervisor_start_local(const char *spec, wd_handle_t pool, const wd_handle_t *caps, unsigned cap_count,
+                            bool may_control);
 /* FAULT, EXIT or DMA_FAULT about a supervised driver (else false). */
 bool supervisor_kernel_message(const struct wd_msg *msg);
 /* The restart timer fired. */

@@ -106,10 +106,41 @@ static void start_devmgr(wd_handle_t endpoint)
     init_supervise_service(devmgr, DEVMGR_BADGE, "devmgr");
 }
 
+#define SHELL_POOL_BYTES (2ull << 20)
+
+static bool normal_boot;
+
+/* The shell: a supervised service (restarted if it dies) with the console
+ * and the inspector, which nothing else gets, and the right to control the
+ * supervisor. */
+void init_devmgr_ready(void)
+{
+    static bool started;
+    const struct wd_start_info *info = wd_start_info;
+    if (!normal_boot || started)
+        return;
+    started = true;
+    if (!wd_find_module("shell")) {
+        printf("init: no shell module; the console takes no commands\n");
+        return;
+    }
+    long pool = wd_pool_create(info->pool, SHELL_POOL_BYTES);
+    long console = wd_cap_copy(info->console, WD_NULL, WD_RIGHT_READ | WD_RIGHT_GRANT, 0);
+    long inspector = wd_cap_copy(info->inspector, WD_NULL, WD_RIGHT_READ | WD_RIGHT_GRANT, 0);
+    long r = pool < 0 ? pool : console < 0 ? console : inspector;
+    if (r >= 0) {
+        wd_handle_t caps[2] = { (wd_handle_t)console, (wd_handle_t)inspector };
+        r = supervisor_start_local("shell shell", (wd_handle_t)pool, caps, 2, true);
+    }
+    if (r < 0)
+        printf("init: cannot start the shell: %s\n", wd_error_name(r));
+}
+
 int main(void)
 {
     const struct wd_start_info *info = wd_start_info;
     printf("init: started with %u boot module(s)\n", info->module_count);
+    wd_process_set_name(WD_NULL, "init", 4);
     long ep = wd_endpoint_create(info->pool);
     if (ep < 0) {
         printf("init: cannot create its endpoint: %s\n", wd_error_name(ep));
@@ -134,6 +165,7 @@ int main(void)
             return 1;
         }
     } else {
+        normal_boot = true;
         start_devmgr((wd_handle_t)ep);
     }
     return init_serve((wd_handle_t)ep, child, CHILD_BADGE);

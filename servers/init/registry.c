@@ -139,6 +139,8 @@ void registry_request(struct wd_msg *msg)
             printf("init: registered \"%s\" (generation %llu)\n", name,
                    (unsigned long long)registry[free_slot].generation);
             supervisor_registered(msg->badge);
+            if (strcmp(name, "devmgr") == 0)
+                init_devmgr_ready();
         }
         if (result != 0 && wd_msg_ncaps(msg->info) >= 1)
             wd_cap_delete(msg->caps[0]);
@@ -152,7 +154,7 @@ void registry_request(struct wd_msg *msg)
             ncaps = 1;
             words = 2;
         }
-    } else if (label >= WD_SUPERVISOR_START && label <= WD_SUPERVISOR_STOP) {
+    } else if (label >= WD_SUPERVISOR_START && label <= WD_SUPERVISOR_RESUME) {
         result = supervisor_request(msg);
         words = result == 0 ? supervisor_reply_words(label) : 1;
     } else if (result == 0) {

@@ -13,6 +13,7 @@
  * FAILED and left down.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <warden/registry.h>
 #include <warden/spawn.h>
@@ -31,6 +32,9 @@ struct driver {
     char args[WD_NAME_MAX + 8];     /* "module service [extra]" */
     char module[WD_NAME_MAX + 1];
     wd_handle_t device, pool, process;
+    wd_handle_t extra[2];           /* further caps for its start info (the shell's console and inspector) */
+    unsigned extra_count;
+    bool may_control;               /* its registry capability may start, kill, pause ... (the shell) */
     uint64_t badge;
     uint64_t restart_at_ns;         /* while BACKOFF */
     struct wd_service_status status;
@@ -78,9 +82,11 @@ static long spawn_incarnation(struct driver *d)
         .fault_endpoint = endpoint,
         .fault_badge = d->badge,
         .registry = (wd_handle_t)registry,
-        .cap_count = d->device ? 1 : 0,
-        .caps = { d->device },
     };
+    if (d->device)
+        s.caps[s.cap_count++] = d->device;
+    for (unsigned i = 0; i < d->extra_count; i++)
+        s.caps[s.cap_count++] = d->extra[i];
     long r = wd_spawn(&s, NULL);
     wd_cap_delete((wd_handle_t)registry);
     if (r < 0)
@@ -114,6 +120,8 @@ static void forget(struct driver *d)
         wd_cap_delete(d->device);
     if (d->pool)
         wd_cap_delete(d->pool);
+    for (unsigned i = 0; i < d->extra_count; i++)
+        wd_cap_delete(d->extra[i]);
     registry_drop_owner(d->badge);
     memset(d, 0, sizeof *d);
 }
@@ -196,7 +204,8 @@ bool supervisor_kernel_message(const struct wd_msg *msg)
         if (d->status.state == WD_SERVICE_STARTING)
             d->status.failed_starts++;
         registry_drop_owner(d->badge);
-        schedule_restart(d);
+        if (d->status.state != WD_SERVICE_STOPPED)
+            schedule_restart(d);
     } else if (label == WD_LABEL_DMA_FAULT) {
         printf("init: driver %s: DMA fault at IOVA 0x%llx (reason 0x%llx)%s\n", d->service,
                (unsigned long long)msg->w[2], (unsigned long long)msg->w[3],
@@ -234,13 +243,55 @@ static long parse_spec(const char *spec, struct driver *d)
     return 0;
 }
 
+/* Records d and starts its first incarnation (forgotten again on failure). */
+static long start_first(struct driver *d)
+{
+    d->used = true;
+    d->badge = next_badge++;
+    d->status.last_fault_vector = ~0ull;
+    long r = spawn_incarnation(d);
+    if (r < 0) {
+        forget(d);
+        return r;
+    }
+    printf("init: supervising driver %s (module %s, process %llu)\n", d->service, d->module,
+           (unsigned long long)d->status.pid);
+    return 0;
+}
+
+static struct driver *free_record(void)
+{
+    for (int i = 0; i < MAX_DRIVERS; i++)
+        if (!drivers[i].used)
+            return &drivers[i];
+    return NULL;
+}
+
+long supervisor_start_local(const char *spec, wd_handle_t pool, const wd_handle_t *caps, unsigned cap_count,
+                            bool may_control)
+{
+    struct driver *d = free_record();
+    if (!d || cap_count > 2)
+        return -WD_E_CSPACE_FULL;
+    struct driver parsed = { 0 };
+    long r = parse_spec(spec, &parsed);
+    if (r == 0 && by_name(parsed.service))
+        r = -WD_E_EXISTS;
+    if (r < 0)
+        return r;
+    *d = parsed;
+    d->pool = pool;
+    d->extra_count = cap_count;
+    for (unsigned i = 0; i < cap_count; i++)
+        d->extra[i] = caps[i];
+    d->may_control = may_control;
+    return start_first(d);
+}
+
 static long start_request(const char *spec, const struct wd_msg *msg)
 {
     unsigned ncaps = wd_msg_ncaps(msg->info);
-    struct driver *d = NULL;
-    for (int i = 0; i < MAX_DRIVERS && !d; i++)
-        if (!drivers[i].used)
-            d = &drivers[i];
+    struct driver *d = free_record();
     struct driver parsed = { 0 };
     long r = parse_spec(spec, &parsed);
     if (r == 0 && (msg->info & WD_MSG_CAPS_LOST))
@@ -257,8 +308,6 @@ static long start_request(const char *spec, const struct wd_msg *msg)
         return r;
     }
     *d = parsed;
-    d->used = true;
-    d->badge = next_badge++;
     d->device = ncaps >= 1 ? msg->caps[0] : WD_NULL;
     d->pool = ncaps >= 2 ? msg->caps[1] : WD_NULL;
     struct wd_cap_info only;
@@ -266,15 +315,32 @@ static long start_request(const char *spec, const struct wd_msg *msg)
         d->pool = d->device;        /* a service without a device: its pool alone */
         d->device = WD_NULL;
     }
-    d->status.last_fault_vector = ~0ull;
-    r = spawn_incarnation(d);
-    if (r < 0) {
-        forget(d);
-        return r;
+    return start_first(d);
+}
+
+/* The index'th supervised service (in table order): its name packed from w1. */
+static long list_request(const char *text, struct wd_msg *msg)
+{
+    unsigned long index = strtoul(text, NULL, 10);
+    for (int i = 0; i < MAX_DRIVERS; i++) {
+        if (!drivers[i].used || index-- != 0)
+            continue;
+        struct wd_msg packed;
+        wd_name_pack(&packed, drivers[i].service);
+        memcpy(&msg->w[1], packed.w, 7 * sizeof(uint64_t));
+        return 0;
     }
-    printf("init: supervising driver %s (module %s, process %llu)\n", d->service, d->module,
-           (unsigned long long)d->status.pid);
-    return 0;
+    return -WD_E_NOT_FOUND;
+}
+
+/* Start, kill, stop, pause, resume: not for the drivers and services init supervises (only
+ * the processes init started itself, and a record that may_control, like the shell). */
+static bool may_control(uint64_t badge)
+{
+    if (badge < DRIVER_BADGE_BASE)
+        return true;
+    const struct driver *caller = by_badge(badge);
+    return caller && caller->may_control;
 }
 
 long supervisor_request(struct wd_msg *msg)
@@ -287,8 +353,16 @@ long supervisor_request(struct wd_msg *msg)
             wd_cap_delete(msg->caps[i]);
         return r;
     }
+    bool control = label != WD_SUPERVISOR_STATUS && label != WD_SUPERVISOR_LAST_DEATH && label != WD_SUPERVISOR_LIST;
+    if (control && !may_control(msg->badge)) {
+        for (unsigned i = 0; i < wd_msg_ncaps(msg->info); i++)
+            wd_cap_delete(msg->caps[i]);
+        return -WD_E_NO_RIGHTS;
+    }
     if (label == WD_SUPERVISOR_START)
         return start_request(text, msg);
+    if (label == WD_SUPERVISOR_LIST)
+        return list_request(text, msg);
     struct driver *d = by_name(text);
     if (!d)
         return -WD_E_NOT_FOUND;
@@ -309,6 +383,28 @@ long supervisor_request(struct wd_msg *msg)
         printf("init: driver %s stopped on request\n", d->service);
         forget(d);
         return 0;
+    case WD_SUPERVISOR_PAUSE:
+        if (d->status.state == WD_SERVICE_STOPPED)
+            return 0;
+        d->status.state = WD_SERVICE_STOPPED;
+        d->status.backoff_ms = 0;
+        printf("init: driver %s paused on request\n", d->service);
+        return d->process ? wd_process_kill(d->process, -1) : 0;
+    case WD_SUPERVISOR_RESUME: {
+        if (d->status.state != WD_SERVICE_STOPPED && d->status.state != WD_SERVICE_FAILED)
+            return -WD_E_EXISTS;
+        if (d->process)
+            return -WD_E_BUSY;          /* its death is not handled yet */
+        d->status.failed_starts = 0;
+        long r = spawn_incarnation(d);
+        if (r < 0) {
+            start_failed(d, r);
+            return r;
+        }
+        printf("init: driver %s resumed (generation %llu, process %llu)\n", d->service,
+               (unsigned long long)d->status.generation, (unsigned long long)d->status.pid);
+        return 0;
+    }
     default:
         return -WD_E_INVALID_ARG;
     }
@@ -318,5 +414,7 @@ unsigned supervisor_reply_words(uint32_t label)
 {
     if (label == WD_SUPERVISOR_STATUS)
         return 1 + sizeof(struct wd_service_status) / sizeof(uint64_t);
+    if (label == WD_SUPERVISOR_LIST)
+        return 8;
     return label == WD_SUPERVISOR_LAST_DEATH ? 8 : 1;
 }

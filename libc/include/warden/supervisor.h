@@ -23,6 +23,15 @@
 #define WD_SUPERVISOR_LAST_DEATH 0x5303 /* text service; reply w1..w7 = the last EXIT message's w1..w7 */
 #define WD_SUPERVISOR_KILL 0x5304       /* text service; kills the running incarnation (it is restarted) */
 #define WD_SUPERVISOR_STOP 0x5305       /* text service; kills it for good and forgets it */
+#define WD_SUPERVISOR_LIST 0x5306       /* text = an index in decimal; reply w1 = name length, w2.. =
+                                           the index'th supervised service's name (wd_supervise_list) */
+#define WD_SUPERVISOR_PAUSE 0x5307      /* text service; kills it and keeps it down (STOPPED) */
+#define WD_SUPERVISOR_RESUME 0x5308     /* text service; starts a STOPPED or FAILED one again now */
+
+/* Who may start, kill, stop, pause and resume: the processes init starts
+ * itself (devmgr, the harness child, the shell), not the drivers and
+ * services it supervises. Others get NO_RIGHTS. STATUS, LAST_DEATH and
+ * LIST are open to every holder of a registry capability. */
 
 #define WD_SUPERVISOR_START_LIMIT 5     /* failed starts in a row before init gives up */
 #define WD_SUPERVISOR_BACKOFF_BASE_MS 10
@@ -33,6 +42,7 @@ enum wd_service_state {
     WD_SERVICE_RUNNING = 2,         /* registered its name */
     WD_SERVICE_BACKOFF = 3,         /* dead; the next incarnation starts after the backoff */
     WD_SERVICE_FAILED = 4,          /* given up after WD_SUPERVISOR_START_LIMIT failed starts */
+    WD_SERVICE_STOPPED = 5,         /* paused on request (WD_SUPERVISOR_PAUSE) until resumed */
 };
 
 struct wd_service_status {
@@ -56,5 +66,10 @@ long wd_supervise_status(wd_handle_t registry, const char *service, struct wd_se
 long wd_supervise_last_death(wd_handle_t registry, const char *service, uint64_t words[7]);
 long wd_supervise_kill(wd_handle_t registry, const char *service);
 long wd_supervise_stop(wd_handle_t registry, const char *service);
+long wd_supervise_pause(wd_handle_t registry, const char *service);
+long wd_supervise_resume(wd_handle_t registry, const char *service);
+/* The index'th supervised service: its name in name (WD_NAME_MAX + 1 bytes); returns the next
+ * index, or NOT_FOUND past the last. */
+long wd_supervise_list(wd_handle_t registry, unsigned index, char *name);
 
 #endif
