@@ -63,6 +63,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import disk_pattern  # noqa: E402
 import netpeer  # noqa: E402
 import netrelay  # noqa: E402  (tools/: make run's host side)
+import shell_scenarios  # noqa: E402
+import shellconsole  # noqa: E402
 
 # --------------------------------------------------------------------------
 # Exit-code contract.  The guest writes a value to isa-debug-exit (port 0xf4);
@@ -126,6 +128,11 @@ TAIL_LINES = 40
 #   peer_min_good    the peer's good count must reach this (test frames
 #                mirrored, or echoes through hostfwd); its bad count is 0
 #   peer_campaigns   HostPeer campaigns that must have finished with ok
+#   console      True: the serial port is a unix socket the harness drives
+#                as a user would (tests/shellconsole.py): it waits for the
+#                shell's prompt and plays tests/shell_scenarios.py's
+#                SCENARIOS, each command with its own timeout; QEMU's
+#                vtd_dmar_fault trace and the disk image are checked after
 # --------------------------------------------------------------------------
 
 IOMMU = ['-device', 'intel-iommu,intremap=on', '-device', 'edu']
@@ -384,6 +391,19 @@ CONFIGS = [
                    r'devmgr: service "net net eth=eth0" handed to init\'s supervisor',
                    r'net: address 10\.0\.2\.15/24, gateway 10\.0\.2\.2 \(leased by DHCP\)',
                    r'echo: echoing UDP port 7 through "net"'],
+    },
+    {
+        'name': 'shell',
+        'desc': 'the normal boot ends at the shell: the harness types every command on the serial console and '
+                'checks the answers against the boot log, each other, QEMU\'s fault trace and the disk image',
+        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on', '-device', 'edu,dma_mask=0xffffffff'] +
+                E1000E_RESTRICTED,
+        'cmdline': 'devmgr',
+        'ktap': False,
+        'exit': None,
+        'disk': {'size_mib': 64},
+        'console': True,
+        'expect': [r'shell: \d+ driver\(s\) and service\(s\) up'],
     },
     {
         'name': 'normal-boot',
@@ -856,6 +876,8 @@ def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
     if peer:
         peer.start()
     t0 = time.monotonic()
+    if config.get('console'):
+        return run_console_config(config, cmd, logdir, total, disk, notes, t0)
     raw, code, reason = run_with_timeouts(cmd, total, idle, config.get('stop_at'),
                                           getattr(peer, 'done', None) if config.get('stop_with_peer') else None)
     secs = time.monotonic() - t0
@@ -883,6 +905,62 @@ def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
     out = [f'FAIL {config["name"]} ({secs:.1f}s)']
     out += ['    ' + r for r in reasons] + notes
     out.append(f'--- last {TAIL_LINES} lines of {logpath} ---')
+    out += tail(cleaned)
+    out.append('--- rerun: ' + shlex.join(cmd))
+    return False, '\n'.join(out)
+
+
+def run_console_config(config, cmd, logdir, total, disk, notes, t0):
+    """Boot config with its serial port on a socket, play the shell scenarios, stop QEMU, judge."""
+    name = config['name']
+    sock_dir = tempfile.mkdtemp(prefix='warden-con-')
+    con = shellconsole.ShellConsole(os.path.join(sock_dir, 'con.sock'))
+    serial = cmd.index('-serial')
+    cmd = cmd[:serial] + cmd[serial + 2:] + con.qemu_args() + ['-trace', 'vtd_dmar_fault']
+    unsafe = network_problems(cmd[1:])
+    if unsafe:
+        return False, '\n'.join([f'FAIL {name} (not started: its QEMU command line could send traffic off '
+                                  'this machine)'] + ['    ' + r for r in unsafe])
+    qemu_log = os.path.join(logdir, name + '-qemu.log')
+    reasons, ctx = [], {}
+    with open(qemu_log, 'wb') as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    LIVE.add(proc)
+    try:
+        con.connect(timeout=30, proc=proc)
+        con.wait_prompt(timeout=min(total, 120))
+        facts = shell_scenarios.Facts(con.transcript())
+        for scenario in shell_scenarios.SCENARIOS:
+            if time.monotonic() - t0 > total:
+                reasons.append(f'timeout (total {total:g}s) before {scenario.__name__}')
+                break
+            try:
+                scenario(con, facts, ctx)
+            except Exception as e:      # a check, a timeout, or a table that did not parse
+                reasons.append(f'{scenario.__name__}: {type(e).__name__}: {e}')
+    except (AssertionError, OSError) as e:
+        reasons.append(f'console: {e}')
+    finally:
+        kill_group(proc)
+        con.close()
+        shutil.rmtree(sock_dir, ignore_errors=True)
+    secs = time.monotonic() - t0
+    text = con.transcript()
+    cleaned = clean_log(text)
+    logpath = os.path.join(logdir, name + '.log')
+    with open(logpath, 'w', encoding='utf-8') as f:
+        f.write(cleaned)
+    with open(qemu_log, encoding='utf-8', errors='replace') as f:
+        qemu_output = f.read()
+    reasons = judge(config, text, None, None) + reasons
+    reasons += shell_scenarios.after_run(ctx, qemu_output, disk[0] if disk else None)
+    if disk and not reasons:
+        os.remove(disk[0])
+    if not reasons:
+        return True, '\n'.join([f'PASS {name} ({secs:.1f}s)'] + notes)
+    out = [f'FAIL {name} ({secs:.1f}s)'] + ['    ' + r for r in reasons] + notes
+    out.append(f'--- last {TAIL_LINES} lines of {logpath} (QEMU\'s own output: {qemu_log}) ---')
     out += tail(cleaned)
     out.append('--- rerun: ' + shlex.join(cmd))
     return False, '\n'.join(out)

@@ -26,7 +26,7 @@ static long restarts_of(uint64_t pid)
 static void run_ps(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    printf("%-5s %-10s %-7s %10s %4s %18s %5s %9s %s\n", "PID", "NAME", "STATE", "CPU(kTSC)", "THR",
+    printf("%-5s  %-10s  %-7s  %-10s  %-4s  %-18s  %-5s  %-9s  %s\n", "PID", "NAME", "STATE", "CPU(kTSC)", "THR",
            "POOL USED/BUDGET", "CAPS", "SYSCALLS", "RESTARTS");
     struct wd_inspect_process p;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_PROCESS, 0, i, &p, sizeof p, &i) == 0;) {
@@ -38,7 +38,7 @@ static void run_ps(int argc, char **argv)
             strcpy(restarts, "-");
         else
             snprintf(restarts, sizeof restarts, "%ld", n);
-        printf("%-5llu %-10.15s %-7s %10llu %4llu %18s %5llu %9llu %s\n", (unsigned long long)p.pid,
+        printf("%-5llu  %-10.15s  %-7s  %-10llu  %-4llu  %-18s  %-5llu  %-9llu  %s\n", (unsigned long long)p.pid,
                p.name[0] ? p.name : "?", p.dead ? "dead" : "running", (unsigned long long)(p.cpu_tsc / 1000),
                (unsigned long long)p.live_threads, pool, (unsigned long long)p.caps,
                (unsigned long long)p.syscalls, restarts);
@@ -65,13 +65,13 @@ static void run_caps(int argc, char **argv)
     char name[WD_INSPECT_NAME_MAX];
     process_name(pid, name);
     printf("capabilities of process %llu (%s):\n", (unsigned long long)pid, name);
-    printf("%-5s %-9s %-10s %-8s %-10s %-8s %s\n", "SLOT", "HANDLE", "TYPE", "RIGHTS", "BADGE", "OBJECT",
+    printf("%-5s  %-9s  %-10s  %-8s  %-10s  %-8s  %s\n", "SLOT", "HANDLE", "TYPE", "RIGHTS", "BADGE", "OBJECT",
            "FLAGS / FROM");
     for (uint64_t i = 1; inspect_record(WD_INSPECT_CAP, pid, i, &c, sizeof c, &i) == 0;) {
         char rights[12], from[24] = "";
         if (c.parent_pid && c.parent_pid != pid)
             snprintf(from, sizeof from, " from %llu", (unsigned long long)c.parent_pid);
-        printf("%-5llu 0x%-7llx %-10s %-8s 0x%-8llx %-8llu %s%s%s%s%s\n", (unsigned long long)c.slot,
+        printf("%-5llu  0x%-7llx  %-10s  %-8s  0x%-8llx  %-8llu  %s%s%s%s%s\n", (unsigned long long)c.slot,
                (unsigned long long)c.handle, type_text(c.type), rights_text(c.rights, rights),
                (unsigned long long)c.badge, (unsigned long long)c.object_id,
                (c.flags & WD_CAP_LEASE) ? "lease " : "", (c.flags & WD_CAP_WATCHED) ? "watched " : "",
@@ -82,7 +82,7 @@ static void run_caps(int argc, char **argv)
 static void run_devices(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    printf("%-8s %-9s %-6s %5s %5s %-6s %-16s %s\n", "ADDRESS", "ID", "CLASS", "GROUP", "RID", "DOMAIN",
+    printf("%-8s  %-9s  %-6s  %-5s  %-5s  %-6s  %-16s  %s\n", "ADDRESS", "ID", "CLASS", "GROUP", "RID", "DOMAIN",
            "OWNER", "FAULTS/FLAGS");
     struct wd_device_info d;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_DEVICE, 0, i, &d, sizeof d, &i) == 0;) {
@@ -94,7 +94,7 @@ static void run_devices(int argc, char **argv)
         }
         if (d.domain_id)
             snprintf(domain, sizeof domain, "%u", d.domain_id);
-        printf("%-8s %04x:%04x %06x %5u  %04x %-6s %-16.16s %llu%s%s%s\n", pci_text(d.address, address),
+        printf("%-8s  %04x:%04x  %06x  %-5u  %04x   %-6s  %-16.16s  %llu%s%s%s\n", pci_text(d.address, address),
                d.vendor_id, d.device_id, d.class_code, d.group, d.requester_id, domain, owner,
                (unsigned long long)d.fault_count, (d.flags & WD_DEVICE_BRIDGE) ? " bridge" : "",
                (d.flags & WD_DEVICE_TRANSLATED) ? "" : " untranslated",
@@ -122,7 +122,7 @@ static void run_iommu(int argc, char **argv)
 static void run_domains(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    printf("%-6s %-7s %-4s %-16s %-8s %8s %10s %8s\n", "DOMAIN", "OBJECT", "UNIT", "OWNER", "DEVICE", "MAPPINGS",
+    printf("%-6s  %-7s  %-4s  %-16s  %-8s  %-8s  %-10s  %-8s\n", "DOMAIN", "OBJECT", "UNIT", "OWNER", "DEVICE", "MAPPINGS",
            "BYTES", "TABLES");
     struct wd_inspect_domain d;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_DOMAIN, 0, i, &d, sizeof d, &i) == 0;) {
@@ -132,7 +132,7 @@ static void run_domains(int argc, char **argv)
             process_name(d.owner_pid, name);
             snprintf(owner, sizeof owner, "%llu %s", (unsigned long long)d.owner_pid, name);
         }
-        printf("%-6u %-7llu %-4u %-16.16s %-8s %8llu %10llu %8llu\n", d.domain_id, (unsigned long long)d.object_id,
+        printf("%-6u  %-7llu  %-4u  %-16.16s  %-8s  %-8llu  %-10llu  %-8llu\n", d.domain_id, (unsigned long long)d.object_id,
                d.unit, owner, pci_text(d.first_device, device), (unsigned long long)d.mappings,
                (unsigned long long)d.mapped_bytes, (unsigned long long)d.table_bytes);
     }
@@ -168,7 +168,7 @@ static void run_dma(int argc, char **argv)
         domains++;
         printf("process %llu (%s), domain %u (device %s): %llu mapping(s)\n", (unsigned long long)pid, name,
                d.domain_id, pci_text(d.first_device, device), (unsigned long long)d.mappings);
-        printf("  %-12s %6s %5s %-6s %-7s %s\n", "IOVA", "SIZE", "PAGE", "DEVICE", "FRAME", "FROM");
+        printf("  %-12s  %-6s  %-5s  %-6s  %-7s  %s\n", "IOVA", "SIZE", "PAGE", "DEVICE", "FRAME", "FROM");
         struct wd_inspect_mapping m;
         for (uint64_t j = 0; inspect_record(WD_INSPECT_MAPPING, d.object_id, j, &m, sizeof m, &j) == 0;) {
             char size[16], page[16], from[40] = "its own memory";
@@ -191,7 +191,7 @@ static void run_dma(int argc, char **argv)
 static void run_faults(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    printf("%-4s %9s %-8s %-12s %-5s %-6s %-14s %s\n", "SEQ", "TIME(ms)", "SOURCE", "IOVA", "DIR", "REASON",
+    printf("%-4s  %-9s  %-8s  %-12s  %-5s  %-6s  %-14s  %s\n", "SEQ", "TIME(ms)", "SOURCE", "IOVA", "DIR", "REASON",
            "OWNER", "ACTION");
     struct wd_inspect_fault f;
     unsigned shown = 0;
@@ -202,7 +202,7 @@ static void run_faults(int argc, char **argv)
             process_name(f.owner_pid, name);
             snprintf(owner, sizeof owner, "%llu %s", (unsigned long long)f.owner_pid, name);
         }
-        printf("%-4llu %9llu %-8s 0x%-10llx %-5s 0x%-4x %-14.14s %s%s%s%s%s\n", (unsigned long long)f.sequence,
+        printf("%-4llu  %-9llu  %-8s  0x%-10llx  %-5s  0x%-4x  %-14.14s  %s%s%s%s%s\n", (unsigned long long)f.sequence,
                (unsigned long long)(f.time_ns / 1000000), pci_text(f.source_id, source), (unsigned long long)f.iova,
                f.write ? "write" : "read", f.reason, owner, "blocked",
                (f.action & WD_FAULT_ACTION_REPORTED) ? ", told supervisor" : "",
@@ -229,7 +229,7 @@ static void irq_source_text(const struct wd_inspect_irq *q, char out[24])
 static void run_irqs(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    printf("%-18s %-6s %-4s %-4s %-16s %-9s %9s %s\n", "SOURCE", "VECTOR", "GSI", "IRTE", "OWNER", "ENDPOINT",
+    printf("%-18s  %-6s  %-4s  %-4s  %-16s  %-9s  %-9s  %s\n", "SOURCE", "VECTOR", "GSI", "IRTE", "OWNER", "ENDPOINT",
            "COUNT", "PENDING");
     struct wd_inspect_irq q;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_IRQ, 0, i, &q, sizeof q, &i) == 0;) {
@@ -248,7 +248,7 @@ static void run_irqs(int argc, char **argv)
         }
         if (q.endpoint_id)
             snprintf(endpoint, sizeof endpoint, "%llu", (unsigned long long)q.endpoint_id);
-        printf("%-18s 0x%-4x %-4s %-4s %-16.16s %-9s %9llu %llu\n", source, q.vector, gsi, irte, owner, endpoint,
+        printf("%-18s  0x%-4x  %-4s  %-4s  %-16.16s  %-9s  %-9llu  %llu\n", source, q.vector, gsi, irte, owner, endpoint,
                (unsigned long long)q.interrupts, (unsigned long long)q.pending);
     }
 }
@@ -264,11 +264,11 @@ static void run_mem(int argc, char **argv)
            (unsigned long long)(s.kernel_object_pages * 4));
     printf("objects: %llu live (%llu processes, %llu threads)\n", (unsigned long long)s.live_objects,
            (unsigned long long)s.live_processes, (unsigned long long)s.live_threads);
-    printf("%-5s %-10s %12s %12s\n", "PID", "NAME", "POOL USED", "POOL BUDGET");
+    printf("%-5s  %-10s  %-12s  %-12s\n", "PID", "NAME", "POOL USED", "POOL BUDGET");
     struct wd_inspect_process p;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_PROCESS, 0, i, &p, sizeof p, &i) == 0;)
         if (!p.dead)
-            printf("%-5llu %-10.15s %10lluK %10lluK\n", (unsigned long long)p.pid, p.name,
+            printf("%-5llu  %-10.15s  %-11lluK  %-11lluK\n", (unsigned long long)p.pid, p.name,
                    (unsigned long long)(p.pool_used >> 10), (unsigned long long)(p.pool_budget >> 10));
 }
 

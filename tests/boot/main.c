@@ -85,6 +85,8 @@ void test_nvme_supervised_restart(void);
 void test_nvme_blk_hostile_ring(void);
 void test_nvme_queues_per_session(void);
 void test_process_info(void);
+void test_inspect_refused_without_capability(void);
+void test_process_set_name(void);
 void test_copy_checked_survives(void);
 void test_net_frames_mirrored(void);
 void test_net_hostile_requests(void);
@@ -213,6 +215,8 @@ const struct boot_test boot_tests[] = {
     { "nvme_supervised_restart", test_nvme_supervised_restart },
     { "nvme_refuses_without_iommu", test_nvme_refuses_without_iommu },
     { "process_info", test_process_info },
+    { "inspect_refused_without_capability", test_inspect_refused_without_capability },
+    { "process_set_name", test_process_set_name },
     { "copy_checked_survives", test_copy_checked_survives },
     { "net_frames_mirrored", test_net_frames_mirrored },
     { "net_hostile_requests", test_net_hostile_requests },
