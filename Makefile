@@ -75,7 +75,9 @@ BOOT_MODULES := init boot-tests bench devmgr edu nvme e1000e net echo shell
 # -nic none: no default NIC (make run adds its own, tools/run.sh); every
 # QEMU start goes through tools/qemu_netsafety.py, which refuses a command
 # line that could send traffic off this machine (QEMU_EXTRA included).
-QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu -nic none
+# edu,dma_mask: the edu device reaches all of 32 bits, so the shell's
+# `attack edu` can aim at the interrupt window (docs/shell.md).
+QEMU_MACHINE := -machine q35 -accel tcg -m 512M -device intel-iommu,intremap=on -device edu,dma_mask=0xffffffff -nic none
 QEMU_GUARDED := $(PYTHON) tools/qemu_netsafety.py $(QEMU)
 # make run's NVMe disk (namespace 1 of a QEMU NVMe controller): 64 MiB of
 # zeros, created once and kept across runs (make clean removes it).

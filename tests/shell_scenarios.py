@@ -145,12 +145,16 @@ def scenario_attack_and_kill(con, facts, ctx):
     grab(r'^  3\. context entries cleared', out, 'revocation step 3')
     new_pid = int(grab(r'^edu restarted by the supervisor: generation 2, process (\d+)', out, 'restart').group(1))
     check(new_pid != facts.edu_pid, 'a new process')
+    old = grab(r'^  IOVA %s \(frame (\d+)\): frame (.*?);' % facts.edu_iova, out, 'the old DMA buffer after kill')
+    check(old.group(2) == 'mapped in no domain', f'the old frame is out of every domain: {old.group(0)}')
     drivers = rows_by(shellconsole.parse_table(con.command('drivers')), 'NAME')
     check(drivers['edu']['GEN'] == '2' and drivers['edu']['PID'] == str(new_pid), f'drivers: {drivers["edu"]}')
     check(drivers['edu']['DEATHS'] == '1', 'drivers: one death')
     out = con.command('dma edu')
     grab(r'^process %d \(edu\)' % new_pid, out, 'dma edu shows the new incarnation only')
     check(f'process {facts.edu_pid} ' not in out, 'the old incarnation is gone from dma edu')
+    check(not re.search(r'^  0x[0-9a-f]+ +\S+ +\S+ +\S+ +%s ' % old.group(1), out, re.MULTILINE),
+          f'the old frame {old.group(1)} is not in the new domain:\n{out}')
 
     grab(r'^edu stopped', con.command('stop edu'), 'stop edu')
     drivers = rows_by(shellconsole.parse_table(con.command('drivers')), 'NAME')

@@ -63,6 +63,62 @@ static bool running_after(const struct wd_service_status *st, uint64_t generatio
     return st->generation > generation && st->state == WD_SERVICE_RUNNING;
 }
 
+#define OLD_MAPPINGS_KEPT 32
+
+struct old_mapping {
+    uint64_t iova, frame;
+};
+
+/* The DMA mappings of pid's domains, up to OLD_MAPPINGS_KEPT: how many. */
+static unsigned snapshot_mappings(uint64_t pid, struct old_mapping *out)
+{
+    unsigned n = 0;
+    struct wd_inspect_domain d;
+    for (uint64_t i = 0; inspect_record(WD_INSPECT_DOMAIN, 0, i, &d, sizeof d, &i) == 0;) {
+        struct wd_inspect_mapping m;
+        for (uint64_t j = 0; d.owner_pid == pid && n < OLD_MAPPINGS_KEPT &&
+                             inspect_record(WD_INSPECT_MAPPING, d.object_id, j, &m, sizeof m, &j) == 0;)
+            out[n++] = (struct old_mapping){ m.iova, m.frame_id };
+    }
+    return n;
+}
+
+/* Where frame is mapped for a device now: the owner's pid (0: nowhere); *iova_frame = the frame
+ * the new owner's domain maps at iova (0: none). */
+static uint64_t frame_owner(uint64_t frame, uint64_t pid, uint64_t iova, uint64_t *iova_frame)
+{
+    uint64_t owner = 0;
+    *iova_frame = 0;
+    struct wd_inspect_domain d;
+    for (uint64_t i = 0; inspect_record(WD_INSPECT_DOMAIN, 0, i, &d, sizeof d, &i) == 0;) {
+        struct wd_inspect_mapping m;
+        for (uint64_t j = 0; inspect_record(WD_INSPECT_MAPPING, d.object_id, j, &m, sizeof m, &j) == 0;) {
+            if (m.frame_id == frame)
+                owner = d.owner_pid ? d.owner_pid : ~0ull;
+            if (d.owner_pid == pid && iova >= m.iova && iova - m.iova < m.length)
+                *iova_frame = m.frame_id;
+        }
+    }
+    return owner;
+}
+
+/* After a restart: each old mapping's frame is out of every domain (or says where it is). */
+static void report_old_mappings(const struct old_mapping *old, unsigned n, uint64_t new_pid)
+{
+    if (!n)
+        return;
+    printf("the old incarnation's %u DMA mapping(s) now:\n", n);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t now_at, owner = frame_owner(old[i].frame, new_pid, old[i].iova, &now_at);
+        printf("  IOVA 0x%llx (frame %llu): frame %s", (unsigned long long)old[i].iova,
+               (unsigned long long)old[i].frame, owner ? "STILL MAPPED" : "mapped in no domain");
+        if (now_at)
+            printf("; the new domain maps frame %llu there (the new driver's own)\n", (unsigned long long)now_at);
+        else
+            printf("; nothing at that IOVA in the new domain\n");
+    }
+}
+
 /* Kills service's incarnation; with report, prints what the kernel revoked, in order. Then
  * waits for the supervisor's restart. */
 static void kill_and_follow(const char *service, bool report)
@@ -72,6 +128,8 @@ static void kill_and_follow(const char *service, bool report)
         shell_error("%s is not running", service);
         return;
     }
+    struct old_mapping old[OLD_MAPPINGS_KEPT];
+    unsigned old_count = report ? snapshot_mappings(before.pid, old) : 0;
     long r = wd_supervise_kill(shell_registry, service);
     if (r < 0) {
         shell_error("cannot kill %s: %s", service, wd_error_name(r));
@@ -103,6 +161,7 @@ static void kill_and_follow(const char *service, bool report)
     }
     printf("%s restarted by the supervisor: generation %llu, process %llu\n", service,
            (unsigned long long)st.generation, (unsigned long long)st.pid);
+    report_old_mappings(old, old_count, st.pid);
 }
 
 static bool find_service(const char *what, char service[WD_NAME_MAX + 1])
