@@ -87,11 +87,8 @@ static void run_devices(int argc, char **argv)
     struct wd_device_info d;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_DEVICE, 0, i, &d, sizeof d, &i) == 0;) {
         char address[12], owner[32] = "-", domain[8] = "-";
-        if (d.owner_pid) {
-            char name[WD_INSPECT_NAME_MAX];
-            process_name(d.owner_pid, name);
-            snprintf(owner, sizeof owner, "%llu %s", (unsigned long long)d.owner_pid, name);
-        }
+        if (d.owner_pid)
+            owner_text(d.owner_pid, owner, sizeof owner);
         if (d.domain_id)
             snprintf(domain, sizeof domain, "%u", d.domain_id);
         printf("%-8s  %04x:%04x  %06x  %-5u  %04x   %-6s  %-16.16s  %llu%s%s%s\n", pci_text(d.address, address),
@@ -127,11 +124,8 @@ static void run_domains(int argc, char **argv)
     struct wd_inspect_domain d;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_DOMAIN, 0, i, &d, sizeof d, &i) == 0;) {
         char owner[32] = "-", device[12];
-        if (d.owner_pid) {
-            char name[WD_INSPECT_NAME_MAX];
-            process_name(d.owner_pid, name);
-            snprintf(owner, sizeof owner, "%llu %s", (unsigned long long)d.owner_pid, name);
-        }
+        if (d.owner_pid)
+            owner_text(d.owner_pid, owner, sizeof owner);
         printf("%-6u  %-7llu  %-4u  %-16.16s  %-8s  %-8llu  %-10llu  %-8llu\n", d.domain_id, (unsigned long long)d.object_id,
                d.unit, owner, pci_text(d.first_device, device), (unsigned long long)d.mappings,
                (unsigned long long)d.mapped_bytes, (unsigned long long)d.table_bytes);
@@ -197,11 +191,8 @@ static void run_faults(int argc, char **argv)
     unsigned shown = 0;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_FAULT, 0, i, &f, sizeof f, &i) == 0; shown++) {
         char source[12], owner[24] = "none";
-        if (f.owner_pid) {
-            char name[WD_INSPECT_NAME_MAX];
-            process_name(f.owner_pid, name);
-            snprintf(owner, sizeof owner, "%llu %s", (unsigned long long)f.owner_pid, name);
-        }
+        if (f.owner_pid)
+            owner_text(f.owner_pid, owner, sizeof owner);
         printf("%-4llu  %-9llu  %-8s  0x%-10llx  %-5s  0x%-4x  %-14.14s  %s%s%s%s%s\n", (unsigned long long)f.sequence,
                (unsigned long long)(f.time_ns / 1000000), pci_text(f.source_id, source), (unsigned long long)f.iova,
                f.write ? "write" : "read", f.reason, owner, "blocked",
@@ -239,13 +230,10 @@ static void run_irqs(int argc, char **argv)
             snprintf(gsi, sizeof gsi, "%u", q.gsi);
         if (q.irte_index != ~0u)
             snprintf(irte, sizeof irte, "%u", q.irte_index);
-        if (q.owner_pid) {
-            char name[WD_INSPECT_NAME_MAX];
-            process_name(q.owner_pid, name);
-            snprintf(owner, sizeof owner, "%llu %s", (unsigned long long)q.owner_pid, name);
-        } else if (!q.kernel) {
+        if (q.owner_pid)
+            owner_text(q.owner_pid, owner, sizeof owner);
+        else if (!q.kernel)
             strcpy(owner, "-");
-        }
         if (q.endpoint_id)
             snprintf(endpoint, sizeof endpoint, "%llu", (unsigned long long)q.endpoint_id);
         printf("%-18s  0x%-4x  %-4s  %-4s  %-16.16s  %-9s  %-9llu  %llu\n", source, q.vector, gsi, irte, owner, endpoint,

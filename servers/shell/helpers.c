@@ -54,6 +54,13 @@ void process_name(uint64_t pid, char out[WD_INSPECT_NAME_MAX])
         }
 }
 
+void owner_text(uint64_t pid, char *out, size_t size)
+{
+    char name[WD_INSPECT_NAME_MAX];
+    process_name(pid, name);
+    snprintf(out, size, "%llu %s", (unsigned long long)pid, name);
+}
+
 bool resolve_service(const char *what, char service[WD_NAME_MAX + 1])
 {
     uint64_t pid = 0;

@@ -56,6 +56,8 @@ bool parse_number(const char *s, uint64_t *out);
 long inspect_record(uint64_t kind, uint64_t id, uint64_t index, void *out, uint64_t size, uint64_t *next);
 /* A process's name by pid ("?" when unknown), into out (16 bytes). */
 void process_name(uint64_t pid, char out[WD_INSPECT_NAME_MAX]);
+/* "PID NAME" into out. */
+void owner_text(uint64_t pid, char *out, size_t size);
 /* NAME (a supervised service or a process name) or PID -> pid (0: none). */
 uint64_t resolve_pid(const char *what);
 /* A supervised service by name or by its current pid: its name into service. */
