@@ -148,9 +148,13 @@ $(DISK_IMG):
 # 127.0.0.1:NET_PORT reaches Warden's echo service; tools/run.sh).
 NET_PORT ?= 5555
 
+# The console: stdio shared by the serial port and QEMU's monitor (Ctrl-A X
+# quits, Ctrl-A C the monitor); signal=off gives Ctrl-C to the shell.
+RUN_CONSOLE := -chardev stdio,id=con0,mux=on,signal=off -serial chardev:con0 -mon chardev=con0
+
 run: deps $(BUILD)/warden.iso $(DISK_IMG)
-	@echo "Booting Warden in QEMU; quit with Ctrl-A X."
-	@tools/run.sh $(NET_PORT) $(QEMU_MACHINE) $(QEMU_DISK) -display none -serial mon:stdio -no-reboot \
+	@echo "Booting Warden in QEMU; it ends at the warden> shell (help lists the commands); quit with Ctrl-A X."
+	@tools/run.sh $(NET_PORT) $(QEMU_MACHINE) $(QEMU_DISK) -display none $(RUN_CONSOLE) -no-reboot \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
 debug: deps $(BUILD)/warden.iso $(DISK_IMG)
