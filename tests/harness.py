@@ -19,8 +19,10 @@ This file owns:
                   networking's hostfwd) and checks what it saw.
   * --unit      - runs the host unit-test binary and adds its counts.
   * --selftest  - table-driven checks of judge() on synthetic logs, of the
-                  network safety of every command line, and of the disk
-                  plumbing (command line, image check) without QEMU.
+                  network safety of every command line, of the disk
+                  plumbing (command line, image check) and of the shell's
+                  console driver (tests/shellconsole_selftest.py) without
+                  QEMU.
 
 The last line printed is always exactly "N passed, M failed".  Exit status is
 0 only if nothing failed and at least one thing passed.
@@ -1328,8 +1330,24 @@ def run_peer_selftest():
     return passed, failed
 
 
+def run_console_selftest():
+    """tests/shellconsole_selftest.py's checks of the console driver against a fake shell."""
+    import shellconsole_selftest
+    passed = failed = 0
+    for test in shellconsole_selftest.TESTS:
+        try:
+            test()
+            passed += 1
+        except Exception as e:  # noqa: BLE001 (report, keep going)
+            failed += 1
+            print(f'FAIL selftest: shellconsole {test.__name__}: {type(e).__name__}: {e}')
+    return passed, failed
+
+
 def run_selftest():
     passed, failed = run_netsafety_selftest()
+    p, f = run_console_selftest()
+    passed, failed = passed + p, failed + f
     p, f = run_peer_selftest()
     passed, failed = passed + p, failed + f
     p, f = run_disk_selftest()
