@@ -87,6 +87,8 @@ void test_nvme_queues_per_session(void);
 void test_process_info(void);
 void test_inspect_refused_without_capability(void);
 void test_process_set_name(void);
+void test_supervisor_control_rights_pause_resume(void);
+int supervised_controller_main(void);
 void test_copy_checked_survives(void);
 void test_net_frames_mirrored(void);
 void test_net_hostile_requests(void);
@@ -217,6 +219,7 @@ const struct boot_test boot_tests[] = {
     { "process_info", test_process_info },
     { "inspect_refused_without_capability", test_inspect_refused_without_capability },
     { "process_set_name", test_process_set_name },
+    { "supervisor_control_rights_pause_resume", test_supervisor_control_rights_pause_resume },
     { "copy_checked_survives", test_copy_checked_survives },
     { "net_frames_mirrored", test_net_frames_mirrored },
     { "net_hostile_requests", test_net_hostile_requests },
@@ -239,6 +242,8 @@ int main(int argc, char **argv)
         return bt_runner_main();
     if (argc >= 3 && strcmp(argv[1], "helper") == 0)
         return bt_helper_main(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "controller") == 0)     /* started by init's supervisor */
+        return supervised_controller_main();
     for (unsigned i = 0; argc >= 2 && i < boot_test_count; i++) {
         if (strcmp(argv[1], boot_tests[i].name) == 0) {
             boot_tests[i].run();

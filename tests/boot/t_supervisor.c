@@ -245,3 +245,63 @@ void test_supervisor_cycles_no_leak(void)
     BT_CHECK_EQ(irqs_after.live_irqs, irqs_before.live_irqs);
     BT_CHECK_EQ(irqs_after.ir_entries_used, irqs_before.ir_entries_used);
 }
+
+/* boot-tests started by the supervisor as service "controller": every control request is
+ * refused to a supervised process (its registry capability has a driver's badge); status and
+ * the list are open. Exits 0 when so, else 1 (the runner reads the status from LAST_DEATH). */
+int supervised_controller_main(void)
+{
+    wd_handle_t registry = wd_start_info->registry;
+    struct wd_service_status st;
+    char name[WD_NAME_MAX + 1];
+    bool ok = wd_supervise_kill(registry, "controller") == -WD_E_NO_RIGHTS &&
+              wd_supervise_stop(registry, "controller") == -WD_E_NO_RIGHTS &&
+              wd_supervise_pause(registry, "controller") == -WD_E_NO_RIGHTS &&
+              wd_supervise_resume(registry, "controller") == -WD_E_NO_RIGHTS &&
+              wd_supervise_start(registry, "other boot-tests", WD_NULL, wd_start_info->pool) == -WD_E_NO_RIGHTS &&
+              wd_supervise_status(registry, "controller", &st) == 0 && wd_supervise_list(registry, 0, name) == 1;
+    return ok ? 0 : 1;
+}
+
+/* The control requests from a supervised service are refused; pause keeps a service down
+ * (STOPPED, no restart) until resume; list names every supervised service. */
+void test_supervisor_control_rights_pause_resume(void)
+{
+    wd_handle_t registry = wd_start_info->registry;
+    long pool = BT_OK(wd_pool_create(bt_pool(), DRIVER_POOL_BYTES));
+    if (pool < 0)
+        return;
+    BT_CHECK_EQ(wd_supervise_start(registry, "controller boot-tests", WD_NULL, (wd_handle_t)pool), 0);
+    struct wd_service_status st = { 0 };
+    uint64_t deadline = (uint64_t)wd_time_now() + PATIENCE_NS;
+    while (wd_supervise_status(registry, "controller", &st) == 0 && st.deaths == 0 &&
+           (uint64_t)wd_time_now() < deadline)
+        wd_thread_sleep(5 * BT_MS);
+    uint64_t death[7];
+    BT_CHECK_EQ(wd_supervise_last_death(registry, "controller", death), 0);
+    BT_CHECK_EQ(death[2], WD_EXIT_NORMAL);
+    BT_CHECK_EQ(death[1], 0);                   /* every control request was refused to it */
+    /* Found by the list. */
+    char name[WD_NAME_MAX + 1];
+    bool listed = false;
+    for (long i = 0; (i = wd_supervise_list(registry, (unsigned)i, name)) > 0;)
+        listed = listed || strcmp(name, "controller") == 0;
+    BT_CHECK(listed);
+    BT_CHECK_EQ(wd_supervise_list(registry, 1000, name), -WD_E_NOT_FOUND);
+    /* Pause: down and staying down; resume: a new generation at once. */
+    BT_CHECK_EQ(wd_supervise_pause(registry, "controller"), 0);
+    BT_CHECK_EQ(wd_supervise_status(registry, "controller", &st), 0);
+    BT_CHECK_EQ(st.state, WD_SERVICE_STOPPED);
+    uint64_t generation = st.generation;
+    wd_thread_sleep(100 * BT_MS);               /* longer than any backoff it had */
+    BT_CHECK_EQ(wd_supervise_status(registry, "controller", &st), 0);
+    BT_CHECK_EQ(st.state, WD_SERVICE_STOPPED);
+    BT_CHECK_EQ(st.generation, generation);
+    BT_CHECK_EQ(wd_supervise_resume(registry, "controller"), 0);
+    BT_CHECK_EQ(wd_supervise_status(registry, "controller", &st), 0);
+    BT_CHECK_EQ(st.generation, generation + 1);
+    BT_CHECK_EQ(wd_supervise_resume(registry, "controller"), -WD_E_EXISTS);   /* not stopped */
+    BT_CHECK_EQ(wd_supervise_stop(registry, "controller"), 0);
+    BT_CHECK_EQ(wd_supervise_pause(registry, "controller"), -WD_E_NOT_FOUND);
+    wd_cap_delete((wd_handle_t)pool);
+}
