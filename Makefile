@@ -84,7 +84,7 @@ QEMU_GUARDED := $(PYTHON) tools/qemu_netsafety.py $(QEMU)
 DISK_IMG := $(BUILD)/disk.img
 QEMU_DISK := -drive file=$(DISK_IMG),if=none,id=nvm0,format=raw -device nvme,serial=warden0,drive=nvm0
 
-.PHONY: all iso run debug test unit compdb clean deps docs bench
+.PHONY: all iso run debug test unit compdb clean deps docs bench fuzz
 all: $(BUILD)/warden.iso $(BUILD)/warden-test.iso
 iso: all
 
@@ -163,6 +163,10 @@ debug: deps $(BUILD)/warden.iso $(DISK_IMG)
 	@echo "QEMU waits for gdb on :1234. In another terminal: gdb -x $(BUILD)/gdbinit"
 	$(QEMU_GUARDED) $(QEMU_MACHINE) $(QEMU_DISK) -display none -serial mon:stdio -no-reboot -s -S \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
+
+# The syscall fuzzer at scale: 8 seeds x 130,000 calls (tools/fuzz.py; FUZZ_SEEDS, FUZZ_CALLS, FUZZ_SEED).
+fuzz: deps $(BUILD)/warden-test.iso
+	$(Q)$(PYTHON) tools/fuzz.py $(BUILD)/warden-test.iso
 
 bench: deps $(BUILD)/warden.iso
 	$(Q)tools/bench.sh $(BUILD)/warden.iso $(QEMU_EXTRA)

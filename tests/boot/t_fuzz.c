@@ -4,7 +4,8 @@
  * and valid memory, lengths, flags, timeouts). The kernel must answer
  * every one with a result and stay up. The seed is printed; boot with
  * `fuzzseed=N` (QEMU_EXTRA="-fw_cfg name=opt/warden/cmdline,string=test fuzzseed=N")
- * to replay a run.
+ * to replay a run; `fuzzcalls=N` makes more calls than the default 5,000
+ * (`make fuzz`, tools/fuzz.sh).
  *
  * Only calls that would end or wreck the fuzzer itself are steered away:
  * exiting or killing itself, handles to its own process, pool, registry
@@ -20,7 +21,8 @@
 
 #include "boot_tests.h"
 
-#define CALLS 5000
+#define CALLS 5000                  /* per boot-suite run; `fuzzcalls=N` (make fuzz) asks for more */
+#define CALLS_MAX 100000000u
 #define FUZZ_WINDOW 0x0000600000000000ull
 #define FUZZ_WINDOW_SIZE (1ull << 30)
 #define MAX_OBJECTS 48
@@ -107,6 +109,13 @@ static uint64_t seed_from_cmdline(void)
     return p ? strtoull(p + 9, NULL, 0) : 0;
 }
 
+static unsigned calls_from_cmdline(void)
+{
+    const char *p = strstr(wd_start_info->cmdline, "fuzzcalls=");
+    unsigned long long n = p ? strtoull(p + 10, NULL, 0) : 0;
+    return n == 0 ? CALLS : n > CALLS_MAX ? CALLS_MAX : (unsigned)n;
+}
+
 /* Half the time, the handle arguments of the notification calls are our
  * own objects (random ones, so often of the wrong type), so their deeper
  * paths run too (signal, wait, bind and deliver, signal-then-receive,
@@ -183,8 +192,9 @@ void test_syscall_fuzzer(void)
     BT_CHECK(notification > 0);
     add_object(notification);
 
+    unsigned calls = calls_from_cmdline();
     unsigned counts[4] = { 0 };             /* ok, error, skipped, out of range */
-    for (unsigned i = 0; i < CALLS; i++) {
+    for (unsigned i = 0; i < calls; i++) {
         uint64_t r[13];
         r[0] = rnd() % 8 == 0 ? rnd() : rnd() % (syscall_limit() + 5);   /* every call, and a few past the last */
         for (int k = 1; k < 13; k++)
@@ -209,9 +219,9 @@ void test_syscall_fuzzer(void)
         }
         counts[result >= 0 ? 0 : 1]++;
     }
-    printf("# %u calls: %u succeeded, %u failed cleanly, %u skipped\n", CALLS, counts[0], counts[1], counts[2]);
+    printf("# %u calls: %u succeeded, %u failed cleanly, %u skipped\n", calls, counts[0], counts[1], counts[2]);
     BT_CHECK_EQ(counts[3], 0);
-    BT_CHECK(counts[1] > CALLS / 2);
+    BT_CHECK(counts[1] > calls / 2);
     /* The kernel is up and still does its job. */
     long ep = BT_OK(wd_endpoint_create(bt_pool()));
     struct wd_msg msg = { .info = wd_msg_info(1, 0, 0) };

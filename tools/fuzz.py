@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""make fuzz: the boot suite's syscall fuzzer (tests/boot/t_fuzz.c) at scale.
+
+Boots build/warden-test.iso once per seed with `only=syscall_fuzzer
+fuzzseed=S fuzzcalls=N` (two QEMUs at a time, the machine's cores), so the
+runner runs the fuzzer alone and then its leak check (free memory and the
+root pool's charge back where they were). A seed passes when QEMU exits
+with 33 (pass), the fuzzer's line reports N calls and `ok ... syscall_fuzzer`
+appears. Prints every seed (with the command that replays it) and the total.
+
+Environment: FUZZ_SEEDS (default 8), FUZZ_CALLS per seed (default 130000:
+1,040,000 in all, over 1,000,000 made after the steering), FUZZ_SEED (one given seed instead of random ones).
+Every QEMU line goes through tools/qemu_netsafety.py (no network at all).
+"""
+
+import concurrent.futures
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+QEMU = ['qemu-system-x86_64', '-machine', 'q35', '-accel', 'tcg', '-m', '512M', '-display', 'none',
+        '-no-reboot', '-serial', 'stdio', '-monitor', 'none', '-nic', 'none',
+        '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-device', 'intel-iommu,intremap=on', '-device', 'edu']
+EXIT_PASS = 33
+TIMEOUT = 1800
+
+
+def command(iso, seed, calls):
+    return [sys.executable, os.path.join(HERE, 'qemu_netsafety.py')] + QEMU + [
+        '-cdrom', iso, '-boot', 'd', '-fw_cfg',
+        f'name=opt/warden/cmdline,string=test only=syscall_fuzzer fuzzseed={seed:#x} fuzzcalls={calls}']
+
+
+def run_seed(iso, seed, calls, logdir):
+    log = os.path.join(logdir, f'fuzz-{seed:#018x}.log')
+    t0 = time.monotonic()
+    with open(log, 'wb') as out:
+        try:
+            code = subprocess.run(command(iso, seed, calls), stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, timeout=TIMEOUT).returncode
+        except subprocess.TimeoutExpired:
+            code = None
+    text = open(log, encoding='utf-8', errors='replace').read()
+    problems = []
+    if code != EXIT_PASS:
+        problems.append(f'QEMU exit {code} (33 = pass, 37 = kernel panic, None = timeout)')
+    m = re.search(r'^# (\d+) calls: (\d+) succeeded, (\d+) failed cleanly, (\d+) skipped', text, re.MULTILINE)
+    if not m or int(m.group(1)) != calls:
+        problems.append(f'the fuzzer did not report {calls} calls')
+    if not re.search(r'^ok \d+ syscall_fuzzer', text, re.MULTILINE):
+        problems.append('syscall_fuzzer is not ok (a check or the leak check failed)')
+    counts = tuple(int(g) for g in m.groups()[1:]) if m else (0, 0, 0)
+    return seed, problems, counts, time.monotonic() - t0, log
+
+
+def main():
+    iso = sys.argv[1] if len(sys.argv) > 1 else 'build/warden-test.iso'
+    calls = int(os.environ.get('FUZZ_CALLS', '130000'))
+    if os.environ.get('FUZZ_SEED'):
+        seeds = [int(os.environ['FUZZ_SEED'], 0)]
+    else:
+        seeds = [secrets.randbits(63) | 1 for _ in range(int(os.environ.get('FUZZ_SEEDS', '8')))]
+    logdir = os.path.join(os.path.dirname(iso) or '.', 'fuzz-logs')
+    os.makedirs(logdir, exist_ok=True)
+    print(f'fuzz: {len(seeds)} seed(s) x {calls} calls, logs in {logdir}', flush=True)
+    failed, total = 0, [0, 0, 0]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for seed, problems, counts, secs, log in pool.map(lambda s: run_seed(iso, s, calls, logdir), seeds):
+            total = [a + b for a, b in zip(total, counts)]
+            verdict = 'PASS' if not problems else 'FAIL'
+            print(f'{verdict} seed {seed:#x} ({secs:.0f}s): {counts[0]} succeeded, {counts[1]} failed cleanly, '
+                  f'{counts[2]} skipped; replay: FUZZ_SEED={seed:#x} FUZZ_CALLS={calls} make fuzz', flush=True)
+            for p in problems:
+                print(f'    {p} (log: {log})')
+            failed += bool(problems)
+    print(f'fuzz: {len(seeds) - failed} of {len(seeds)} seeds passed, {calls * len(seeds)} calls '
+          f'({total[0]} succeeded, {total[1]} failed cleanly, {total[2]} skipped by the fuzzer\'s steering)')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
