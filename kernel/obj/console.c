@@ -57,14 +57,19 @@ void console_init(void)
     serial_enable_receive_interrupt();
 }
 
-size_t console_take(uint8_t *out, size_t len)
+size_t console_peek(uint8_t *out, size_t len)
 {
     size_t n = len < count ? len : count;
     for (size_t i = 0; i < n; i++)
         out[i] = ring[(head + i) % sizeof ring];
+    return n;
+}
+
+void console_consume(size_t n)
+{
+    n = n < count ? n : count;
     head = (head + n) % sizeof ring;
     count -= n;
-    return n;
 }
 
 void console_set_notification(struct notification *n, uint64_t bits)

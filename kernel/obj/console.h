@@ -19,8 +19,10 @@ struct notification;
  * the line themselves). Without the line, input is never seen. */
 void console_init(void);
 struct kobject *console_object(void);
-/* Moves up to len buffered bytes to out: the count. */
-size_t console_take(uint8_t *out, size_t len);
+/* Copies up to len buffered bytes to out, oldest first, leaving them
+ * buffered: the count. console_consume(n) then drops the first n. */
+size_t console_peek(uint8_t *out, size_t len);
+void console_consume(size_t n);
 /* Input from now on signals bits on n (NULL: nothing); bytes already
  * buffered signal at once. */
 void console_set_notification(struct notification *n, uint64_t bits);

@@ -35,9 +35,10 @@ int64_t sys_console_read(wd_handle_t console, char *buf, uint64_t len)
     if (!user_range_valid((uint64_t)buf, len))
         return -WD_E_BAD_ADDRESS;
     uint8_t chunk[WD_CONSOLE_RING_BYTES];
-    size_t n = console_take(chunk, len < sizeof chunk ? len : sizeof chunk);
+    size_t n = console_peek(chunk, len < sizeof chunk ? len : sizeof chunk);
     if (n && copy_to_user((uint64_t)buf, chunk, n))
-        return -WD_E_BAD_ADDRESS;      /* a page unmapped under us: those bytes are lost */
+        return -WD_E_BAD_ADDRESS;      /* nothing taken: the bytes wait for the next read */
+    console_consume(n);
     return (int64_t)n;
 }
 
@@ -191,7 +192,7 @@ static int fill_mapping(uint64_t domain, uint64_t index, struct wd_inspect_mappi
 
 static int fill_fault(uint64_t index, struct wd_inspect_fault *out, uint64_t *next)
 {
-    if (index >= WD_INSPECT_FAULTS_KEPT || !fault_log_entry((unsigned)index, out))
+    if (index > ~0u || !fault_log_entry((unsigned)index, out))
         return -WD_E_NOT_FOUND;
     *next = index + 1;
     return 0;

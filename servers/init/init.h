@@ -38,7 +38,8 @@ long supervisor_request(struct wd_msg *msg);
 unsigned supervisor_reply_words(uint32_t label);
 /* init's own start of a supervised service: spec as WD_SUPERVISOR_START, pool
  * (moved to the record), up to two more caps for its start info after the
- * device slot (moved too); may_control lets it use the control requests. */
+ * device slot (moved too; deleted if it is refused); may_control lets it use
+ * the control requests. */
 long supervisor_start_local(const char *spec, wd_handle_t pool, const wd_handle_t *caps, unsigned cap_count,
                             bool may_control);
 /* FAULT, EXIT or DMA_FAULT about a supervised driver (else false). */

@@ -128,9 +128,14 @@ void init_devmgr_ready(void)
     long console = wd_cap_copy(info->console, WD_NULL, WD_RIGHT_READ | WD_RIGHT_GRANT, 0);
     long inspector = wd_cap_copy(info->inspector, WD_NULL, WD_RIGHT_READ | WD_RIGHT_GRANT, 0);
     long r = pool < 0 ? pool : console < 0 ? console : inspector;
-    if (r >= 0) {
+    if (r >= 0) {                   /* the record takes the three (and deletes them if it refuses) */
         wd_handle_t caps[2] = { (wd_handle_t)console, (wd_handle_t)inspector };
         r = supervisor_start_local("shell shell", (wd_handle_t)pool, caps, 2, true);
+    } else {
+        long made[3] = { pool, console, inspector };
+        for (int i = 0; i < 3; i++)
+            if (made[i] > 0)
+                wd_cap_delete((wd_handle_t)made[i]);
     }
     if (r < 0)
         printf("init: cannot start the shell: %s\n", wd_error_name(r));

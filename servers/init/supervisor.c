@@ -271,14 +271,16 @@ long supervisor_start_local(const char *spec, wd_handle_t pool, const wd_handle_
                             bool may_control)
 {
     struct driver *d = free_record();
-    if (!d || cap_count > 2)
-        return -WD_E_CSPACE_FULL;
     struct driver parsed = { 0 };
-    long r = parse_spec(spec, &parsed);
+    long r = !d || cap_count > 2 ? -WD_E_CSPACE_FULL : parse_spec(spec, &parsed);
     if (r == 0 && by_name(parsed.service))
         r = -WD_E_EXISTS;
-    if (r < 0)
+    if (r < 0) {                    /* refused: the caps given go, as with a refused START */
+        wd_cap_delete(pool);
+        for (unsigned i = 0; i < cap_count; i++)
+            wd_cap_delete(caps[i]);
         return r;
+    }
     *d = parsed;
     d->pool = pool;
     d->extra_count = cap_count;

@@ -34,7 +34,7 @@ static long call_simple(wd_handle_t endpoint, uint32_t op, uint64_t w0, struct w
 }
 
 /* One block request over a fresh session; the data is in s->region. */
-static long blk_io(wd_handle_t blk, struct wd_client_session *s, uint16_t op, uint64_t lba, uint32_t bytes)
+static long blk_io(struct wd_client_session *s, uint16_t op, uint64_t lba, uint32_t bytes)
 {
     struct wd_ring_desc req = { .offset = 0, .length = bytes, .op = op, .id = 1, .arg = lba }, done;
     long r = wd_client_submit(s, &req);
@@ -42,7 +42,6 @@ static long blk_io(wd_handle_t blk, struct wd_client_session *s, uint16_t op, ui
         r = wd_client_kick(s);
     if (r == 0)
         r = wd_client_wait(s, &done, CALL_TIMEOUT_NS);
-    (void)blk;
     return r < 0 ? r : -(long)done.status;
 }
 
@@ -101,10 +100,10 @@ static void run_blk(int argc, char **argv)
     uint8_t *data = s.region.cpu;
     if (write) {
         memset(data, (int)byte, block);
-        r = blk_io(blk, &s, NVME_BLK_WRITE, lba, (uint32_t)block);
+        r = blk_io(&s, NVME_BLK_WRITE, lba, (uint32_t)block);
         if (r == 0) {
             memset(data, (int)~byte, block);
-            r = blk_io(blk, &s, NVME_BLK_READ, lba, (uint32_t)block);
+            r = blk_io(&s, NVME_BLK_READ, lba, (uint32_t)block);
         }
         bool same = true;
         for (uint64_t i = 0; i < block; i++)
@@ -115,7 +114,7 @@ static void run_blk(int argc, char **argv)
             printf("blk0: block %llu written with 0x%02llx and read back: %s\n", (unsigned long long)lba,
                    (unsigned long long)byte, same ? "the same" : "DIFFERENT");
     } else {
-        r = blk_io(blk, &s, NVME_BLK_READ, lba, (uint32_t)(count * block));
+        r = blk_io(&s, NVME_BLK_READ, lba, (uint32_t)(count * block));
         if (r < 0)
             shell_error("blk0: %s", wd_error_name(r));
         else
