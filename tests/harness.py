@@ -188,7 +188,7 @@ CONFIGS = [
                        'lease_client_death_ends_it', 'lease_large_region_2m_pages',
                        'ring_signal_race_processes', 'datapath_edu_roundtrip', 'datapath_lease_rights',
                        'datapath_revoke_mid_transfer', 'datapath_hostile_client',
-                       'datapath_refuses_bad_sessions', 'datapath_unbadged_signal'],
+                       'datapath_refuses_bad_sessions', 'datapath_unbadged_signal', 'datapath_reopen_keeps_order'],
         'expect': [r'IOMMU: \d+ remapping unit', r'IOMMU: vtd0 at 0x[0-9a-f]+ ACTIVE: translation on',
                    r'interrupt remapping on \(256 entries, requester-checked, compatibility format blocked\)'],
     },

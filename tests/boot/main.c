@@ -71,6 +71,7 @@ void test_datapath_revoke_mid_transfer(void);
 void test_datapath_hostile_client(void);
 void test_datapath_refuses_bad_sessions(void);
 void test_datapath_unbadged_signal(void);
+void test_datapath_reopen_keeps_order(void);
 void test_nvme_blk_integrity(void);
 void test_nvme_blk_roundtrip_and_errors(void);
 void test_nvme_refuses_without_iommu(void);
@@ -200,6 +201,7 @@ const struct boot_test boot_tests[] = {
     { "datapath_hostile_client", test_datapath_hostile_client },
     { "datapath_refuses_bad_sessions", test_datapath_refuses_bad_sessions },
     { "datapath_unbadged_signal", test_datapath_unbadged_signal },
+    { "datapath_reopen_keeps_order", test_datapath_reopen_keeps_order },
     { "nvme_blk_integrity", test_nvme_blk_integrity },
     { "nvme_blk_roundtrip_and_errors", test_nvme_blk_roundtrip_and_errors },
     { "nvme_blk_zeroes_and_deallocate", test_nvme_blk_zeroes_and_deallocate },

@@ -75,6 +75,8 @@ struct wd_client_session {
     uint64_t args[WD_MSG_WORDS - 2];    /* the open request's service-specific words */
     /* Requests not completed yet, by slot (the id the service sees). */
     struct wd_ring_desc *pending;
+    uint64_t *submitted;            /* by slot: its request's place in submission order (from 1) */
+    uint64_t submissions;           /* requests submitted so far */
     uint32_t *free_slots;
     uint8_t *slot_used;
     uint32_t free_count;
@@ -114,7 +116,8 @@ void wd_client_notified(struct wd_client_session *s, uint64_t bits);
 long wd_client_poll(struct wd_client_session *s, struct wd_ring_desc *out);
 /* After DEAD: opens a session with service (the restarted one, looked up
  * again) over the same region and rings, and submits again every request
- * that has not completed. 0 or the open's error. */
+ * that has not completed, in the order they were first submitted. 0 or the
+ * open's error. */
 long wd_client_reopen(struct wd_client_session *s, wd_handle_t service, uint64_t timeout);
 /* Takes the region back from the service (wd_region_revoke of the grant):
  * the device cannot touch it once this returns. The session is useless
