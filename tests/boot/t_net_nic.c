@@ -139,7 +139,10 @@ long stream(struct nic *n, unsigned count, uint32_t seed, uint64_t wait_ns, stru
     memset(st, 0, sizeof *st);
     uint32_t rng = seed;
     unsigned in_flight = 0;
-    while (st->received < count) {
+    /* Until every frame came back and every send completed: a send's
+     * completion left for the next call would free a slot early there, and
+     * a frame being sent would be overwritten by the next one. */
+    while (st->received < count || st->tx_done < st->sent) {
         while (st->sent < count && in_flight < TX_IN_FLIGHT && st->sent - st->received - st->bad < WINDOW) {
             unsigned length = 60 + lcg(&rng) % (NET_FRAME_MAX - 60 + 1);
             uint64_t offset = (st->sent % TX_IN_FLIGHT) * TX_SLOT;
