@@ -29,18 +29,47 @@ static struct arp_entry *find(struct net *n, uint32_t ip)
     return NULL;
 }
 
-/* A free entry, else the one that expires first (an unresolved one is kept). */
-static struct arp_entry *take_entry(struct net *n, uint32_t ip)
+/* Fails what waits for e (TIMEOUT) and frees it: nobody answered. */
+static void abandon(struct net *n, struct arp_entry *e)
 {
-    struct arp_entry *victim = NULL;
+    for (unsigned k = 0; k < NET_ARP_WAITING_MAX; k++) {
+        struct arp_waiting *w = &n->waiting[k];
+        if (w->used && w->next_hop == e->ip) {
+            w->used = false;
+            udp_run_waiting(n, w, -WD_E_TIMEOUT);
+        }
+    }
+    e->ip = 0;
+}
+
+/* An entry for ip: a free or expired one, else the resolved one that
+ * expires first. Entries still being asked for are kept, but to ask (for a
+ * lookup) they may hold at most half the cache: past that the oldest is
+ * given up. Otherwise datagrams from addresses nobody answers ARP for (any
+ * host can send them) would fill the cache with questions for a second and
+ * leave no entry for the peers that do answer. */
+static struct arp_entry *take_entry(struct net *n, uint32_t ip, bool asking)
+{
+    struct arp_entry *victim = NULL, *oldest_asked = NULL;
+    unsigned asked = 0;
     for (unsigned i = 0; i < NET_ARP_ENTRIES; i++) {
         struct arp_entry *e = &n->arp[i];
         if (!e->ip || (e->resolved && e->expires_ns <= n->now_ns)) {
-            victim = e;
-            break;
+            *e = (struct arp_entry){ .ip = ip };
+            return e;
         }
-        if (e->resolved && (!victim || e->expires_ns < victim->expires_ns))
+        if (!e->resolved) {
+            asked++;
+            if (!oldest_asked || e->first_asked_ns < oldest_asked->first_asked_ns)
+                oldest_asked = e;
+        } else if (!victim || e->expires_ns < victim->expires_ns) {
             victim = e;
+        }
+    }
+    if (asking && oldest_asked && (asked >= NET_ARP_ENTRIES / 2 || !victim)) {
+        NET_COUNT(n, arp_timeouts);
+        abandon(n, oldest_asked);
+        victim = oldest_asked;
     }
     if (victim)
         *victim = (struct arp_entry){ .ip = ip };
@@ -126,7 +155,7 @@ void arp_input(struct net *n, const uint8_t *frame, unsigned length)
     bool for_us = n->ip && target_ip == n->ip;
     if (e)
         learn(n, e, sender_mac);            /* RFC 826's merge: refresh what we know or asked for */
-    else if (for_us && op == ARP_REQUEST && (e = take_entry(n, sender_ip)))
+    else if (for_us && op == ARP_REQUEST && (e = take_entry(n, sender_ip, false)))
         learn(n, e, sender_mac);
     else if (op == ARP_REPLY)
         NET_COUNT(n, arp_unsolicited);
@@ -147,7 +176,7 @@ bool arp_lookup(struct net *n, uint32_t next_hop, uint8_t mac[6])
         e->resolved = false;                /* expired: ask again */
         e->first_asked_ns = 0;
     }
-    if (!e && !(e = take_entry(n, next_hop)))
+    if (!e && !(e = take_entry(n, next_hop, true)))
         return false;
     if (!e->first_asked_ns) {
         e->first_asked_ns = n->now_ns;
@@ -182,14 +211,7 @@ uint64_t arp_timers(struct net *n)
             continue;
         if (n->now_ns >= e->first_asked_ns + NET_ARP_GIVE_UP_MS * NET_MS) {
             NET_COUNT(n, arp_timeouts);
-            for (unsigned k = 0; k < NET_ARP_WAITING_MAX; k++) {
-                struct arp_waiting *w = &n->waiting[k];
-                if (w->used && w->next_hop == e->ip) {
-                    w->used = false;
-                    udp_run_waiting(n, w, -WD_E_TIMEOUT);
-                }
-            }
-            e->ip = 0;
+            abandon(n, e);
             continue;
         }
         n->arp_asking++;
