@@ -8,6 +8,7 @@ the result lines: result_line() (the RESULT datagram) and
 describe_result() (the harness's line for a finished run).
 """
 
+import os
 import queue
 import random
 import struct
@@ -16,8 +17,9 @@ import time
 import traceback
 
 from .frames import (ARP_REPLY, ARP_REQUEST, BROADCAST_MAC, CONTROL_PORT, ECHO_PORT, ETH_ARP, ETH_IPV4,
-                     GUEST_IP, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, MAX_UDP_PAYLOAD, PEER_IP, PEER_MAC, arp_frame,
-                     ethernet, icmp_frame, is_unicast, mac_text, ntoa, udp_frame)
+                     GUEST_IP, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, MAX_UDP_PAYLOAD, PEER_IP, PEER_MAC, PROTO_UDP,
+                     arp_frame, ethernet, icmp_frame, ipv4, is_unicast, mac_text, ntoa, udp, udp_frame)
+from .fuzzed import fuzzed_frame
 from .malformed import MALFORMED, malformed_answer, malformed_frames
 
 RESULT_MAX = 500                 # the guest receives at most 511 bytes
@@ -28,6 +30,8 @@ UDP_PORT = 40000                 # step 3: port UDP_PORT + k % 1000
 AFTER_PORT = 41000               # step 6: port AFTER_PORT + k
 STREAM_PORT = 42000              # the stream campaign
 FLOOD_PORT = 43000
+SPOOF_PORT = 45000               # step 5: stranger k sends from SPOOF_PORT + k
+FUZZ_HONEST_PORT = 47000         # step 5: the honest echo after every FUZZ_HONEST_EVERY fuzzed frames
 STACK_ICMP_ID = 0x5743
 
 
@@ -178,18 +182,30 @@ class StackCampaign(Campaign):
       3 udp        UDP_ECHOES datagrams of 1..1472 bytes to port 7
       4 malformed  MALFORMED frames, then 500 ms: no answer to any of them
                    (at any time during the campaign)
-      5 flood      FLOOD_FRAMES frames as fast as they go, replies drained
-      6 after      AFTER_ECHOES UDP echoes, then ARP again
+      5 spoofed    SPOOFED UDP echo requests from addresses of the subnet
+                   nobody answers ARP for, then an honest echo; the guest
+                   must not ask ARP for the peer meanwhile (its questions
+                   for the strangers must not crowd the peer out of its
+                   ARP cache)
+      6 fuzz       FUZZ_FRAMES seeded random mutations of ARP, ICMP, UDP,
+                   fragments and other frames (fuzzed.py), as fast as they
+                   go, with an honest UDP echo that must come back after
+                   every FUZZ_HONEST_EVERY of them
+      7 flood      FLOOD_FRAMES frames as fast as they go, replies drained
+      8 after      AFTER_ECHOES UDP echoes, then ARP again
     Echoes: 1 s per try, 3 tries, a wrong answer fails at once."""
     name = 'stack'
-    KEYS = ('arp', 'icmp', 'udp', 'retries', 'malformed', 'malformed_answered', 'flood', 'flood_echoes',
-            'after', 'gratuitous', 'dhcp_seen', 'seed', 'icmp_retries', 'after_retries', 'arp_after')
+    KEYS = ('arp', 'icmp', 'udp', 'retries', 'malformed', 'malformed_answered', 'spoofed', 'spoofed_tries', 'fuzz', 'fuzz_echoes', 'flood',
+            'flood_echoes', 'after', 'gratuitous', 'dhcp_seen', 'seed', 'icmp_retries', 'after_retries', 'arp_after')
     ICMP_SIZES = (0, 1, 7, 56, 100, 500, 1000, 1400, 1472)
-    UDP_ECHOES, FLOOD_FRAMES, AFTER_ECHOES = 1000, 10000, 50
+    UDP_ECHOES, FLOOD_FRAMES, AFTER_ECHOES, SPOOFED = 1000, 10000, 50, 200
+    FUZZ_FRAMES = int(os.environ.get('NETPEER_FUZZ_FRAMES', '20000'))
+    FUZZ_HONEST_EVERY = int(os.environ.get('NETPEER_FUZZ_HONEST_EVERY', '1000'))
 
     def __init__(self, peer, ident, reply_to):
         super().__init__(peer, ident, reply_to)
-        self.seed = random.getrandbits(32)
+        given = os.environ.get('NETPEER_SEED')                 # replay a campaign's fuzz and sizes
+        self.seed = int(given, 0) if given else random.getrandbits(32)
         self.rng = random.Random(self.seed)
         self.mac = peer.guest_mac
         self.answered = []                  # 'kind (k)' of answered malformed frames
@@ -211,7 +227,7 @@ class StackCampaign(Campaign):
     def body(self):
         try:
             for step in (self.arp_step, self.icmp_step, self.udp_step, self.malformed_step,
-                         self.flood_step, self.after_step):
+                         self.spoofed_step, self.fuzz_step, self.flood_step, self.after_step):
                 step()
             if self.answered:
                 raise StepFailed('malformed: answered later: ' + ', '.join(self.answered))
@@ -291,6 +307,50 @@ class StackCampaign(Campaign):
         self.drain(0.5)
         if self.answered:
             raise StepFailed('malformed: the guest answered ' + ', '.join(self.answered))
+
+    def peer_arp_requests(self):
+        """How many times the guest asked ARP for the peer so far (the peer answers those itself)."""
+        with self.peer.lock:
+            return self.peer.kinds['arp request for the peer']
+
+    def spoofed_step(self):
+        hosts = list(range(30, 100)) + list(range(150, 200))    # nobody; not the fuzz's or malformed.py's markers
+        strangers = [bytes([10, 0, 2, hosts[k % len(hosts)]]) for k in range(self.SPOOFED)]
+        asked_before = self.peer_arp_requests()
+        for k, src in enumerate(strangers):
+            segment = udp(src, GUEST_IP, SPOOF_PORT + k, ECHO_PORT, b'SPF%d' % k)
+            self.send(ethernet(self.mac, PEER_MAC, ETH_IPV4, ipv4(src, GUEST_IP, PROTO_UDP, segment)))
+        payload = self.rng.randbytes(100)
+        frame = udp_frame(self.mac, GUEST_IP, SPOOF_PORT + self.SPOOFED, ECHO_PORT, payload, self.peer.ident())
+        answer, sends = self.exchange(frame, lambda p: p.kind == 'udp' and p.sport == ECHO_PORT and
+                                      p.dport == SPOOF_PORT + self.SPOOFED)
+        asked = self.peer_arp_requests() - asked_before
+        if answer is None:
+            raise StepFailed(f'spoofed: no echo in 3 tries of 1 s after {self.SPOOFED} datagrams from addresses '
+                             'nobody answers for')
+        problem = reply_problem(answer, payload)
+        if problem:
+            raise StepFailed(f'spoofed: the echo: {problem}')
+        if asked:
+            raise StepFailed(f'spoofed: the guest asked ARP for the peer {asked} time(s): the '
+                             "strangers' questions crowded the peer out of its ARP cache")
+        self.keys['spoofed'] = self.SPOOFED
+        self.keys['spoofed_tries'] = sends
+
+    def fuzz_step(self):
+        rng = random.Random(self.seed ^ 0xF022)
+        honest = 0
+        for i in range(self.FUZZ_FRAMES):
+            if i % 500 == 0 and self.peer.stopping.is_set():
+                raise Aborted('the peer stopped (QEMU exited) during the fuzz')
+            frame = fuzzed_frame(rng, self.mac, i)
+            self.send(frame)
+            if (i + 1) % self.FUZZ_HONEST_EVERY == 0 or i + 1 == self.FUZZ_FRAMES:
+                self.keys['fuzz'] = f'{i + 1}/{self.FUZZ_FRAMES}'
+                self.udp_echo(f'fuzz (after {i + 1} fuzzed frames, the last {len(frame)} bytes: {frame[:64].hex()})', FUZZ_HONEST_PORT + honest % 1000,
+                              self.rng.randint(1, MAX_UDP_PAYLOAD))
+                honest += 1
+                self.keys['fuzz_echoes'] = honest
 
     def flood_frame(self, i):
         if i % 3 == 0:

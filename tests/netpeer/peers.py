@@ -117,6 +117,8 @@ class HostPeer:
         return next(self.idents) & 0xFFFF
 
     def send(self, frame):
+        if not frame:   # QEMU 7.2's dgram netdev takes an empty datagram for EOF and never reads again
+            raise ValueError('the peer never sends an empty frame')
         try:
             self.sock.sendto(frame, ('127.0.0.1', self.qemu_port))
         except OSError:

@@ -3,9 +3,11 @@
 This module owns selftest(), the (name, ok) pairs the harness's --selftest
 counts: checksums and the parser on known frames, the malformed frames
 (made, refused by a strict stack, answers recognised), and HostPeer's
-dispatcher and control protocol on frames a guest would send.
+dispatcher and control protocol on frames a guest would send, and the
+fuzzed frames (seeded, never empty, never speaking for the peer).
 """
 
+import random
 import socket
 import struct
 
@@ -13,7 +15,8 @@ from .campaigns import UDP_PORT, result_line
 from .frames import (ARP_REPLY, ARP_REQUEST, BROADCAST_MAC, CONTROL_PORT, DEFAULT_GUEST_MAC, ETH_ARP, ETH_IPV4,
                      ETH_IPV6, ETH_MAX, GUEST_IP, HEADER, MAGIC, PEER_IP, PEER_MAC, PROTO_ICMP, PROTO_UDP,
                      TEST_ETHERTYPE, arp, checksum, ethernet, icmp_echo, icmp_frame, ipv4, parse, udp)
-from .malformed import (BAD_ICMP_ID, MALFORMED, MALFORMED_PORT, UDP_CHECKSUM, mal_arp, mal_udp,
+from .fuzzed import fuzzed_frame
+from .malformed import (BAD_ICMP_ID, MALFORMED, MALFORMED_PORT, MARKER_HOST, UDP_CHECKSUM, mal_arp, mal_udp,
                         malformed_answer, malformed_frames, marker_ip, put, wrong_word)
 from .peers import HostPeer
 
@@ -161,6 +164,25 @@ def control_cases(peer):
     ]
 
 
+def fuzzed_cases():
+    rng_a, rng_b = random.Random(11), random.Random(11)
+    run_a = [fuzzed_frame(rng_a, DEFAULT_GUEST_MAC, i) for i in range(3000)]
+    run_b = [fuzzed_frame(rng_b, DEFAULT_GUEST_MAC, i) for i in range(3000)]
+    kinds = {parse(f).kind for f in run_a}
+    arp_for_peer = [f for f in run_a if f[12:14] == b'\x08\x06' and f[28:32] == PEER_IP]
+    markers = [f for f in run_a if f[12:14] == b'\x08\x00' and len(f) >= 30 and f[26:29] == b'\x0a\x00\x02'
+               and MARKER_HOST <= f[29] < MARKER_HOST + len(MALFORMED)]
+    return [
+        ('fuzzed: a seed draws the same frames again', run_a == run_b),
+        ('fuzzed: never an empty frame (QEMU dgram would take it for EOF)', all(run_a)),
+        ('fuzzed: ARP, IPv4, UDP, ICMP, runts and other ethertypes among them',
+         {'arp', 'ipv4', 'udp', 'icmp', 'runt'} <= kinds),
+        ('fuzzed: oversized frames among them', max(len(f) for f in run_a) > ETH_MAX),
+        ('fuzzed: no ARP packet speaks for the peer', not arp_for_peer),
+        ("fuzzed: no IPv4 source is one of malformed.py's markers", not markers),
+    ]
+
+
 def selftest():
     """(name, ok) pairs for the harness's --selftest."""
-    return checksum_cases() + malformed_cases() + peer_cases()
+    return checksum_cases() + malformed_cases() + fuzzed_cases() + peer_cases()
