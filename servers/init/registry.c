@@ -113,18 +113,50 @@ static int find_name(const char *name)
     return -1;
 }
 
+/* Deletes the capabilities a request brought, from the first'th on: init
+ * keeps nothing of a client's it did not take (a capability left here
+ * would keep the client's object, and the pool it is charged to, alive
+ * after the client is gone). */
+static void drop_brought(const struct wd_msg *msg, unsigned first)
+{
+    for (unsigned i = first; i < wd_msg_ncaps(msg->info); i++)
+        if (msg->caps[i])
+            wd_cap_delete(msg->caps[i]);
+}
+
+/* Names are printable ASCII without spaces (they appear in logs and the
+ * shell's tables, and a space would end one in a supervisor's text). */
+static bool name_printable(const char *name)
+{
+    for (const char *p = name; *p; p++)
+        if (*p <= ' ' || *p > '~')
+            return false;
+    return *name != '\0';
+}
+
 /* Fills the reply in msg. */
 void registry_request(struct wd_msg *msg)
 {
     char name[WD_NAME_MAX + 1];
     uint32_t label = wd_msg_label(msg->info);
+    if (label >= WD_SUPERVISOR_START && label <= WD_SUPERVISOR_RESUME) {
+        long result = supervisor_request(msg);     /* takes or deletes what came with the request */
+        msg->w[0] = (uint64_t)result;
+        msg->info = wd_msg_info(label, result == 0 ? supervisor_reply_words(label) : 1, 0);
+        return;
+    }
     long result = wd_name_unpack(msg, name);
     unsigned ncaps = 0;
     unsigned words = 1;
     if (result == 0 && label == WD_REGISTRY_REGISTER) {
         int free_slot = register_slot(name);
-        if (wd_msg_ncaps(msg->info) != 1)
+        struct wd_cap_info cap;
+        if (wd_msg_ncaps(msg->info) != 1 || !name_printable(name))
             result = -WD_E_INVALID_ARG;
+        else if (wd_cap_info(msg->caps[0], &cap) != 0 || cap.type != WD_TYPE_ENDPOINT)
+            result = -WD_E_WRONG_TYPE;          /* an entry only goes when its endpoint closes */
+        else if (!(cap.rights & WD_RIGHT_SEND))
+            result = -WD_E_NO_RIGHTS;           /* nobody could call what it hands out */
         else if (find_name(name) >= 0)
             result = -WD_E_EXISTS;
         else if (free_slot < 0)
@@ -142,9 +174,9 @@ void registry_request(struct wd_msg *msg)
             if (strcmp(name, "devmgr") == 0)
                 init_devmgr_ready();
         }
-        if (result != 0 && wd_msg_ncaps(msg->info) >= 1)
-            wd_cap_delete(msg->caps[0]);
+        drop_brought(msg, result == 0 ? 1 : 0);
     } else if (result == 0 && label == WD_REGISTRY_LOOKUP) {
+        drop_brought(msg, 0);
         int i = find_name(name);
         if (i < 0) {
             result = -WD_E_NOT_FOUND;
@@ -154,11 +186,10 @@ void registry_request(struct wd_msg *msg)
             ncaps = 1;
             words = 2;
         }
-    } else if (label >= WD_SUPERVISOR_START && label <= WD_SUPERVISOR_RESUME) {
-        result = supervisor_request(msg);
-        words = result == 0 ? supervisor_reply_words(label) : 1;
-    } else if (result == 0) {
-        result = -WD_E_INVALID_ARG;
+    } else {
+        drop_brought(msg, 0);               /* a bad name, or a request nobody knows */
+        if (result == 0)
+            result = -WD_E_INVALID_ARG;
     }
     msg->w[0] = (uint64_t)result;
     msg->info = wd_msg_info(label, words, ncaps);

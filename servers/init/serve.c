@@ -100,6 +100,8 @@ int init_serve(wd_handle_t endpoint, wd_handle_t child, uint64_t child_badge)
             continue;
         }
         if (label >= WD_LABEL_KERNEL) {
+            for (unsigned i = 0; i < wd_msg_ncaps(msg.info); i++)
+                wd_cap_delete(msg.caps[i]);     /* the kernel's messages carry none: keep nothing */
             r = wd_recv(endpoint, &msg, WD_FOREVER);
             continue;
         }

@@ -350,19 +350,17 @@ long supervisor_request(struct wd_msg *msg)
     char text[WD_NAME_MAX + 1];
     uint32_t label = wd_msg_label(msg->info);
     long r = wd_name_unpack(msg, text);
-    if (r < 0) {
-        for (unsigned i = 0; i < wd_msg_ncaps(msg->info); i++)
-            wd_cap_delete(msg->caps[i]);
-        return r;
-    }
     bool control = label != WD_SUPERVISOR_STATUS && label != WD_SUPERVISOR_LAST_DEATH && label != WD_SUPERVISOR_LIST;
-    if (control && !may_control(msg->badge)) {
-        for (unsigned i = 0; i < wd_msg_ncaps(msg->info); i++)
-            wd_cap_delete(msg->caps[i]);
-        return -WD_E_NO_RIGHTS;
-    }
-    if (label == WD_SUPERVISOR_START)
-        return start_request(text, msg);
+    if (r == 0 && control && !may_control(msg->badge))
+        r = -WD_E_NO_RIGHTS;
+    if (r == 0 && label == WD_SUPERVISOR_START)
+        return start_request(text, msg);            /* takes its capabilities or deletes them */
+    /* Nothing else takes a capability: init keeps none it did not ask for
+     * (one left here would keep the client's object and pool alive). */
+    for (unsigned i = 0; i < wd_msg_ncaps(msg->info); i++)
+        wd_cap_delete(msg->caps[i]);
+    if (r < 0)
+        return r;
     if (label == WD_SUPERVISOR_LIST)
         return list_request(text, msg);
     struct driver *d = by_name(text);
