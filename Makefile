@@ -7,6 +7,7 @@
 #   make bench      microbenchmarks under -icount (instruction counts)
 #   make fuzz       the syscall fuzzer at scale (over 1,000,000 calls)
 #   make soak       1,000 driver crash/restart cycles under load
+#   make stability  the normal system under block + network load for 10 minutes, memory flat
 #   make docs       regenerate docs/syscalls.md from include/warden/syscalls.def
 #   make compdb     compile_commands.json (with bear)
 #   make clean
@@ -86,7 +87,7 @@ QEMU_GUARDED := $(PYTHON) tools/qemu_netsafety.py $(QEMU)
 DISK_IMG := $(BUILD)/disk.img
 QEMU_DISK := -drive file=$(DISK_IMG),if=none,id=nvm0,format=raw -device nvme,serial=warden0,drive=nvm0
 
-.PHONY: all iso run debug test unit compdb clean deps docs bench fuzz soak
+.PHONY: all iso run debug test unit compdb clean deps docs bench fuzz soak stability
 all: $(BUILD)/warden.iso $(BUILD)/warden-test.iso
 iso: all
 
@@ -173,6 +174,10 @@ fuzz: deps $(BUILD)/warden-test.iso
 # 1,000 driver crash/restart cycles under load, checked every cycle and in QEMU's trace (tools/soak.py; SOAK_CYCLES, SOAK_SEED).
 soak: deps $(BUILD)/warden-test.iso
 	$(Q)$(PYTHON) tools/soak.py $(BUILD)/warden-test.iso
+
+# The normal system under steady block + network load, memory and counters flat (tools/stability.py; STABILITY_SECONDS).
+stability: deps $(BUILD)/warden-test.iso
+	$(Q)$(PYTHON) tools/stability.py $(BUILD)/warden-test.iso
 
 bench: deps $(BUILD)/warden.iso
 	$(Q)tools/bench.sh $(BUILD)/warden.iso $(QEMU_EXTRA)
