@@ -55,7 +55,7 @@ void hostile_msi_config(struct hostile_run *run)
         { cap + 2, 2, 0x0000, "MSI enable off" },
         { cap + 2, 2, 0x0071, "MSI enable on, 8 vectors" },
         { cap + 4, 4, 0xFEE00000u, "MSI address: the victim's CPU" },
-        { cap + 8, 4, 0x00000001u, "MSI address, upper half" },
+        { cap + 8, 4, 0x00000000u, "MSI address, upper half" },
         { cap + 12, 2, vector, "MSI data: the victim's vector" },
         { cap, 4, 0x00010005u, "MSI header and control" },
         { cap + 1, 1, 0x50, "MSI next pointer" },
