@@ -106,11 +106,16 @@ long hostile_escalate(struct hostile *h, const struct wd_msg *req, uint64_t *out
     ESC_WORD(out, HOSTILE_ESC_GIVE_DEVICE) = (uint64_t)wd_cap_copy(device, c, WD_RIGHT_READ, 0);
     ESC_WORD(out, HOSTILE_ESC_MOVE_DEVICE) = (uint64_t)wd_cap_move(device, c);
     ESC_WORD(out, HOSTILE_ESC_BIG_POOL) = (uint64_t)wd_pool_create(wd_start_info->pool, pool.budget + WD_PAGE_SIZE);
-    ESC_WORD(out, HOSTILE_ESC_GIVE_BAR) = (uint64_t)wd_cap_copy(h->bar_frame, c, WD_RIGHT_READ | WD_RIGHT_WRITE | WD_RIGHT_MAP, 0);
-    ESC_WORD(out, HOSTILE_ESC_MAP_BAR_IN_CHILD) = (uint64_t)wd_vm_map(c, h->bar_frame, 0, CHILD_BAR_VADDR, WD_PAGE_SIZE,
-                                                          WD_RIGHT_READ | WD_RIGHT_WRITE);
-    if (child >= 0)
+    const uint64_t rw = WD_RIGHT_READ | WD_RIGHT_WRITE;
+    ESC_WORD(out, HOSTILE_ESC_GIVE_BAR) = (uint64_t)wd_cap_copy(h->bar_frame, c, rw | WD_RIGHT_MAP, 0);
+    ESC_WORD(out, HOSTILE_ESC_MAP_BAR_IN_CHILD) = (uint64_t)wd_vm_map(c, h->bar_frame, 0, CHILD_BAR_VADDR,
+                                                                      WD_PAGE_SIZE, rw);
+    if (child >= 0) {
         wd_process_kill(c, 0);
+        wd_cap_delete(c);
+    }
+    if (more >= 0)
+        wd_cap_delete((wd_handle_t)more);
     return more;
 }
 
