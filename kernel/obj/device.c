@@ -3,9 +3,10 @@
  * device.h): made at boot, described to user space, owned by processes,
  * quiesced, and the target of DMA fault reports.
  *
- * Invariant: while a group has an owner, no other process has a CPU
- * mapping of its BARs (taken away when the owner changes; vm_map refuses
- * new ones, sys_process.c).
+ * Invariant: while a group has an owner, its BARs are mapped only where
+ * that owner mapped them (into itself, or a process it controls): every
+ * other mapping goes when the owner changes, and vm_map refuses anyone
+ * else (sys_process.c).
  */
 #include "obj/device.h"
 #include "obj/fault_log.h"

@@ -184,8 +184,8 @@ int64_t sys_vm_map(wd_handle_t process, wd_handle_t frame, uint64_t offset, uint
         return r;
     struct frame_object *f = (struct frame_object *)slot->object;
     const struct iommu_group *g = (f->flags & WD_FRAME_MMIO) ? device_bar_group(f) : NULL;
-    if (g && g->owner && g->owner != p)
-        r = -WD_E_NOT_OWNER;            /* a device's registers go only to its group's owner */
+    if (g && g->owner && g->owner != current_process())
+        r = -WD_E_NOT_OWNER;            /* only the group's owner hands out its registers */
     if (r == 0)
         r = vmspace_map(&p->vm, f, offset, vaddr, len, (uint32_t)rights, lease);
     if (r)
