@@ -5,6 +5,8 @@
 #   make test       host unit tests + boot suite under every QEMU configuration
 #   make unit       host unit tests only
 #   make bench      microbenchmarks under -icount (instruction counts)
+#   make fuzz       the syscall fuzzer at scale (over 1,000,000 calls)
+#   make soak       1,000 driver crash/restart cycles under load
 #   make docs       regenerate docs/syscalls.md from include/warden/syscalls.def
 #   make compdb     compile_commands.json (with bear)
 #   make clean
@@ -85,7 +87,7 @@ QEMU_GUARDED := $(PYTHON) tools/qemu_netsafety.py $(QEMU)
 DISK_IMG := $(BUILD)/disk.img
 QEMU_DISK := -drive file=$(DISK_IMG),if=none,id=nvm0,format=raw -device nvme,serial=warden0,drive=nvm0
 
-.PHONY: all iso run debug test unit compdb clean deps docs bench fuzz
+.PHONY: all iso run debug test unit compdb clean deps docs bench fuzz soak
 all: $(BUILD)/warden.iso $(BUILD)/warden-test.iso
 iso: all
 
@@ -168,6 +170,10 @@ debug: deps $(BUILD)/warden.iso $(DISK_IMG)
 # The syscall fuzzer at scale: 8 seeds x 130,000 calls (tools/fuzz.py; FUZZ_SEEDS, FUZZ_CALLS, FUZZ_SEED).
 fuzz: deps $(BUILD)/warden-test.iso
 	$(Q)$(PYTHON) tools/fuzz.py $(BUILD)/warden-test.iso
+
+# 1,000 driver crash/restart cycles under load, checked every cycle and in QEMU's trace (tools/soak.py; SOAK_CYCLES, SOAK_SEED).
+soak: deps $(BUILD)/warden-test.iso
+	$(Q)$(PYTHON) tools/soak.py $(BUILD)/warden-test.iso
 
 bench: deps $(BUILD)/warden.iso
 	$(Q)tools/bench.sh $(BUILD)/warden.iso $(QEMU_EXTRA)

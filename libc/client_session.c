@@ -106,12 +106,13 @@ long wd_client_open(struct wd_client_session *s, wd_handle_t service, wd_handle_
     s->nargs = nargs;
     for (unsigned i = 0; i < nargs; i++)
         s->args[i] = args[i];
-    s->pending = malloc(capacity * (sizeof *s->pending + sizeof *s->free_slots + 1));
+    s->pending = malloc(capacity * (sizeof *s->pending + sizeof *s->submitted + sizeof *s->free_slots + 1));
     if (!s->pending) {
         undo_open(s);
         return -WD_E_POOL_EXHAUSTED;
     }
-    s->free_slots = (uint32_t *)(s->pending + capacity);
+    s->submitted = (uint64_t *)(s->pending + capacity);
+    s->free_slots = (uint32_t *)(s->submitted + capacity);
     s->slot_used = (uint8_t *)(s->free_slots + capacity);
     for (uint32_t i = 0; i < capacity; i++) {
         s->free_slots[i] = capacity - 1 - i;
@@ -154,12 +155,21 @@ long wd_client_reopen(struct wd_client_session *s, wd_handle_t service, uint64_t
         r = send_open(s, timeout);
     if (r < 0)
         return r;
-    /* What the old service did not complete goes again, under its slot. */
-    for (uint32_t slot = 0; slot < s->capacity; slot++) {
-        if (!s->slot_used[slot])
-            continue;
-        struct wd_ring_desc d = s->pending[slot];
-        d.id = slot;
+    /* What the old service did not complete goes again, under its slot, in
+     * the order it was first submitted (a service may rely on the ring's
+     * order: edu's write to the device, then the read back). */
+    uint64_t after = 0;
+    for (;;) {
+        uint32_t next = s->capacity;
+        for (uint32_t slot = 0; slot < s->capacity; slot++)
+            if (s->slot_used[slot] && s->submitted[slot] > after &&
+                (next == s->capacity || s->submitted[slot] < s->submitted[next]))
+                next = slot;
+        if (next == s->capacity)
+            break;
+        after = s->submitted[next];
+        struct wd_ring_desc d = s->pending[next];
+        d.id = next;
         if (wd_ring_enqueue(&s->requests, &d) == 0)
             s->resubmitted++;
     }
@@ -178,6 +188,7 @@ long wd_client_submit(struct wd_client_session *s, const struct wd_ring_desc *re
         return r;
     s->free_count--;
     s->pending[slot] = *request;
+    s->submitted[slot] = ++s->submissions;
     s->slot_used[slot] = 1;
     return 0;
 }

@@ -8,28 +8,89 @@
 
 #define LARGE_PAGE (2ull << 20)
 
+#define FREE_SPANS 32u                  /* unmapped spans kept for reuse; more are forgotten */
+
 static uint64_t next_vaddr = WD_REGION_VADDR_BASE;
+
+/* Spans of the window unmapped again (each with its guard page), reused
+ * first: a process that maps and unmaps regions for ever (a client that
+ * reopens sessions, the network service remapping a restarted driver's
+ * buffers) keeps using the same addresses, so the kernel's page tables
+ * for the window, charged to its pool, stop growing. */
+static struct {
+    uint64_t start, size;
+} free_spans[FREE_SPANS];
+static unsigned free_span_count;
 
 static uint64_t page_round_up(uint64_t v)
 {
     return (v + WD_PAGE_SIZE - 1) & ~(WD_PAGE_SIZE - 1);
 }
 
+/* An address for span bytes (guard page included) aligned to align: from a
+ * freed span that starts aligned and is large enough, else bumped. */
+static uint64_t take_vaddr(uint64_t span, uint64_t align)
+{
+    for (unsigned i = 0; i < free_span_count; i++) {
+        if ((free_spans[i].start & (align - 1)) || free_spans[i].size < span)
+            continue;
+        uint64_t at = free_spans[i].start;
+        free_spans[i].start += span;
+        free_spans[i].size -= span;
+        if (!free_spans[i].size)
+            free_spans[i] = free_spans[--free_span_count];
+        return at;
+    }
+    uint64_t at = (next_vaddr + align - 1) & ~(align - 1);
+    if (at > WD_REGION_VADDR_LIMIT || span > WD_REGION_VADDR_LIMIT - at)
+        return 0;
+    next_vaddr = at + span;
+    return at;
+}
+
+static void give_back_vaddr(uint64_t at, uint64_t span)
+{
+    for (unsigned i = 0; i < free_span_count; i++) {
+        if (free_spans[i].start + free_spans[i].size == at) {       /* joins the span below */
+            free_spans[i].size += span;
+            return;
+        }
+        if (at + span == free_spans[i].start) {                     /* or the one above */
+            free_spans[i].start = at;
+            free_spans[i].size += span;
+            return;
+        }
+    }
+    if (free_span_count < FREE_SPANS)
+        free_spans[free_span_count++] = (typeof(free_spans[0])){ at, span };
+}
+
 void *wd_region_map(wd_handle_t frame, uint64_t size, bool writable, long *error)
 {
     uint64_t align = size >= LARGE_PAGE ? LARGE_PAGE : WD_PAGE_SIZE;
-    uint64_t at = (next_vaddr + align - 1) & ~(align - 1);
-    if (size == 0 || at > WD_REGION_VADDR_LIMIT || page_round_up(size) > WD_REGION_VADDR_LIMIT - at) {
+    uint64_t bytes = page_round_up(size);
+    uint64_t at = size && bytes >= size ? take_vaddr(bytes + WD_PAGE_SIZE, align) : 0;   /* a guard page after */
+    if (!at) {
         *error = -WD_E_RANGE;
         return NULL;
     }
-    long r = wd_vm_map(WD_NULL, frame, 0, at, page_round_up(size), WD_RIGHT_READ | (writable ? WD_RIGHT_WRITE : 0));
+    long r = wd_vm_map(WD_NULL, frame, 0, at, bytes, WD_RIGHT_READ | (writable ? WD_RIGHT_WRITE : 0));
     if (r < 0) {
+        give_back_vaddr(at, bytes + WD_PAGE_SIZE);
         *error = r;
         return NULL;
     }
-    next_vaddr = at + page_round_up(size) + WD_PAGE_SIZE;      /* a guard page between */
     return (void *)at;
+}
+
+long wd_region_unmap(const void *cpu, uint64_t size)
+{
+    uint64_t bytes = page_round_up(size);
+    long r = wd_vm_unmap(WD_NULL, (uint64_t)cpu, bytes);      /* the number of mappings removed */
+    if (r < 0)
+        return r;
+    give_back_vaddr((uint64_t)cpu, bytes + WD_PAGE_SIZE);
+    return 0;
 }
 
 long wd_region_create(struct wd_region *r, wd_handle_t pool, uint64_t size)
@@ -57,7 +118,7 @@ long wd_region_destroy(struct wd_region *r)
 {
     if (!r->frame)
         return -WD_E_INVALID_ARG;
-    long result = wd_vm_unmap(WD_NULL, (uint64_t)r->cpu, r->size);
+    long result = wd_region_unmap(r->cpu, r->size);
     long deleted = wd_cap_delete(r->frame);
     memset(r, 0, sizeof *r);
     return result < 0 ? result : deleted;

@@ -64,6 +64,7 @@ from qemu_netsafety import network_problems  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import disk_pattern  # noqa: E402
 import netpeer  # noqa: E402
+import soak_trace  # noqa: E402
 import netrelay  # noqa: E402  (tools/: make run's host side)
 import shell_scenarios  # noqa: E402
 import shellconsole  # noqa: E402
@@ -191,7 +192,8 @@ CONFIGS = [
                        'lease_client_death_ends_it', 'lease_large_region_2m_pages',
                        'ring_signal_race_processes', 'datapath_edu_roundtrip', 'datapath_lease_rights',
                        'datapath_revoke_mid_transfer', 'datapath_hostile_client',
-                       'datapath_refuses_bad_sessions', 'datapath_unbadged_signal', 'hostile_driver_escapes'],
+                       'datapath_refuses_bad_sessions', 'datapath_unbadged_signal', 'datapath_reopen_keeps_order',
+                       'hostile_driver_escapes'],
         'expect': [r'IOMMU: \d+ remapping unit', r'IOMMU: vtd0 at 0x[0-9a-f]+ ACTIVE: translation on',
                    r'interrupt remapping on \(256 entries, requester-checked, compatibility format blocked\)'],
     },
@@ -343,6 +345,21 @@ CONFIGS = [
         'cmdline': 'netpeer=user',
         'expect': [E1000E_READY],
         'require_ok': ['net_dhcp_and_hostfwd'],
+    },
+    {
+        'name': 'soak',
+        'desc': 'driver crash/restart cycles under load (make soak runs 1,000): edu, the NVMe driver and the e1000e '
+                'driver each serve a client, one is killed mid-I/O every cycle and restarted, the clients recover and '
+                'check their data, the footprint is checked every cycle, and QEMU\'s IOTLB trace shows no '
+                'translation for a dead driver\'s domain after its revocation',
+        'args': ['-m', '512M'] + IOMMU + soak_trace.QEMU_TRACE_ARGS,
+        'peer': 'host',
+        'cmdline': 'netpeer=host only=soak_crash_cycles soakcycles=30',
+        'disk': {'size_mib': 64},
+        'peer_min_good': 30 * 64,
+        'require_ok': ['soak_crash_cycles'],
+        'expect': [r'^# soak: 30 cycles \(10 edu, 10 nvme, 10 e1000e killed and restarted\)'],
+        'trace_check': soak_trace.dma_after_death_reasons,
     },
     {
         'name': 'nvme-no-iommu',
@@ -890,11 +907,15 @@ def run_config(config, qemu, iso, logdir, total, idle, blkseed=None):
         peer.stop()
         notes.append('    host peer: ' + peer.summary().replace('\n', '\n        '))
     text = raw.decode('utf-8', errors='replace')
+    trace_reasons = []
+    if config.get('trace_check'):       # QEMU's trace records cut out of the serial text, and judged
+        text, trace_reasons, trace_summary = config['trace_check'](text)
+        notes.append('    ' + trace_summary)
     cleaned = clean_log(text)
     logpath = os.path.join(logdir, config['name'] + '.log')
     with open(logpath, 'w', encoding='utf-8') as f:
         f.write(cleaned)
-    reasons = judge(config, text, code, reason)
+    reasons = judge(config, text, code, reason) + trace_reasons
     if peer:
         reasons += peer_reasons(config, peer)
     if disk:
@@ -1355,6 +1376,10 @@ def run_selftest():
     passed, failed = passed + p, failed + f
     p, f = run_disk_selftest()
     passed, failed = passed + p, failed + f
+    trace_problems = soak_trace.selftest_problems()
+    for problem in trace_problems:
+        print(f'FAIL selftest: soak_trace {problem}')
+    passed, failed = passed + (not trace_problems), failed + len(trace_problems)
     for name, config, log, code, timeout, want in SELFTEST_CASES:
         reasons = judge(config, log, code, timeout)
         if want is None:

@@ -13,6 +13,7 @@
 #define EDU_NOTIFY_BADGE 0xDA7A        /* data-path sessions: requests published, leases ended */
 #define EDU_CLIENT_BADGE 0xC11         /* the endpoint capability clients get from the registry */
 #define EDU_IRQ_TIMEOUT_NS (3000ull * 1000 * 1000) /* 3 s for an interrupt; a transfer takes 100 ms */
+#define EDU_IDLE_TIMEOUT_NS (1000ull * 1000 * 1000) /* a predecessor's transfer ends within 100 ms */
 
 struct edu {
     struct wd_driver driver;
@@ -28,6 +29,10 @@ struct edu {
 /* Device operations; each checks its arguments before touching the device. */
 uint32_t edu_read_id(struct edu *e);
 uint32_t edu_liveness(struct edu *e, uint32_t value);
+/* Waits until the device computes nothing and runs no transfer (a dead
+ * predecessor's may still be running: edu has no reset): 0 with the time
+ * it took in *waited_ns, or -WD_E_BUSY after timeout_ns. */
+long edu_wait_idle(struct edu *e, uint64_t timeout_ns, uint64_t *waited_ns);
 /* n! (>= 0), or -WD_E_INVALID_ARG (n > EDU_FACTORIAL_MAX), -BUSY, -TIMEOUT
  * (no factorial-done interrupt within EDU_IRQ_TIMEOUT_NS). */
 long edu_factorial(struct edu *e, uint32_t n);

@@ -19,6 +19,7 @@
 
 #define SELF_TEST_BYTES 256u
 #define SELF_TEST_BACK 2048u                            /* where the read-back lands in the buffer */
+#define EDU_IDLE_POLL_NS (1000ull * 1000)                /* 1 ms */
 
 /* Orders CPU accesses to DMA memory against the MMIO accesses around them. */
 static inline void compiler_barrier(void)
@@ -69,6 +70,20 @@ uint32_t edu_liveness(struct edu *e, uint32_t value)
 {
     wd_mmio_write32(e->regs, EDU_REG_LIVENESS, value);
     return wd_mmio_read32(e->regs, EDU_REG_LIVENESS);
+}
+
+long edu_wait_idle(struct edu *e, uint64_t timeout_ns, uint64_t *waited_ns)
+{
+    uint64_t start = (uint64_t)wd_time_now(), now = start;
+    while ((wd_mmio_read32(e->regs, EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) ||
+           (wd_mmio_read32(e->regs, EDU_REG_STATUS) & EDU_STATUS_COMPUTING)) {
+        if (now - start >= timeout_ns)
+            return -WD_E_BUSY;
+        wd_thread_sleep(EDU_IDLE_POLL_NS);
+        now = (uint64_t)wd_time_now();
+    }
+    *waited_ns = now - start;
+    return 0;
 }
 
 long edu_factorial(struct edu *e, uint32_t n)

@@ -112,6 +112,16 @@ int main(int argc, char **argv)
         printf("edu: %02x:%02x.%x: ID register reads 0x%08x, expected 0x%08x\n", bus, slot, fn, id, EDU_ID_VALUE);
         return 1;
     }
+    /* A transfer the previous owner started may still be running. With bus
+     * mastering off it cannot land; once on, it would land in this driver's
+     * domain, at an IOVA the old driver chose. So wait for it first. */
+    uint64_t waited = 0;
+    r = edu_wait_idle(e, EDU_IDLE_TIMEOUT_NS, &waited);
+    if (r < 0)
+        return fail("the device is still busy with its previous owner's work", r);
+    if (waited)
+        printf("edu: %02x:%02x.%x: waited %llu ms for the previous owner's transfer to end before enabling bus "
+               "mastering\n", bus, slot, fn, (unsigned long long)(waited / 1000000));
     r = wd_driver_enable(&e->driver);
     if (r < 0)
         return fail("cannot enable memory decode and bus mastering", r);

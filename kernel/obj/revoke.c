@@ -54,6 +54,7 @@ static void revoke_group(struct iommu_group *g, struct revoke_summary *sum)
     sum->irqs += irq_release_group(g);
     if (g->space) {
         sum->mappings += count_mappings(g->space);
+        sum->last_domain = g->space->domain_id;
         dmaspace_detach(g);         /* returns after the invalidation wait */
         latest_flush_stamp = ++stamp_clock;
     }
@@ -92,11 +93,13 @@ void revoke_owned_devices(struct process *p, struct revoke_summary *out)
             begin(p);
         uint64_t irqs = out->irqs, mappings = out->mappings;
         uint64_t resets = out->resets;
+        out->last_domain = 0;
         revoke_group(g, out);
         printk("IOMMU: group %u revoked from dead process %llu: bus mastering off, %llu interrupt(s) "
-               "unhooked, %llu DMA mapping(s) unreachable (context cleared, IOTLB flushed)%s\n",
+               "unhooked, %llu DMA mapping(s) of domain %u unreachable (context cleared, IOTLB flushed)%s\n",
                i, (unsigned long long)p->obj.id, (unsigned long long)(out->irqs - irqs),
-               (unsigned long long)(out->mappings - mappings), out->resets > resets ? ", function reset (FLR)" : "");
+               (unsigned long long)(out->mappings - mappings), out->last_domain,
+               out->resets > resets ? ", function reset (FLR)" : "");
     }
 }
 
@@ -117,9 +120,9 @@ void revoke_device_cap_lost(struct device *d, struct process *holder)
      * through them it could start DMA into the next owner's IOVAs. */
     uint64_t bars = iommu_group_unmap_bars(g, holder);
     printk("IOMMU: group %u revoked from live process %llu (its last device capability went): %llu "
-           "interrupt(s), %llu DMA mapping(s), %llu BAR mapping(s) removed\n",
+           "interrupt(s), %llu DMA mapping(s) of domain %u, %llu BAR mapping(s) removed\n",
            g->index, (unsigned long long)holder->obj.id, (unsigned long long)sum.irqs,
-           (unsigned long long)sum.mappings, (unsigned long long)bars);
+           (unsigned long long)sum.mappings, sum.last_domain, (unsigned long long)bars);
     if (!holder->fault_endpoint)
         return;
     struct kevent *ev = &holder->revoke_event;

@@ -22,6 +22,7 @@ struct revoke_summary {
     uint64_t irqs;
     uint64_t resets;                /* functions reset (FLR) */
     uint64_t first_address;         /* WD_PCI_ADDRESS of the first group revoked, 0: none */
+    uint16_t last_domain;           /* domain ID of the last dmaspace detached, 0: none */
 };
 
 /* p is dying (its threads are stopped): for every group it owns, bus

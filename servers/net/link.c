@@ -51,7 +51,7 @@ static void post_receives(struct net *n)
 static void link_close(struct net *n)
 {
     if (n->rx_cpu) {
-        wd_vm_unmap(WD_NULL, (uint64_t)n->rx_cpu, n->rx_pool_size);
+        wd_region_unmap(n->rx_cpu, n->rx_pool_size);
         n->rx_cpu = NULL;
     }
     if (n->rx_pool)

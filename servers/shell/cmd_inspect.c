@@ -255,9 +255,12 @@ static void run_mem(int argc, char **argv)
     printf("%-5s  %-10s  %-12s  %-12s\n", "PID", "NAME", "POOL USED", "POOL BUDGET");
     struct wd_inspect_process p;
     for (uint64_t i = 0; inspect_record(WD_INSPECT_PROCESS, 0, i, &p, sizeof p, &i) == 0;)
-        if (!p.dead)
-            printf("%-5llu  %-10.15s  %-11lluK  %-11lluK\n", (unsigned long long)p.pid, p.name,
-                   (unsigned long long)(p.pool_used >> 10), (unsigned long long)(p.pool_budget >> 10));
+        if (!p.dead) {
+            char used[24], budget[24];
+            snprintf(used, sizeof used, "%lluK", (unsigned long long)(p.pool_used >> 10));
+            snprintf(budget, sizeof budget, "%lluK", (unsigned long long)(p.pool_budget >> 10));
+            printf("%-5llu  %-10.15s  %-12s  %-12s\n", (unsigned long long)p.pid, p.name, used, budget);
+        }
 }
 
 static void run_stats(int argc, char **argv)

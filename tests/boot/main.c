@@ -60,6 +60,7 @@ void test_name_registry(void);
 void test_process_churn_no_leak(void);
 void test_syscall_argument_errors(void);
 void test_syscall_fuzzer(void);
+void test_soak_crash_cycles(void);
 void test_lease_rights_and_errors(void);
 void test_lease_ends_its_mappings(void);
 void test_lease_revoke_under_dma(void);
@@ -72,6 +73,7 @@ void test_datapath_revoke_mid_transfer(void);
 void test_datapath_hostile_client(void);
 void test_datapath_refuses_bad_sessions(void);
 void test_datapath_unbadged_signal(void);
+void test_datapath_reopen_keeps_order(void);
 void test_nvme_blk_integrity(void);
 void test_nvme_blk_roundtrip_and_errors(void);
 void test_nvme_refuses_without_iommu(void);
@@ -141,6 +143,7 @@ const struct boot_test boot_tests[] = {
     { "process_churn_no_leak", test_process_churn_no_leak },
     { "syscall_argument_errors", test_syscall_argument_errors },
     { "syscall_fuzzer", test_syscall_fuzzer },
+    { "soak_crash_cycles", test_soak_crash_cycles },
     { "notify_coalesces", test_notify_coalesces },
     { "notify_signal_never_blocks", test_notify_signal_never_blocks },
     { "notify_badges_select_bits", test_notify_badges_select_bits },
@@ -202,6 +205,7 @@ const struct boot_test boot_tests[] = {
     { "datapath_hostile_client", test_datapath_hostile_client },
     { "datapath_refuses_bad_sessions", test_datapath_refuses_bad_sessions },
     { "datapath_unbadged_signal", test_datapath_unbadged_signal },
+    { "datapath_reopen_keeps_order", test_datapath_reopen_keeps_order },
     { "nvme_blk_integrity", test_nvme_blk_integrity },
     { "nvme_blk_roundtrip_and_errors", test_nvme_blk_roundtrip_and_errors },
     { "nvme_blk_zeroes_and_deallocate", test_nvme_blk_zeroes_and_deallocate },

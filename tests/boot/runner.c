@@ -8,6 +8,7 @@
  * something left behind still holds, such as a registry entry of a dead
  * server keeping its endpoint and pool alive).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <warden/registry.h>
 #include <warden/spawn.h>
@@ -15,12 +16,19 @@
 #include "boot_tests.h"
 
 #define TEST_POOL_BYTES (24ull << 20)
-#define TEST_TIMEOUT_NS (60000ull * BT_MS)
+#define TEST_TIMEOUT_NS (60000ull * BT_MS)    /* per test; `testtimeout=SECONDS` for long campaigns (make soak) */
 
 static uint64_t free_frames(void)
 {
     struct wd_system_info info;
     return wd_system_info(&info) == 0 ? info.free_frames : 0;
+}
+
+static uint64_t test_timeout_ns(void)
+{
+    const char *p = strstr(wd_start_info->cmdline, "testtimeout=");
+    unsigned long long seconds = p ? strtoull(p + strlen("testtimeout="), NULL, 10) : 0;
+    return seconds ? seconds * 1000 * BT_MS : TEST_TIMEOUT_NS;
 }
 
 /* Bytes charged to the root pool (this runner's pool, from init). */
@@ -70,13 +78,13 @@ static int run_one(const struct boot_test *t, wd_handle_t ep, uint64_t badge, co
         return -1;
     }
     int status = -1;
-    uint64_t deadline = (uint64_t)wd_time_now() + TEST_TIMEOUT_NS;
+    uint64_t timeout = test_timeout_ns(), deadline = (uint64_t)wd_time_now() + timeout;
     for (;;) {
         uint64_t now = (uint64_t)wd_time_now();
         struct wd_msg msg;
         long r = now < deadline ? wd_recv(ep, &msg, deadline - now) : -WD_E_TIMEOUT;
         if (r == -WD_E_TIMEOUT) {
-            printf("# timed out after %llu ms\n", (unsigned long long)(TEST_TIMEOUT_NS / BT_MS));
+            printf("# timed out after %llu ms\n", (unsigned long long)(timeout / BT_MS));
             wd_process_kill((wd_handle_t)child, -1);
             break;
         }

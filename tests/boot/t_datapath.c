@@ -4,7 +4,8 @@
  * a client's region granted as a lease, mapped by the driver once, the
  * device DMAing straight to and from it on ring requests; a revocation in
  * the middle of a transfer; a hostile client; sessions refused for bad
- * arguments. The kernel-level lease tests are in t_lease.c.
+ * arguments; a restarted driver getting the dead one's requests again in
+ * their order. The kernel-level lease tests are in t_lease.c.
  */
 #include <string.h>
 #include <warden/region.h>
@@ -368,4 +369,52 @@ void test_datapath_unbadged_signal(void)
     wd_cap_delete((wd_handle_t)n);
     wd_region_destroy(&rings);
     wd_region_destroy(&region);
+}
+
+/* The driver dies with a write to the device and its read back in flight,
+ * submitted under slots in the reverse of their order (slots are reused
+ * last-freed first): the client library must send them again to the new
+ * driver in the order they were submitted, or the read runs first and
+ * brings back what the dead driver's blocked write left in the device. */
+void test_datapath_reopen_keeps_order(void)
+{
+    struct edu_driver drv;
+    wd_handle_t device;
+    if (!driver_up(&drv, &device))
+        return;
+    struct wd_client_session s;
+    if (BT_OK(wd_client_open(&s, drv.client, bt_pool(), REGION_BYTES, WD_RIGHT_READ | WD_RIGHT_WRITE, CAPACITY, NULL,
+                             0, SESSION_TIMEOUT)) < 0)
+        return;
+    volatile uint8_t *region = s.region.cpu;
+    /* Two small requests complete, so the next two take their slots the other way round. */
+    BT_OK(request(&s, EDU_RING_TO_DEVICE, 0, 64, 0, 1));
+    BT_OK(request(&s, EDU_RING_TO_DEVICE, 0, 64, 0, 2));
+    BT_CHECK_EQ(completion(&s, 1, NULL), 0);
+    BT_CHECK_EQ(completion(&s, 2, NULL), 0);
+    fill(region + PATTERN_OFFSET, TRANSFER, 0x47);
+    memset((void *)(region + BACK_OFFSET), 0, TRANSFER);
+    struct wd_ring_desc out = { .offset = PATTERN_OFFSET, .length = TRANSFER, .op = EDU_RING_TO_DEVICE, .id = 3 };
+    struct wd_ring_desc back = { .offset = BACK_OFFSET, .length = TRANSFER, .op = EDU_RING_FROM_DEVICE, .id = 4 };
+    BT_OK(wd_client_submit(&s, &out));
+    BT_OK(wd_client_submit(&s, &back));
+    BT_OK(wd_client_kick(&s));
+    wd_thread_sleep(20 * BT_MS);                        /* the write runs (it lands at 100 ms) */
+    BT_OK(wd_process_kill(drv.process, 0));
+    struct wd_msg m;
+    BT_CHECK_EQ(bt_wait_kernel_message(drv.fault_ep, WD_LABEL_EXIT, EDU_DRIVER_BADGE, &m, SESSION_TIMEOUT), 0);
+    struct wd_ring_desc c;
+    BT_CHECK_EQ(wd_client_wait(&s, &c, SESSION_TIMEOUT), -WD_E_DEAD);   /* nothing completed */
+    wd_cap_delete(drv.client);
+    wd_cap_delete(drv.process);
+    wd_cap_delete(drv.fault_ep);
+    if (!edu_driver_start(&drv, device, "no-selftest"))
+        return;
+    BT_CHECK_EQ(wd_client_reopen(&s, drv.client, SESSION_TIMEOUT), 0);
+    BT_CHECK_EQ(s.resubmitted, 2);
+    BT_CHECK_EQ(completion(&s, 3, NULL), 0);            /* the write first, */
+    BT_CHECK_EQ(completion(&s, 4, NULL), 0);            /* then the read */
+    BT_CHECK(memcmp((const void *)(region + BACK_OFFSET), (const void *)(region + PATTERN_OFFSET), TRANSFER) == 0);
+    BT_CHECK_EQ(wd_client_close(&s, SESSION_TIMEOUT), 0);
+    driver_down(&drv, device);
 }

@@ -15,7 +15,8 @@
  * Regions of 2 MiB or more get 2 MiB aligned addresses (and the kernel
  * builds their frames from 2 MiB chunks), so the IOMMU can use 2 MiB pages.
  * CPU addresses come from a window of this process reserved for regions
- * (WD_REGION_VADDR_BASE ..), handed out by bumping and never reused.
+ * (WD_REGION_VADDR_BASE ..), each followed by a guard page; addresses
+ * unmapped again (wd_region_unmap, wd_region_destroy) are reused first.
  * Nothing here is thread safe.
  */
 #ifndef WARDEN_LIBC_REGION_H
@@ -46,9 +47,12 @@ long wd_region_grant(const struct wd_region *r, uint64_t device_rights, wd_handl
  * copies is gone and the IOTLB flush is done. 0 or -WD_E_*. */
 long wd_region_revoke(wd_handle_t grant);
 
-/* Maps size bytes of frame READ|WRITE (or READ only) at a fresh address
+/* Maps size bytes of frame READ|WRITE (or READ only) at a free address
  * of the region window: the address, or NULL (and *error) on failure. */
 void *wd_region_map(wd_handle_t frame, uint64_t size, bool writable, long *error);
+/* Unmaps what wd_region_map mapped (the same size) and gives the address
+ * back for reuse. 0 or vm_unmap's error. */
+long wd_region_unmap(const void *cpu, uint64_t size);
 
 /* Copies that survive the memory going away (a lease revoked by its
  * owner while a service copies from or to it): wd_copy_checked returns
@@ -75,6 +79,8 @@ struct wd_client_session {
     uint64_t args[WD_MSG_WORDS - 2];    /* the open request's service-specific words */
     /* Requests not completed yet, by slot (the id the service sees). */
     struct wd_ring_desc *pending;
+    uint64_t *submitted;            /* by slot: its request's place in submission order (from 1) */
+    uint64_t submissions;           /* requests submitted so far */
     uint32_t *free_slots;
     uint8_t *slot_used;
     uint32_t free_count;
@@ -114,7 +120,8 @@ void wd_client_notified(struct wd_client_session *s, uint64_t bits);
 long wd_client_poll(struct wd_client_session *s, struct wd_ring_desc *out);
 /* After DEAD: opens a session with service (the restarted one, looked up
  * again) over the same region and rings, and submits again every request
- * that has not completed. 0 or the open's error. */
+ * that has not completed, in the order they were first submitted. 0 or the
+ * open's error. */
 long wd_client_reopen(struct wd_client_session *s, wd_handle_t service, uint64_t timeout);
 /* Takes the region back from the service (wd_region_revoke of the grant):
  * the device cannot touch it once this returns. The session is useless
