@@ -64,16 +64,17 @@ include drivers/lib/libdriver.mk
 
 # User programs, loaded by GRUB as boot modules named after them.
 $(call user_program,init,$(wildcard servers/init/*.c))
-$(call user_program,boot-tests,$(wildcard tests/boot/*.c tests/boot/*.asm),-Idrivers/edu)
+$(call user_program,boot-tests,$(wildcard tests/boot/*.c tests/boot/*.asm),-Idrivers/edu -Idrivers/hostile)
 $(call user_program,bench,$(wildcard tests/bench/*.c))
 $(call user_program,devmgr,$(wildcard servers/devmgr/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,edu,$(wildcard drivers/edu/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
+$(call user_program,hostile,$(wildcard drivers/hostile/*.c),$(LIBDRIVER_CFLAGS) -Idrivers/edu,$(LIBDRIVER_A))
 $(call user_program,nvme,$(wildcard drivers/nvme/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,e1000e,$(wildcard drivers/e1000e/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,net,$(wildcard servers/net/*.c),$(LIBDRIVER_CFLAGS),$(LIBDRIVER_A))
 $(call user_program,echo,$(wildcard servers/echo/*.c),-Iservers/net)
 $(call user_program,shell,$(wildcard servers/shell/*.c),-Iservers/net -Idrivers/edu -Idrivers/nvme)
-BOOT_MODULES := init boot-tests bench devmgr edu nvme e1000e net echo shell
+BOOT_MODULES := init boot-tests bench devmgr edu hostile nvme e1000e net echo shell
 
 # -nic none: no default NIC (make run adds its own, tools/run.sh); every
 # QEMU start goes through tools/qemu_netsafety.py, which refuses a command

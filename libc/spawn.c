@@ -82,7 +82,7 @@ static long fill_start_info(const struct wd_spawn *s, wd_handle_t child, struct 
     if (r == 0)
         r = give(s->registry, child, 0, &info->registry);
     for (unsigned i = 0; r == 0 && i < s->cap_count && i < WD_START_MAX_CAPS; i++, info->cap_count++)
-        r = give(s->caps[i], child, 0, &info->caps[i]);
+        r = give(s->caps[i], child, s->cap_rights[i], &info->caps[i]);
     if (s->pass_modules && wd_start_info) {
         for (unsigned i = 0; r == 0 && i < wd_start_info->module_count; i++, info->module_count++) {
             info->modules[i] = wd_start_info->modules[i];

@@ -139,6 +139,9 @@ TAIL_LINES = 40
 # --------------------------------------------------------------------------
 
 IOMMU = ['-device', 'intel-iommu,intremap=on', '-device', 'edu']
+# edu with a 64-bit DMA mask (its default is 28 bits): hostile_driver_escapes
+# aims its writes at the interrupt window and beyond the IOMMU's address width.
+EDU_WIDE = 'edu,dma_mask=0xffffffffffffffff'
 # q35's e1000e (for the MSI-X test), on user-mode networking that cannot
 # reach the real network (DESIGN.md §12): the guest drives no traffic.
 E1000E_RESTRICTED = ['-netdev', 'user,id=n0,restrict=on',
@@ -165,8 +168,8 @@ BOTH_DRIVERS_READY = r'(?s)(?=.*^edu: [^\n]* ready: )(?=.*^nvme: [^\n]* ready: )
 CONFIGS = [
     {
         'name': 'default',
-        'desc': '512 MiB, Intel IOMMU + edu device; full test suite',
-        'args': ['-m', '512M'] + IOMMU + E1000E_RESTRICTED,
+        'desc': '512 MiB, Intel IOMMU + edu device (64-bit DMA mask); full test suite',
+        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on', '-device', EDU_WIDE] + E1000E_RESTRICTED,
         'require_ok': ['iommu_translation_on', 'dma_roundtrip', 'dma_unmapped_iova_blocked',
                        'dma_readonly_blocked', 'dma_after_unmap_faults', 'dma_after_detach_faults',
                        'device_ownership', 'dma_fault_flood_quiesces',
@@ -189,7 +192,8 @@ CONFIGS = [
                        'lease_client_death_ends_it', 'lease_large_region_2m_pages',
                        'ring_signal_race_processes', 'datapath_edu_roundtrip', 'datapath_lease_rights',
                        'datapath_revoke_mid_transfer', 'datapath_hostile_client',
-                       'datapath_refuses_bad_sessions', 'datapath_unbadged_signal', 'datapath_reopen_keeps_order'],
+                       'datapath_refuses_bad_sessions', 'datapath_unbadged_signal', 'datapath_reopen_keeps_order',
+                       'hostile_driver_escapes'],
         'expect': [r'IOMMU: \d+ remapping unit', r'IOMMU: vtd0 at 0x[0-9a-f]+ ACTIVE: translation on',
                    r'interrupt remapping on \(256 entries, requester-checked, compatibility format blocked\)'],
     },
@@ -224,9 +228,9 @@ CONFIGS = [
     {
         'name': 'aw48',
         'desc': 'IOMMU with 48-bit address width: 4-level I/O page tables',
-        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on,aw-bits=48', '-device', 'edu'],
+        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on,aw-bits=48', '-device', EDU_WIDE],
         'expect': [r'4-level tables \(48-bit IOVA\)'],
-        'require_ok': ['dma_roundtrip', 'dma_map_errors', 'iommu_translation_on'],
+        'require_ok': ['dma_roundtrip', 'dma_map_errors', 'iommu_translation_on', 'hostile_driver_escapes'],
     },
     {
         'name': 'bridge',
@@ -234,20 +238,20 @@ CONFIGS = [
         'args': ['-m', '512M', '-device', 'intel-iommu,intremap=on',
                  '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1',
                  '-device', 'pcie-pci-bridge,id=br1,bus=rp1',
-                 '-device', 'edu,bus=br1,addr=1'],
+                 '-device', EDU_WIDE + ',bus=br1,addr=1'],
         'expect': [r'pci: 02:01\.0 1234:11e8 .*requester 02:00\.0 \(bridge alias\)'],
         'require_ok': ['dma_roundtrip', 'dma_unmapped_iova_blocked', 'dma_after_detach_faults',
                        'device_config_mediation', 'irq_msi_message', 'irq_intx',
-                       'supervisor_restarts_driver'],
+                       'supervisor_restarts_driver', 'hostile_driver_escapes'],
     },
     {
         'name': 'no-intremap',
         'desc': 'IOMMU translating DMA but not remapping interrupts: MSI refused, edu driver falls back to INTx',
-        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=off', '-device', 'edu'],
+        'args': ['-m', '512M', '-device', 'intel-iommu,intremap=off', '-device', EDU_WIDE],
         'expect': [r'interrupt remapping off', r'interrupts: INTx \(MSI: E_NO_IOMMU\)'],
         'expect_skip': ['irq_msi_message', 'irq_owner_death_unhooks'],
         'require_ok': ['dma_roundtrip', 'irq_intx', 'edu_driver_serves', 'kernel.isa_serial_irq',
-                       'supervisor_restarts_driver'],
+                       'supervisor_restarts_driver', 'hostile_driver_escapes'],
     },
     {
         'name': 'no-iommu',

@@ -2,6 +2,11 @@
  * device.c - device objects, IOMMU groups and the device root (see
  * device.h): made at boot, described to user space, owned by processes,
  * quiesced, and the target of DMA fault reports.
+ *
+ * Invariant: while a group has an owner, its BARs are mapped only where
+ * that owner mapped them (into itself, or a process it controls): every
+ * other mapping goes when the owner changes, and vm_map refuses anyone
+ * else (sys_process.c).
  */
 #include "obj/device.h"
 #include "obj/fault_log.h"
@@ -11,6 +16,7 @@
 #include "core/printk.h"
 #include "iommu/vtd.h"
 #include "mm/physmem.h"
+#include "mm/vmspace.h"
 #include "obj/dmaspace.h"
 #include "obj/frame_object.h"
 #include "obj/process.h"
@@ -223,6 +229,41 @@ void iommu_group_bind_driver(struct iommu_group *g, struct endpoint *ep, uint64_
         kobject_get(&ep->obj);
 }
 
+uint64_t iommu_group_unmap_bars(struct iommu_group *g, struct process *holder)
+{
+    uint64_t removed = 0;
+    for (unsigned i = 0; i < device_count(); i++)
+        for (unsigned b = 0; devices[i].group == g && b < WD_DEVICE_BARS; b++)
+            if (devices[i].bar_frames[b])
+                removed += vmspace_unmap_frame(&holder->vm, devices[i].bar_frames[b]);
+    return removed;
+}
+
+struct iommu_group *device_bar_group(const struct frame_object *f)
+{
+    for (unsigned i = 0; i < device_count(); i++)
+        for (unsigned b = 0; b < WD_DEVICE_BARS; b++)
+            if (devices[i].bar_frames[b] == f)
+                return devices[i].group;
+    return NULL;
+}
+
+/* Whoever mapped the group's registers before it had this owner (a driver
+ * that detached and kept its mapping, a process that mapped them while
+ * nobody owned the group) could program the device's DMA into the new
+ * owner's IOVAs: those mappings go. */
+static void unmap_bars_of_others(struct iommu_group *g, struct process *owner)
+{
+    uint64_t removed = 0;
+    struct process *p;
+    for (unsigned i = 0; (p = process_at(i)); i++)
+        if (p != owner && !p->dead)
+            removed += iommu_group_unmap_bars(g, p);
+    if (removed)
+        printk("IOMMU: group %u now owned by process %llu: %llu BAR mapping(s) of other processes removed\n",
+               g->index, (unsigned long long)owner->obj.id, (unsigned long long)removed);
+}
+
 void iommu_group_set_owner(struct iommu_group *g, struct process *p)
 {
     if (g->owner == p)
@@ -231,6 +272,8 @@ void iommu_group_set_owner(struct iommu_group *g, struct process *p)
     iommu_group_bind_driver(g, NULL, 0);
     g->owner = p;
     g->window_faults = 0;
+    if (p)
+        unmap_bars_of_others(g, p);
 }
 
 static void fill_fault_event(struct kevent *ev, const struct iommu_group *g, uint16_t source_id, uint64_t iova,

@@ -84,8 +84,13 @@ int device_finish_reset(struct device *d);
 /* Lets the bridges above the group's devices forward their DMA (bus
  * mastering on every upstream bridge; bridges stay kernel-owned). */
 void iommu_group_enable_upstream(struct iommu_group *g);
-/* Ownership: attach/detach (dmaspace.c does the context entries). */
+/* Ownership: attach/detach (dmaspace.c does the context entries). A new
+ * owner p: every other process's mappings of the group's BARs are removed. */
 void iommu_group_set_owner(struct iommu_group *g, struct process *p);
+/* Removes holder's CPU mappings of the group's BARs; returns how many. */
+uint64_t iommu_group_unmap_bars(struct iommu_group *g, struct process *holder);
+/* The group whose device has f as a BAR frame, or NULL (f is not one). */
+struct iommu_group *device_bar_group(const struct frame_object *f);
 /* Routes a DMA fault record to the group's owner's supervisor and driver. */
 void iommu_group_report_fault(struct iommu_group *g, uint16_t source_id, uint64_t iova, unsigned reason,
                               bool write);

@@ -103,20 +103,6 @@ void revoke_owned_devices(struct process *p, struct revoke_summary *out)
     }
 }
 
-/* A live holder keeps running, but must not keep the device's registers:
- * through them it could start DMA into the next owner's IOVAs. */
-static uint64_t unmap_group_bars(struct iommu_group *g, struct process *holder)
-{
-    uint64_t removed = 0;
-    for (unsigned i = 0; i < device_count(); i++) {
-        struct device *d = device_at(i);
-        for (unsigned b = 0; d->group == g && b < WD_DEVICE_BARS; b++)
-            if (d->bar_frames[b])
-                removed += vmspace_unmap_frame(&holder->vm, d->bar_frames[b]);
-    }
-    return removed;
-}
-
 static bool holds_group_device(const struct kobject *o, const void *group)
 {
     return o->type == WD_TYPE_DEVICE && ((const struct device *)o)->group == group;
@@ -130,7 +116,9 @@ void revoke_device_cap_lost(struct device *d, struct process *holder)
     struct revoke_summary sum = { 0 };
     begin(holder);
     revoke_group(g, &sum);
-    uint64_t bars = unmap_group_bars(g, holder);
+    /* A live holder keeps running, but must not keep the device's registers:
+     * through them it could start DMA into the next owner's IOVAs. */
+    uint64_t bars = iommu_group_unmap_bars(g, holder);
     printk("IOMMU: group %u revoked from live process %llu (its last device capability went): %llu "
            "interrupt(s), %llu DMA mapping(s) of domain %u, %llu BAR mapping(s) removed\n",
            g->index, (unsigned long long)holder->obj.id, (unsigned long long)sum.irqs,

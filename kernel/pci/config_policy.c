@@ -13,6 +13,7 @@
 #define HEADER0_BARS_END 0x28
 #define HEADER0_ROM 0x30
 #define HEADER0_ROM_END 0x34
+#define CLASS_BRIDGE 0x06               /* base class: host, ISA, PCI-to-PCI and other bridges */
 
 static bool overlaps(unsigned offset, unsigned width, unsigned start, unsigned end)
 {
@@ -26,9 +27,18 @@ unsigned pci_msi_capability_bytes(uint16_t message_control)
     return (wide ? 14 : 10) + (masking ? 10 : 0);
 }
 
+/* Bridges of every kind keep everything past command/status: a PCI-to-PCI
+ * bridge (header type 1) its bus numbers and windows, the chipset's host
+ * and ISA bridges (header type 0) theirs - where ECAM, the BIOS area, the
+ * ACPI I/O block and the chipset registers decode, and interrupt routing. */
+static bool kernel_keeps_header(const struct pci_function *fn)
+{
+    return fn->header_type != 0 || (fn->class_code >> 16) == CLASS_BRIDGE;
+}
+
 int pci_config_write_check(const struct pci_function *fn, unsigned msi_bytes, unsigned offset, unsigned width)
 {
-    if (fn->header_type != 0)
+    if (kernel_keeps_header(fn))
         return overlaps(offset, width, 0, HEADER_COMMAND) || offset + width > HEADER_STATUS_END ? -WD_E_PROTECTED
                                                                                                 : 0;
     if (overlaps(offset, width, HEADER0_BARS, HEADER0_BARS_END) ||

@@ -2,9 +2,11 @@
  * config_policy.h - which configuration-space bytes a driver may write
  * through device_config_write. The kernel keeps the registers that decide
  * where a device decodes memory and where its interrupts go: BARs, the
- * expansion ROM BAR, the MSI and MSI-X capabilities, and every bridge
- * register past command/status (bus numbers, windows). Pure, so host unit
- * tests cover it.
+ * expansion ROM BAR, the MSI and MSI-X capabilities, and every register
+ * past command/status of a bridge of any kind (class 06: PCI-to-PCI bus
+ * numbers and windows, the host bridge's ECAM base and BIOS-area mapping,
+ * the ISA bridge's chipset-register base and interrupt routing). Pure, so
+ * host unit tests cover it.
  */
 #ifndef WARDEN_PCI_CONFIG_POLICY_H
 #define WARDEN_PCI_CONFIG_POLICY_H

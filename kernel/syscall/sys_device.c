@@ -127,7 +127,9 @@ int64_t sys_device_config_write(wd_handle_t device, uint64_t offset, uint64_t wi
 }
 
 /* The BAR frame capability is derived from the device capability, so
- * revoking a driver's device capability takes its BAR capabilities too. */
+ * revoking a driver's device capability takes its BAR capabilities too.
+ * It may be granted only if the device capability may: a driver that may
+ * not hand its device on may not hand on its registers either. */
 int64_t sys_device_bar_frame(wd_handle_t device, uint64_t bar)
 {
     struct device *d;
@@ -144,7 +146,8 @@ int64_t sys_device_bar_frame(wd_handle_t device, uint64_t bar)
         return -WD_E_NOT_FOUND;
     if (!d->bar_frames[bar])
         return -WD_E_NOT_SUPPORTED;        /* I/O ports, or smaller than a page */
-    return cap_insert(&current_process()->cspace, &d->bar_frames[bar]->obj, BAR_FRAME_RIGHTS, 0, slot);
+    uint32_t rights = BAR_FRAME_RIGHTS & ((slot->rights & WD_RIGHT_GRANT) ? ~0u : ~(uint32_t)WD_RIGHT_GRANT);
+    return cap_insert(&current_process()->cspace, &d->bar_frames[bar]->obj, rights, 0, slot);
 }
 
 int64_t sys_dmaspace_create(wd_handle_t pool_handle)

@@ -6,6 +6,7 @@
 #include "core/panic.h"
 #include "mm/usercopy.h"
 #include "mm/vmspace.h"
+#include "obj/device.h"
 #include "obj/frame_object.h"
 #include "obj/pool.h"
 #include "sched/sched.h"
@@ -181,7 +182,12 @@ int64_t sys_vm_map(wd_handle_t process, wd_handle_t frame, uint64_t offset, uint
         r = lookup_frame_for_mapping(frame, WD_RIGHT_MAP | (uint32_t)rights, &slot, &lease);
     if (r)
         return r;
-    r = vmspace_map(&p->vm, (struct frame_object *)slot->object, offset, vaddr, len, (uint32_t)rights, lease);
+    struct frame_object *f = (struct frame_object *)slot->object;
+    const struct iommu_group *g = (f->flags & WD_FRAME_MMIO) ? device_bar_group(f) : NULL;
+    if (g && g->owner && g->owner != current_process())
+        r = -WD_E_NOT_OWNER;            /* only the group's owner hands out its registers */
+    if (r == 0)
+        r = vmspace_map(&p->vm, f, offset, vaddr, len, (uint32_t)rights, lease);
     if (r)
         mapping_lease_done(slot);
     return r;

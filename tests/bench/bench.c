@@ -156,13 +156,13 @@ static void bench_dma(wd_handle_t pool)
 #define BAR_VA 0x0000710000000000ull
 #define SHARED_VA 0x0000720000000000ull
 
-/* "bench raiser": caps[0] = edu's BAR0 frame, caps[1] = a page shared with
- * the driver. Forever: note the time, raise edu's interrupt by an MMIO
+/* "bench raiser": caps[0] = a page shared with the driver; edu's BAR0 is
+ * mapped at BAR_VA by the driver (only a device's owner may map its
+ * registers). Forever: note the time, raise edu's interrupt by an MMIO
  * write. It runs only while the (higher-priority) driver is blocked. */
 static int raiser(const wd_handle_t *caps)
 {
-    if (wd_vm_map(WD_NULL, caps[0], 0, BAR_VA, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0 ||
-        wd_vm_map(WD_NULL, caps[1], 0, SHARED_VA, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0)
+    if (wd_vm_map(WD_NULL, caps[0], 0, SHARED_VA, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0)
         return 2;
     volatile uint64_t *t0 = (volatile uint64_t *)SHARED_VA;
     volatile uint32_t *raise = (volatile uint32_t *)(BAR_VA + EDU_IRQ_RAISE);
@@ -193,8 +193,12 @@ static void bench_irq(wd_handle_t pool)
     wd_device_config_write((wd_handle_t)device, 4, 2, 0x6);        /* memory decode + bus mastering (MSI) */
     volatile uint32_t *regs = (volatile uint32_t *)BAR_VA;
     volatile uint64_t *t0 = (volatile uint64_t *)SHARED_VA;
-    wd_handle_t caps[2] = { (wd_handle_t)bar, (wd_handle_t)shared };
-    wd_handle_t raiser_proc = spawn_role_with("bench raiser", caps, 2, WD_PRIORITY_DEFAULT / 2);
+    wd_handle_t caps[1] = { (wd_handle_t)shared };
+    wd_handle_t raiser_proc = spawn_role_with("bench raiser", caps, 1, WD_PRIORITY_DEFAULT / 2);
+    /* It runs only once this (higher-priority) thread blocks: by then its
+     * BAR0 mapping is there. */
+    if (wd_vm_map(raiser_proc, (wd_handle_t)bar, 0, BAR_VA, WD_PAGE_SIZE, WD_RIGHT_READ | WD_RIGHT_WRITE) < 0)
+        printf("bench: cannot map edu's BAR0 into the raiser\n");
     struct wd_msg msg;
     uint64_t count = 0;
     for (int i = -WARMUP; i < ITERATIONS; i++) {

@@ -40,6 +40,7 @@ void test_device_ownership(void);
 void test_dma_fault_flood_quiesces(void);
 void test_edu_driver_serves(void);
 void test_dma_fault_reaches_supervisor(void);
+void test_hostile_driver_escapes(void);
 void test_ipc_call_reply_words(void);
 void test_ipc_badges(void);
 void test_ipc_cap_transfer(void);
@@ -172,6 +173,7 @@ const struct boot_test boot_tests[] = {
     { "dma_fault_flood_quiesces", test_dma_fault_flood_quiesces },
     { "dma_fault_reaches_supervisor", test_dma_fault_reaches_supervisor },
     { "edu_driver_serves", test_edu_driver_serves },
+    { "hostile_driver_escapes", test_hostile_driver_escapes },
     { "irq_msi_message", test_irq_msi_message },
     { "irq_coalesces", test_irq_coalesces },
     { "irq_ack_semantics", test_irq_ack_semantics },

@@ -47,3 +47,21 @@ TEST(config_policy_msix_and_bridges)
     CHECK_EQ(pci_config_write_check(&bridge, 0, 0x20, 4), -WD_E_PROTECTED); /* memory window */
     CHECK_EQ(pci_config_write_check(&bridge, 0, 0x3E, 2), -WD_E_PROTECTED); /* bridge control */
 }
+
+TEST(config_policy_chipset_bridges)
+{
+    /* Header type 0, but bridges: q35's host bridge and ICH9's ISA (LPC) bridge. */
+    struct pci_function host = { .header_type = 0, .class_code = 0x060000 };
+    struct pci_function isa = { .header_type = 0, .class_code = 0x060100 };
+    struct pci_function other = { .header_type = 0, .class_code = 0x068000 };
+    CHECK_EQ(pci_config_write_check(&host, 0, 0x04, 2), 0);                /* command */
+    CHECK_EQ(pci_config_write_check(&host, 0, 0x60, 4), -WD_E_PROTECTED);  /* PCIEXBAR */
+    CHECK_EQ(pci_config_write_check(&host, 0, 0x90, 1), -WD_E_PROTECTED);  /* PAM0 */
+    CHECK_EQ(pci_config_write_check(&isa, 0, 0x04, 4), 0);
+    CHECK_EQ(pci_config_write_check(&isa, 0, 0x40, 4), -WD_E_PROTECTED);   /* PMBASE */
+    CHECK_EQ(pci_config_write_check(&isa, 0, 0x60, 1), -WD_E_PROTECTED);   /* PIRQA routing */
+    CHECK_EQ(pci_config_write_check(&isa, 0, 0xF0, 4), -WD_E_PROTECTED);   /* RCBA */
+    CHECK_EQ(pci_config_write_check(&other, 0, 0x0C, 1), -WD_E_PROTECTED);
+    struct pci_function storage = { .header_type = 0, .class_code = 0x010601 };
+    CHECK_EQ(pci_config_write_check(&storage, 0, 0x40, 4), 0);             /* not a bridge: the driver's */
+}

@@ -18,6 +18,8 @@ struct wd_spawn {
     wd_handle_t registry;           /* copied to the child (may be WD_NULL) */
     unsigned cap_count;             /* caps copied into the child's start info caps[] */
     wd_handle_t caps[WD_START_MAX_CAPS];
+    uint32_t cap_rights[WD_START_MAX_CAPS]; /* rights of each copy (0: the caller's); fewer than the caller
+                                               holds hands a child least privilege (say, a device without GRANT) */
     bool pass_modules;              /* copy the caller's module list to the child */
     uint32_t priority;              /* 0: WD_PRIORITY_DEFAULT */
 };
