@@ -9,6 +9,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "core/panic.h"
 #include "core/printk.h"
 #include "core/user_boot.h"
 #include "mm/kernel_vm.h"
@@ -122,6 +123,42 @@ void process_terminate(struct process *p, int reason, int64_t status)
         kevent_raise(p->fault_endpoint, ev);
     }
     kobject_put(&p->obj);
+}
+
+void process_holder_added(struct process *p)
+{
+    p->holders++;
+}
+
+void process_holder_removed(struct process *p)
+{
+    KASSERT(p->holders > 0);
+    if (--p->holders == 0)
+        process_end_if_unreachable(p);
+}
+
+/* The first faulted thread when every live thread of p is stopped on a fault, else NULL. */
+static struct thread *only_faulted_threads(struct process *p)
+{
+    struct thread *faulted = NULL;
+    for (struct thread *t = p->threads; t; t = t->process_next) {
+        if (t->state == THREAD_FAULTED && !faulted)
+            faulted = t;
+        else if (t->state != THREAD_FAULTED && t->state != THREAD_DEAD)
+            return NULL;
+    }
+    return faulted;
+}
+
+bool process_end_if_unreachable(struct process *p)
+{
+    struct thread *faulted = p->dead || p->holders ? NULL : only_faulted_threads(p);
+    if (!faulted)
+        return false;
+    printk("process %llu: every thread is stopped on a fault and no other process holds it; ending it\n",
+           (unsigned long long)p->obj.id);
+    process_terminate(p, WD_EXIT_KILLED, -(int64_t)faulted->fault_event.words[1]);   /* words[1]: the vector */
+    return true;
 }
 
 void process_thread_ended(struct process *p)

@@ -52,6 +52,7 @@ void test_vm_map_errors(void);
 void test_fault_reported_to_supervisor(void);
 void test_fault_vectors(void);
 void test_kill_blocked_process(void);
+void test_faulted_unreachable_process_ends(void);
 void test_preemption(void);
 void test_sleep_and_timeouts(void);
 void test_endpoint_timer_coalesces(void);
@@ -133,6 +134,7 @@ const struct boot_test boot_tests[] = {
     { "fault_reported_to_supervisor", test_fault_reported_to_supervisor },
     { "fault_vectors", test_fault_vectors },
     { "kill_blocked_process", test_kill_blocked_process },
+    { "faulted_unreachable_process_ends", test_faulted_unreachable_process_ends },
     { "preemption", test_preemption },
     { "sleep_and_timeouts", test_sleep_and_timeouts },
     { "endpoint_timer_coalesces", test_endpoint_timer_coalesces },
