@@ -171,8 +171,6 @@ int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs)
     if (was_weak && !dest->weak) {
         kobject_get(object);
         holder_added(object, false);
-    } else if (!was_weak && dest->weak) {
-        kobject_put(object);        /* cannot be the last: the owner process is alive */
     }
     /* Take over slot's place in the tree. */
     dest->parent = slot->parent;
@@ -198,8 +196,14 @@ int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs)
     slot->cspace->used--;
     kobject_cap_removed(object, dest->rights, slot->cspace->owner, true);
     int64_t handle = (int64_t)cap_handle(dest);
-    if (!was_weak && dest->weak)
-        holder_removed(object, false);      /* last: may end the process, dest with it */
+    /* Moved into the process it names: now held weakly. Only once the move
+     * is complete: that was perhaps the last holder (the process ends) or
+     * the last reference (a process without threads is destroyed, its
+     * cspace and dest with it). */
+    if (!was_weak && dest->weak) {
+        holder_removed(object, false);
+        kobject_put(object);
+    }
     return handle;
 }
 

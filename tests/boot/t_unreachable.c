@@ -6,6 +6,13 @@
  * held the only capability to such a process left its pool charged for
  * ever. Both orders are checked: the last capability goes after the fault,
  * and the fault comes after the last capability went.
+ *
+ * Also: moving the last capability to a process without threads into that
+ * very process (it holds itself only weakly) ends it, and the move finishes
+ * first. The fuzzer found the kernel destroying the process, its
+ * capability space with it, half-way through the move, then finishing the
+ * move in the freed slots (a watch on the capability was left in freed
+ * memory, holding its notification and the caller's pool for ever).
  */
 #include <string.h>
 
@@ -80,4 +87,19 @@ void test_faulted_unreachable_process_ends(void)
         wd_cap_delete((wd_handle_t)pool);
     }
     wd_cap_delete((wd_handle_t)ep);
+}
+
+void test_last_process_cap_moved_into_itself(void)
+{
+    long pool = BT_OK(wd_pool_create(bt_pool(), 1ull << 20));
+    long n = BT_OK(wd_notify_create(bt_pool()));
+    long child = BT_OK(wd_process_create((wd_handle_t)pool, WD_NULL, 0, 0));
+    BT_OK(wd_cap_watch((wd_handle_t)child, (wd_handle_t)n, 0x4));
+    BT_CHECK(wd_cap_move((wd_handle_t)child, (wd_handle_t)child) >= 0);
+    BT_CHECK_EQ(wd_notify_poll((wd_handle_t)n), 0x4);  /* the capability ended with its holder */
+    BT_CHECK_EQ(pool_used((wd_handle_t)pool), 0);       /* the process is gone */
+    struct wd_cap_info info;
+    BT_CHECK_EQ(wd_cap_info((wd_handle_t)child, &info), -WD_E_STALE_HANDLE);
+    wd_cap_delete((wd_handle_t)n);
+    wd_cap_delete((wd_handle_t)pool);
 }
