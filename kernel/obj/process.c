@@ -150,14 +150,40 @@ static struct thread *only_faulted_threads(struct process *p)
     return faulted;
 }
 
-bool process_end_if_unreachable(struct process *p)
+static struct process *ending;      /* unreachable, queued behind the one ending now */
+static bool ending_now;
+
+static void end_if_still_unreachable(struct process *p)
 {
     struct thread *faulted = p->dead || p->holders ? NULL : only_faulted_threads(p);
     if (!faulted)
-        return false;
+        return;
     printk("process %llu: every thread is stopped on a fault and no other process holds it; ending it\n",
            (unsigned long long)p->obj.id);
     process_terminate(p, WD_EXIT_KILLED, -(int64_t)faulted->fault_event.words[1]);   /* words[1]: the vector */
+}
+
+bool process_end_if_unreachable(struct process *p)
+{
+    if (p->ending)
+        return true;
+    if (p->dead || p->holders || !only_faulted_threads(p))
+        return false;
+    kobject_get(&p->obj);           /* the queue's reference */
+    p->ending = true;
+    p->ending_next = ending;
+    ending = p;
+    if (ending_now)
+        return true;                /* the loop below, further up the stack, ends it */
+    ending_now = true;
+    while (ending) {
+        struct process *next = ending;
+        ending = next->ending_next;
+        end_if_still_unreachable(next);
+        next->ending = false;
+        kobject_put(&next->obj);
+    }
+    ending_now = false;
     return true;
 }
 

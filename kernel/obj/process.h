@@ -33,6 +33,8 @@ struct process {
     uint32_t live_threads;
     uint32_t holders;               /* capabilities to it in other processes' cspaces (cspace.c) */
     bool dead;
+    bool ending;                    /* queued by process_end_if_unreachable */
+    struct process *ending_next;
     int64_t exit_status;
     struct endpoint *fault_endpoint;    /* referenced; may be NULL */
     uint64_t fault_badge;
@@ -58,7 +60,9 @@ void process_holder_removed(struct process *p);
 /* Ends p (EXIT, reason KILLED, status -vector of its first fault) when no
  * other process holds a capability to it and every live thread of it is
  * stopped on a fault: nothing could resume or kill it, and it would keep
- * its memory and its pool's budget for ever. Returns whether it ended p. */
+ * its memory and its pool's budget for ever. Returns whether it ends p: at
+ * once, or, when this is called while another such process is ending (it
+ * held the last capability to p), in that call's loop, after it. */
 bool process_end_if_unreachable(struct process *p);
 uint64_t process_live_count(void);
 /* The index'th process object (dead ones included while named), oldest first, or NULL. */
