@@ -8,6 +8,7 @@
  * something left behind still holds, such as a registry entry of a dead
  * server keeping its endpoint and pool alive).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <warden/registry.h>
 #include <warden/spawn.h>
@@ -15,7 +16,7 @@
 #include "boot_tests.h"
 
 #define TEST_POOL_BYTES (24ull << 20)
-#define TEST_TIMEOUT_NS (60000ull * BT_MS)
+#define TEST_TIMEOUT_NS (60000ull * BT_MS)    /* per test; testtimeout=S (seconds) for long runs (make fuzz) */
 
 static uint64_t free_frames(void)
 {
@@ -37,6 +38,13 @@ static void sync_with_init(void)
 {
     wd_handle_t none;
     (void)wd_name_lookup(wd_start_info->registry, "runner-sync", &none);
+}
+
+static uint64_t test_timeout(void)
+{
+    const char *p = strstr(wd_start_info->cmdline, "testtimeout=");
+    unsigned long long seconds = p ? strtoull(p + 12, NULL, 0) : 0;
+    return seconds ? seconds * 1000 * BT_MS : TEST_TIMEOUT_NS;
 }
 
 /* Runs one test; returns its exit status, or -1 for a fault/timeout. */
@@ -70,13 +78,13 @@ static int run_one(const struct boot_test *t, wd_handle_t ep, uint64_t badge, co
         return -1;
     }
     int status = -1;
-    uint64_t deadline = (uint64_t)wd_time_now() + TEST_TIMEOUT_NS;
+    uint64_t deadline = (uint64_t)wd_time_now() + test_timeout();
     for (;;) {
         uint64_t now = (uint64_t)wd_time_now();
         struct wd_msg msg;
         long r = now < deadline ? wd_recv(ep, &msg, deadline - now) : -WD_E_TIMEOUT;
         if (r == -WD_E_TIMEOUT) {
-            printf("# timed out after %llu ms\n", (unsigned long long)(TEST_TIMEOUT_NS / BT_MS));
+            printf("# timed out after %llu ms\n", (unsigned long long)(test_timeout() / BT_MS));
             wd_process_kill((wd_handle_t)child, -1);
             break;
         }
