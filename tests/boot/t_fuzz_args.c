@@ -223,8 +223,8 @@ static uint64_t rights_value(void)
 static uint64_t flags_value(void)
 {
     switch (rnd() % 8) {
-    case 0 ... 4: return 0;
-    case 5: return rnd() & (WD_FRAME_KNOWN_FLAGS | WD_FRAME_MMIO);
+    case 0 ... 5: return 0;
+    case 6: return rnd() & (WD_FRAME_KNOWN_FLAGS | WD_FRAME_MMIO);
     default: return 1ull << (rnd() % 64);
     }
 }
