@@ -29,8 +29,8 @@
 #define CALLS 5000                  /* per boot-suite run; `fuzzcalls=N` (make fuzz) asks for more */
 #define CALLS_MAX 100000000u
 #define PROCESSES 4
-#define FUZZ_POOL_BYTES (20ull << 20)       /* everything this test makes is paid from here */
-#define CHILD_POOL_BYTES (4ull << 20)       /* a child's image, stack and its own fuzz pool */
+#define FUZZ_POOL_BYTES (22ull << 20)       /* everything this test makes is paid from here */
+#define CHILD_POOL_BYTES (7ull << 19)       /* 3.5 MiB: a child's image, stack and its own fuzz pool */
 #define CHILD_PRIORITY (WD_PRIORITY_DEFAULT - 1)   /* below ours: our kills come when we wake */
 #define STOP_WAIT_NS (3000 * BT_MS)
 #define CHAOS_WAIT_NS (3 * BT_MS)           /* between two of our moves (rounded up to the tick) */
