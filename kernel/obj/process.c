@@ -137,9 +137,12 @@ void process_holder_removed(struct process *p)
         process_end_if_unreachable(p);
 }
 
-/* The first faulted thread when every live thread of p is stopped on a fault, else NULL. */
-static struct thread *only_faulted_threads(struct process *p)
+/* When nobody else holds p and every live thread of p is stopped on a
+ * fault: its first faulted thread (its vector is p's exit status); else NULL. */
+static struct thread *unreachable_fault(struct process *p)
 {
+    if (p->dead || p->holders)
+        return NULL;
     struct thread *faulted = NULL;
     for (struct thread *t = p->threads; t; t = t->process_next) {
         if (t->state == THREAD_FAULTED && !faulted)
@@ -153,38 +156,30 @@ static struct thread *only_faulted_threads(struct process *p)
 static struct process *ending;      /* unreachable, queued behind the one ending now */
 static bool ending_now;
 
-static void end_if_still_unreachable(struct process *p)
+void process_end_if_unreachable(struct process *p)
 {
-    struct thread *faulted = p->dead || p->holders ? NULL : only_faulted_threads(p);
-    if (!faulted)
+    if (p->ending || !unreachable_fault(p))
         return;
-    printk("process %llu: every thread is stopped on a fault and no other process holds it; ending it\n",
-           (unsigned long long)p->obj.id);
-    process_terminate(p, WD_EXIT_KILLED, -(int64_t)faulted->fault_event.words[1]);   /* words[1]: the vector */
-}
-
-bool process_end_if_unreachable(struct process *p)
-{
-    if (p->ending)
-        return true;
-    if (p->dead || p->holders || !only_faulted_threads(p))
-        return false;
     kobject_get(&p->obj);           /* the queue's reference */
     p->ending = true;
     p->ending_next = ending;
     ending = p;
     if (ending_now)
-        return true;                /* the loop below, further up the stack, ends it */
+        return;                     /* the loop below, further up the stack, ends it */
     ending_now = true;
     while (ending) {
         struct process *next = ending;
         ending = next->ending_next;
-        end_if_still_unreachable(next);
+        struct thread *faulted = unreachable_fault(next);
+        if (faulted) {
+            printk("process %llu: every thread is stopped on a fault and no other process holds it; ending it\n",
+                   (unsigned long long)next->obj.id);
+            process_terminate(next, WD_EXIT_KILLED, -(int64_t)faulted->fault_event.words[1]);   /* the vector */
+        }
         next->ending = false;
         kobject_put(&next->obj);
     }
     ending_now = false;
-    return true;
 }
 
 void process_thread_ended(struct process *p)

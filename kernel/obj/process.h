@@ -5,10 +5,10 @@
  * A process dies (process_terminate) by exit, kill, or when its last
  * thread exits; and when it can never run again while no other process
  * holds a capability to it (every live thread stopped on a fault, nobody
- * left who could kill it): process_end_if_unreachable. Death stops every thread, deletes every capability in its
- * cspace, unmaps everything (frames go back to their pools once nothing
- * else refers to them) and sends one EXIT event. The struct stays (dead)
- * while capabilities name it.
+ * left who could kill it): process_end_if_unreachable. Death stops every
+ * thread, deletes every capability in its cspace, unmaps everything
+ * (frames go back to their pools once nothing else refers to them) and
+ * sends one EXIT event. The struct stays (dead) while capabilities name it.
  */
 #ifndef WARDEN_OBJ_PROCESS_H
 #define WARDEN_OBJ_PROCESS_H
@@ -60,10 +60,10 @@ void process_holder_removed(struct process *p);
 /* Ends p (EXIT, reason KILLED, status -vector of its first fault) when no
  * other process holds a capability to it and every live thread of it is
  * stopped on a fault: nothing could resume or kill it, and it would keep
- * its memory and its pool's budget for ever. Returns whether it ends p: at
- * once, or, when this is called while another such process is ending (it
- * held the last capability to p), in that call's loop, after it. */
-bool process_end_if_unreachable(struct process *p);
+ * its memory and its pool's budget for ever. At once, or, when another
+ * such process is ending (it held the last capability to p), in that
+ * call's loop, after it: a chain of them ends without a deep recursion. */
+void process_end_if_unreachable(struct process *p);
 uint64_t process_live_count(void);
 /* The index'th process object (dead ones included while named), oldest first, or NULL. */
 struct process *process_at(unsigned index);
