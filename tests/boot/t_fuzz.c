@@ -265,6 +265,24 @@ static void chaos_move(void)
     }
 }
 
+/* What a child that would not stop was doing: its last call, with its registers. */
+static void report_stuck(unsigned i)
+{
+    struct wd_process_info info = { 0 };
+    wd_process_info(children[i].process, &info);
+    volatile struct fuzz_slot *slot = &board->slots[i];
+    printf("# fuzz process %u (seed 0x%llx) did not stop within %llu ms: %llu calls counted, %llu system "
+           "calls, %llu threads\n", i, (unsigned long long)children[i].seed,
+           (unsigned long long)(STOP_WAIT_NS / BT_MS),
+           (unsigned long long)(slot->counts.succeeded + slot->counts.failed),
+           (unsigned long long)info.syscalls, (unsigned long long)info.live_threads);
+    volatile uint64_t *r = slot->last_call;
+    printf("#   its last call: nr %llu (%llx %llx %llx %llx %llx %llx; rbx %llx rbp %llx)\n",
+           (unsigned long long)r[0], (unsigned long long)r[1], (unsigned long long)r[2],
+           (unsigned long long)r[3], (unsigned long long)r[4], (unsigned long long)r[5],
+           (unsigned long long)r[6], (unsigned long long)r[7], (unsigned long long)r[8]);
+}
+
 static unsigned stop_children(void)
 {
     __atomic_store_n(&board->stop, 1, __ATOMIC_RELEASE);
@@ -280,16 +298,7 @@ static unsigned stop_children(void)
     unsigned stuck = 0;
     for (unsigned i = 0; i < processes; i++) {
         if (children[i].live) {
-            struct wd_process_info pi = { 0 };
-            wd_process_info(children[i].process, &pi);
-            printf("# fuzz process %u (seed 0x%llx) did not stop within %llu ms (%llu calls counted, %llu system calls, %llu threads, dead %llu)\n", i,
-                   (unsigned long long)children[i].seed, (unsigned long long)(STOP_WAIT_NS / BT_MS),
-                   (unsigned long long)(board->slots[i].counts.succeeded + board->slots[i].counts.failed),
-                   (unsigned long long)pi.syscalls, (unsigned long long)pi.live_threads, (unsigned long long)pi.dead);
-            volatile uint64_t *r = board->slots[i].last_call;
-            printf("#   its last call: nr %llu (%llx %llx %llx %llx %llx %llx; rbx %llx rbp %llx)\n", (unsigned long long)r[0],
-                   (unsigned long long)r[1], (unsigned long long)r[2], (unsigned long long)r[3], (unsigned long long)r[4],
-                   (unsigned long long)r[5], (unsigned long long)r[6], (unsigned long long)r[7], (unsigned long long)r[8]);
+            report_stuck(i);
             stuck++;
             retire_child(i);
         }
@@ -318,6 +327,10 @@ static void report(uint64_t calls)
             n += snprintf(never + n, sizeof never - n, " %s", call->name);
     }
     printf("# %u different calls succeeded at least once; never:%s\n", ok, n ? never : " none");
+    uint64_t made = retired.succeeded + retired.failed;
+    printf("# the kernel counted %llu system calls of the fuzzing processes; they reported %llu made (%llu%%)\n",
+           (unsigned long long)kernel_counted, (unsigned long long)made,
+           (unsigned long long)(kernel_counted ? 100 * made / kernel_counted : 0));
 }
 
 /* Everything this test made was paid from fuzz_pool: with all of it deleted, it is charged 0. */
@@ -391,9 +404,6 @@ void test_syscall_fuzzer(void)
     unsigned stuck = stop_children();
     uint64_t calls = retired.succeeded + retired.failed + retired.skipped;
     report(calls);
-    printf("# the kernel counted %llu system calls of the fuzzing processes; they reported %llu made (%llu%%)\n",
-           (unsigned long long)kernel_counted, (unsigned long long)(retired.succeeded + retired.failed),
-           (unsigned long long)(kernel_counted ? 100 * (retired.succeeded + retired.failed) / kernel_counted : 0));
     printf("# fuzzing took %llu ms\n", (unsigned long long)(((uint64_t)wd_time_now() - start) / BT_MS));
     if (calls < target)
         printf("# only %llu of %llu calls were counted in time\n", (unsigned long long)calls,

@@ -450,8 +450,8 @@ void fuzz_learn_result(const struct fuzz_call *call, const uint64_t sent[13], co
     if (!call || result < 0)
         return;
     if (call->ipc) {
-        uint64_t at = sent[7];
-        if (receives_caps(call->nr) && at >= (uint64_t)buffer && at + 8 * WD_MSG_CAPS <= (uint64_t)buffer + sizeof buffer) {
+        uint64_t at = sent[7], end = (uint64_t)buffer + sizeof buffer;
+        if (receives_caps(call->nr) && at >= (uint64_t)buffer && at + 8 * WD_MSG_CAPS <= end) {
             unsigned n = wd_msg_ncaps(back[2]);
             for (unsigned i = 0; i < n && i < WD_MSG_CAPS; i++)
                 fuzz_object_add(((const wd_handle_t *)at)[i]);
