@@ -59,8 +59,12 @@ static uint64_t rnd(void)
 
 #define ONE_OF(array) ((array)[rnd() % (sizeof(array) / sizeof((array)[0]))])
 
+/* Ours (WD_NULL never is: it means "the caller" where a process is asked,
+ * and an empty shared place holds it). */
 static const struct known_cap *find_known(wd_handle_t h)
 {
+    if (h == WD_NULL)
+        return NULL;
     for (unsigned i = 0; i < object_count; i++)
         if (objects[i].handle == h)
             return &objects[i];
