@@ -121,6 +121,20 @@ static bool is_self_reference(const struct cspace *cs, const struct kobject *obj
     return object == &cs->owner->obj;
 }
 
+/* Capabilities to a process in other processes' cspaces (the weak ones,
+ * its own, do not count): process.c ends one nobody holds that cannot run. */
+static void holder_added(struct kobject *object, bool weak)
+{
+    if (!weak && object->type == WD_TYPE_PROCESS)
+        process_holder_added((struct process *)object);
+}
+
+static void holder_removed(struct kobject *object, bool weak)
+{
+    if (!weak && object->type == WD_TYPE_PROCESS)
+        process_holder_removed((struct process *)object);
+}
+
 int64_t cap_insert(struct cspace *cs, struct kobject *object, uint32_t rights, uint64_t badge,
                    struct cap_slot *parent)
 {
@@ -134,6 +148,7 @@ int64_t cap_insert(struct cspace *cs, struct kobject *object, uint32_t rights, u
     slot->first_child = NULL;
     if (!slot->weak)
         kobject_get(object);
+    holder_added(object, slot->weak);
     link_child(parent, slot);
     cs->used++;
     kobject_cap_added(object, rights);
@@ -153,10 +168,10 @@ int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs)
     dest->rights = slot->rights;
     dest->badge = slot->badge;
     dest->weak = is_self_reference(cs, object);
-    if (was_weak && !dest->weak)
+    if (was_weak && !dest->weak) {
         kobject_get(object);
-    else if (!was_weak && dest->weak)
-        kobject_put(object);        /* cannot be the last: the owner process is alive */
+        holder_added(object, false);
+    }
     /* Take over slot's place in the tree. */
     dest->parent = slot->parent;
     dest->prev_sibling = slot->prev_sibling;
@@ -180,7 +195,16 @@ int64_t cap_move_to(struct cap_slot *slot, struct cspace *cs)
         slot->generation = 1;
     slot->cspace->used--;
     kobject_cap_removed(object, dest->rights, slot->cspace->owner, true);
-    return (int64_t)cap_handle(dest);
+    int64_t handle = (int64_t)cap_handle(dest);
+    /* Moved into the process it names: now held weakly. Only once the move
+     * is complete: that was perhaps the last holder (the process ends) or
+     * the last reference (a process without threads is destroyed, its
+     * cspace and dest with it). */
+    if (!was_weak && dest->weak) {
+        holder_removed(object, false);
+        kobject_put(object);
+    }
+    return handle;
 }
 
 static void delete_slot(struct cap_slot *slot, bool signal_watch)
@@ -211,6 +235,7 @@ static void delete_slot(struct cap_slot *slot, bool signal_watch)
         slot->generation = 1;
     slot->cspace->used--;
     kobject_cap_removed(object, rights, slot->cspace->owner, false);
+    holder_removed(object, weak);           /* the last: may end the process (our reference keeps it) */
     if (!weak)
         kobject_put(object);
 }

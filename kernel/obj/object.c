@@ -40,11 +40,8 @@ void kobject_get(struct kobject *o)
     o->refcount++;
 }
 
-void kobject_put(struct kobject *o)
+static void destroy(struct kobject *o)
 {
-    KASSERT(o->refcount > 0);
-    if (--o->refcount > 0)
-        return;
     struct pool *pool = o->pool;
     uint64_t charge = o->charge;
     switch (o->type) {
@@ -64,6 +61,27 @@ void kobject_put(struct kobject *o)
         pool_uncharge(pool, charge);
         kobject_put(&pool->obj);
     }
+}
+
+static struct kobject *doomed;      /* last reference gone while another was being destroyed */
+static bool destroying;
+
+void kobject_put(struct kobject *o)
+{
+    KASSERT(o->refcount > 0);
+    if (--o->refcount > 0)
+        return;
+    o->doomed_next = doomed;
+    doomed = o;
+    if (destroying)
+        return;                     /* the outermost kobject_put's loop destroys it */
+    destroying = true;
+    while (doomed) {
+        struct kobject *next = doomed;
+        doomed = next->doomed_next;
+        destroy(next);
+    }
+    destroying = false;
 }
 
 void kobject_track_cap_added(struct kobject *o, uint32_t rights)

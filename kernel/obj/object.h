@@ -6,6 +6,11 @@
  * its process, a process its fault endpoint, a mapping its frame, every
  * object its pool). kobject_put of the last reference destroys the object
  * through its type's destroy function and returns its charge to its pool.
+ * A destruction that drops the last reference to another object (a process
+ * destroying its capability space) queues that one behind it: the
+ * outermost kobject_put destroys them all in a loop, so a chain of objects
+ * holding each other (a process with the only capability to the next, and
+ * so on) ends without a recursion as deep as the chain.
  */
 #ifndef WARDEN_OBJ_OBJECT_H
 #define WARDEN_OBJ_OBJECT_H
@@ -24,6 +29,7 @@ struct kobject {
     uint64_t id;
     struct pool *pool;          /* charged pool (NULL only for the root pool) */
     uint64_t charge;            /* bytes charged to it */
+    struct kobject *doomed_next;    /* last reference gone: queued for destruction (object.c) */
 };
 
 /* Initialises o with one reference. The caller has already charged `charge`

@@ -9,6 +9,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "core/panic.h"
 #include "core/printk.h"
 #include "core/user_boot.h"
 #include "mm/kernel_vm.h"
@@ -122,6 +123,63 @@ void process_terminate(struct process *p, int reason, int64_t status)
         kevent_raise(p->fault_endpoint, ev);
     }
     kobject_put(&p->obj);
+}
+
+void process_holder_added(struct process *p)
+{
+    p->holders++;
+}
+
+void process_holder_removed(struct process *p)
+{
+    KASSERT(p->holders > 0);
+    if (--p->holders == 0)
+        process_end_if_unreachable(p);
+}
+
+/* When nobody else holds p and every live thread of p is stopped on a
+ * fault: its first faulted thread (its vector is p's exit status); else NULL. */
+static struct thread *unreachable_fault(struct process *p)
+{
+    if (p->dead || p->holders)
+        return NULL;
+    struct thread *faulted = NULL;
+    for (struct thread *t = p->threads; t; t = t->process_next) {
+        if (t->state == THREAD_FAULTED && !faulted)
+            faulted = t;
+        else if (t->state != THREAD_FAULTED && t->state != THREAD_DEAD)
+            return NULL;
+    }
+    return faulted;
+}
+
+static struct process *ending;      /* unreachable, queued behind the one ending now */
+static bool ending_now;
+
+void process_end_if_unreachable(struct process *p)
+{
+    if (p->ending || !unreachable_fault(p))
+        return;
+    kobject_get(&p->obj);           /* the queue's reference */
+    p->ending = true;
+    p->ending_next = ending;
+    ending = p;
+    if (ending_now)
+        return;                     /* the loop below, further up the stack, ends it */
+    ending_now = true;
+    while (ending) {
+        struct process *next = ending;
+        ending = next->ending_next;
+        struct thread *faulted = unreachable_fault(next);
+        if (faulted) {
+            printk("process %llu: every thread is stopped on a fault and no other process holds it; ending it\n",
+                   (unsigned long long)next->obj.id);
+            process_terminate(next, WD_EXIT_KILLED, -(int64_t)faulted->fault_event.words[1]);   /* the vector */
+        }
+        next->ending = false;
+        kobject_put(&next->obj);
+    }
+    ending_now = false;
 }
 
 void process_thread_ended(struct process *p)

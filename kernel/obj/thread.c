@@ -203,6 +203,7 @@ void thread_fault(struct trap_frame *f)
     if (p->fault_endpoint) {
         t->state = THREAD_FAULTED;
         kevent_raise(p->fault_endpoint, ev);
+        process_end_if_unreachable(p);      /* nobody left who could kill it */
     } else {
         printk("fault: process %llu has no fault endpoint; killing it\n", (unsigned long long)p->obj.id);
         process_terminate(p, WD_EXIT_KILLED, -(int64_t)f->vector);

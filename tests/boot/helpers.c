@@ -15,6 +15,7 @@
  *   lease-driver     own edu, map a lease, keep DMAing into it (t_lease.c)
  *   lease-client     grant the test a lease of its region, then sleep (t_lease.c)
  *   ring-producer    produce descriptors into a ring shared with the test (t_ring.c)
+ *   fuzz-child       make random system calls, counted on a board shared with the test (t_fuzz_child.c)
  *   nvme-client      open a block session, queue reads, say so, sleep (t_nvme_crash.c)
  */
 #include <stdlib.h>
@@ -32,6 +33,7 @@ int bt_notify_helper_main(int argc, char **argv);   /* t_notify_helpers.c */
 int bt_lease_driver_main(const wd_handle_t *caps);   /* t_lease.c */
 int bt_lease_client_main(const wd_handle_t *caps);   /* t_lease.c */
 int bt_ring_producer_main(const wd_handle_t *caps);  /* t_ring.c */
+int bt_fuzz_child_main(int argc, char **argv);       /* t_fuzz_child.c */
 int bt_nvme_client_main(const wd_handle_t *caps);    /* t_nvme_crash.c */
 
 static wd_handle_t helpers[MAX_HELPERS];
@@ -191,6 +193,8 @@ int bt_helper_main(int argc, char **argv)
         return bt_lease_driver_main(caps);
     if (strcmp(role, "lease-client") == 0)
         return bt_lease_client_main(caps);
+    if (strcmp(role, "fuzz-child") == 0)
+        return bt_fuzz_child_main(argc, argv);
     if (strcmp(role, "ring-producer") == 0)
         return bt_ring_producer_main(caps);
     if (strcmp(role, "nvme-client") == 0)

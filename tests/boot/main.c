@@ -53,6 +53,9 @@ void test_vm_map_errors(void);
 void test_fault_reported_to_supervisor(void);
 void test_fault_vectors(void);
 void test_kill_blocked_process(void);
+void test_faulted_unreachable_process_ends(void);
+void test_last_process_cap_moved_into_itself(void);
+void test_process_chains_end_without_recursion(void);
 void test_preemption(void);
 void test_sleep_and_timeouts(void);
 void test_endpoint_timer_coalesces(void);
@@ -137,6 +140,9 @@ const struct boot_test boot_tests[] = {
     { "fault_reported_to_supervisor", test_fault_reported_to_supervisor },
     { "fault_vectors", test_fault_vectors },
     { "kill_blocked_process", test_kill_blocked_process },
+    { "faulted_unreachable_process_ends", test_faulted_unreachable_process_ends },
+    { "last_process_cap_moved_into_itself", test_last_process_cap_moved_into_itself },
+    { "process_chains_end_without_recursion", test_process_chains_end_without_recursion },
     { "preemption", test_preemption },
     { "sleep_and_timeouts", test_sleep_and_timeouts },
     { "endpoint_timer_coalesces", test_endpoint_timer_coalesces },

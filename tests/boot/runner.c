@@ -17,7 +17,7 @@
 
 #define TEST_POOL_BYTES (24ull << 20)
 #define SETTLE_STEPS 100u                      /* 10 ms each: the leak check's patience */
-#define TEST_TIMEOUT_NS (60000ull * BT_MS)    /* per test; `testtimeout=SECONDS` for long campaigns (make soak) */
+#define TEST_TIMEOUT_NS (60000ull * BT_MS)    /* per test; `testtimeout=SECONDS` for long campaigns (make fuzz, make soak) */
 
 static uint64_t free_frames(void)
 {

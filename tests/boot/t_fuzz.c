@@ -1,228 +1,357 @@
 /*
- * t_fuzz.c - the syscall fuzzer: thousands of seeded random system calls
- * (random numbers, handles, pointers to kernel, unmapped, non-canonical
- * and valid memory, lengths, flags, timeouts). The kernel must answer
- * every one with a result and stay up. The seed is printed; boot with
- * `fuzzseed=N` (QEMU_EXTRA="-fw_cfg name=opt/warden/cmdline,string=test fuzzseed=N")
- * to replay a run; `fuzzcalls=N` makes more calls than the default 5,000
- * (`make fuzz`, tools/fuzz.sh).
+ * t_fuzz.c - the syscall fuzzer (boot test syscall_fuzzer): several
+ * fuzzing processes at once (t_fuzz_child.c), each making seeded random
+ * system calls with arguments typed from syscalls.def (t_fuzz_table.c,
+ * t_fuzz_args.c), while this process, their parent, kills and re-spawns
+ * them at random moments, revokes the capabilities it granted them (shared
+ * objects, their pools) and deletes and recreates the shared objects. The
+ * kernel must answer every call with a result or an error code, never
+ * panic, and give back every frame and every byte of budget: after all of
+ * it, the fuzz pool this test made everything from is charged 0, and the
+ * runner's leak check passes.
  *
- * Only calls that would end or wreck the fuzzer itself are steered away:
- * exiting or killing itself, handles to its own process, pool, registry
- * and device root (no random config writes to real hardware), unmapping
- * outside its scratch window, threads in its own address space, console
- * writes of random bytes, and long waits (sleep, notify_wait and the IPC
- * calls get a timeout of at most 2 ms). Signals, binds and watches only
- * ever name the fuzzer's own objects (a random handle never names another
- * capability of ours), so they cannot reach init or the runner.
+ * Command line: fuzzseed=N replays a run (the children's seeds derive
+ * from it by spawn number: fuzz_derive_seed), fuzzcalls=N asks for more
+ * than the default 5,000 calls in all (`make fuzz`, tools/fuzz.py),
+ * fuzzprocs=N runs N processes at once (default 4), fuzzchaos=0 leaves out
+ * the kills and revocations (with fuzzprocs=1, to replay one process's
+ * calls on their own). Every call counts, from every process, killed ones
+ * included: each child writes its counts to the board after every call.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <warden/region.h>
+#include <warden/spawn.h>
 
 #include "boot_tests.h"
+#include "t_fuzz.h"
 
 #define CALLS 5000                  /* per boot-suite run; `fuzzcalls=N` (make fuzz) asks for more */
 #define CALLS_MAX 100000000u
-#define FUZZ_WINDOW 0x0000600000000000ull
-#define FUZZ_WINDOW_SIZE (1ull << 30)
-#define MAX_OBJECTS 48
+#define PROCESSES 4
+#define FUZZ_POOL_BYTES (22ull << 20)       /* everything this test makes is paid from here */
+#define CHILD_POOL_BYTES (7ull << 19)       /* 3.5 MiB: a child's image, stack and its own fuzz pool */
+#define CHILD_PRIORITY (WD_PRIORITY_DEFAULT - 1)   /* below ours: our kills come when we wake */
+#define STOP_WAIT_NS (3000 * BT_MS)
+#define CHAOS_WAIT_NS (3 * BT_MS)           /* between two of our moves (rounded up to the tick) */
+#define MIN_CALLS_PER_SECOND 300            /* below this, something hangs: stop and fail */
+#define SHARED_FRAME_BYTES (2 * WD_PAGE_SIZE)
+#define MIN_CROSS_CHECKED 200               /* system calls; a child killed early made mostly its set-up */
 
-long raw_syscall(const uint64_t regs[13]);
+struct child {
+    wd_handle_t process, pool;
+    uint64_t pid, seed;
+    bool live;
+};
 
-static uint64_t rng_state;
+static uint64_t rng;
+static struct wd_region board_region;
+static struct fuzz_board *board;
+static wd_handle_t fuzz_pool, events, events_send;
+static wd_handle_t shared[FUZZ_SHARED_OBJECTS];     /* our capabilities; children get copies */
+static struct child children[FUZZ_MAX_CHILDREN];
+static unsigned processes, spawn_number;
+static uint64_t main_seed;
+static struct fuzz_counts retired;                  /* counts of children no longer running */
+static uint64_t retired_calls_ok[2];
+static uint64_t kernel_counted;                     /* system calls of our children, by process_info */
+static unsigned miscounted;                         /* children whose report the kernel's count belies */
+static struct {
+    unsigned spawned, killed, spawn_failures, revokes, pool_revokes, recreated, regrants, faults, early_exits;
+    uint64_t revoked_caps;
+} chaos;
 
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
+    return fuzz_rnd(&rng);
 }
 
-static wd_handle_t objects[MAX_OBJECTS];
-static unsigned object_count;
-static uint8_t buffer[2 * WD_PAGE_SIZE] __attribute__((aligned(4096)));
-
-static bool is_fuzz_object(wd_handle_t h)
+static unsigned long long number_from_cmdline(const char *key, unsigned long long fallback)
 {
-    for (unsigned i = 0; i < object_count; i++)
-        if (objects[i] == h)
-            return true;
-    return false;
+    const char *p = strstr(wd_start_info->cmdline, key);
+    return p ? strtoull(p + strlen(key), NULL, 0) : fallback;
 }
 
-static void add_object(long h)
+static uint64_t counted_calls(void)
 {
-    if (h > 0 && object_count < MAX_OBJECTS && !is_fuzz_object((wd_handle_t)h))
-        objects[object_count++] = (wd_handle_t)h;
-}
-
-/* A handle: one of ours, or garbage that names nothing the fuzzer needs. */
-static uint64_t random_handle(void)
-{
-    uint64_t h;
-    switch (rnd() % 6) {
-    case 0: case 1: case 2:
-        return object_count ? objects[rnd() % object_count] : 0;
-    case 3: h = 0; break;
-    case 4: h = rnd(); break;
-    default: h = (rnd() % 300) | ((rnd() % 4) << 16); break;
+    uint64_t n = retired.succeeded + retired.failed + retired.skipped;
+    for (unsigned i = 0; i < processes; i++) {
+        const volatile struct fuzz_counts *c = &board->slots[i].counts;
+        n += c->succeeded + c->failed + c->skipped;
     }
-    struct wd_cap_info info;
-    if (h && wd_cap_info(h, &info) == 0 && !is_fuzz_object(h))
-        return 0xDEAD0000FFFFull;   /* would name one of our own capabilities */
-    return h;
+    return n;
 }
 
-static uint64_t random_pointer(void)
+static long create_shared(unsigned which)
 {
-    static const uint64_t bad[] = {
-        0, 1, 0xFFF, 0x1000, 0xFFFF800000000000ull, 0xFFFFFFFF80000000ull, 0xFFFFFFFFFFFFF000ull,
-        0x0000800000000000ull, 0x8000000000000000ull, 0x00007FFFFFFFF000ull, 0x00007FFFFFFFFFF8ull,
-        0x0000700000000000ull, 0x0000000000400000ull /* our read-only text */,
-    };
-    switch (rnd() % 4) {
-    case 0: return bad[rnd() % (sizeof bad / sizeof bad[0])];
-    case 1: return (uint64_t)buffer + rnd() % (sizeof buffer / 2);    /* outputs stay inside buffer */
-    case 2: return rnd();
-    default: return (uint64_t)buffer;
+    switch (which) {
+    case 0: return wd_endpoint_create(fuzz_pool);
+    case 1: return wd_notify_create(fuzz_pool);
+    case 2: return wd_frame_create(fuzz_pool, SHARED_FRAME_BYTES, 0);
+    default: return wd_dmaspace_create(fuzz_pool);
     }
 }
 
-static uint64_t random_value(void)
+/* Copies of the shared objects into child i, mostly with every right, now
+ * and then fewer, badged, or a frame without RETAIN (a lease). */
+static void grant_shared(unsigned i)
 {
-    switch (rnd() % 8) {
-    case 0: return 0;
-    case 1: return rnd() % 16;
-    case 2: return WD_PAGE_SIZE * (rnd() % 64);
-    case 3: return ~0ull;
-    case 4: return 1ull << (rnd() % 64);
-    case 5: return random_pointer();
-    case 6: return random_handle();
-    default: return rnd();
+    volatile struct fuzz_slot *slot = &board->slots[i];
+    for (unsigned k = 0; k < FUZZ_SHARED_OBJECTS; k++) {
+        struct wd_cap_info info;
+        long h = -1;
+        if (shared[k] && wd_cap_info(shared[k], &info) == 0) {
+            uint64_t rights = info.rights;
+            if (rnd() % 4 == 0)
+                rights &= rnd() | WD_RIGHT_GRANT;
+            if (k == 2 && rnd() % 2)
+                rights &= ~(uint64_t)WD_RIGHT_RETAIN;
+            h = wd_cap_copy(shared[k], children[i].process, rights, rnd() % 4 == 0 ? 1 + rnd() % 255 : 0);
+        }
+        slot->grants[k] = h > 0 ? (wd_handle_t)h : WD_NULL;
     }
+    __atomic_add_fetch(&slot->grant_generation, 1, __ATOMIC_RELEASE);
 }
 
-static uint64_t seed_from_cmdline(void)
+static void spawn_child(unsigned i)
 {
-    const char *p = strstr(wd_start_info->cmdline, "fuzzseed=");
-    return p ? strtoull(p + 9, NULL, 0) : 0;
-}
-
-static unsigned calls_from_cmdline(void)
-{
-    const char *p = strstr(wd_start_info->cmdline, "fuzzcalls=");
-    unsigned long long n = p ? strtoull(p + 10, NULL, 0) : 0;
-    return n == 0 ? CALLS : n > CALLS_MAX ? CALLS_MAX : (unsigned)n;
-}
-
-/* Half the time, the handle arguments of the notification calls are our
- * own objects (random ones, so often of the wrong type), so their deeper
- * paths run too (signal, wait, bind and deliver, signal-then-receive,
- * watch), not only the handle checks. */
-static void aim(uint64_t r[13])
-{
-    uint64_t nr = r[0];
-    if (nr < WD_SYS_notify_create || nr > WD_SYS_cap_watch || rnd() % 2 || !object_count)
+    const struct wd_module *self = wd_find_module("boot-tests");
+    long pool = self ? wd_pool_create(fuzz_pool, CHILD_POOL_BYTES) : -WD_E_NOT_FOUND;
+    if (pool < 0) {                 /* the budget of dead children is still held: later */
+        chaos.spawn_failures++;
         return;
-    r[1] = objects[rnd() % object_count];
-    if (nr == WD_SYS_notify_bind || nr == WD_SYS_ipc_signal_recv || nr == WD_SYS_cap_watch)
-        r[2] = objects[rnd() % object_count];
-}
-
-/* One past the highest system call number in syscalls.def, so that every
- * call added later is fuzzed too. */
-static uint64_t syscall_limit(void)
-{
-    static const uint64_t numbers[] = {
-#define WD_SYSCALL(nr, name, args) (nr),
-#define WD_SYSCALL_IPC(nr, name) (nr),
-#include <warden/syscalls.def>
-#undef WD_SYSCALL
-#undef WD_SYSCALL_IPC
-    };
-    uint64_t limit = 0;
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-        if (numbers[i] + 1 > limit)
-            limit = numbers[i] + 1;
-    return limit;
-}
-
-/* Steers one call away from what would end the fuzzer; false to skip it. */
-static bool make_safe(uint64_t r[13])
-{
-    uint64_t nr = r[0];
-    if (nr == WD_SYS_process_exit || nr == WD_SYS_thread_exit)
-        return false;
-    if (nr == WD_SYS_debug_write)
-        r[2] = 0;                               /* errors only: no random bytes on the console */
-    if (nr == WD_SYS_process_kill && r[1] == WD_NULL)
-        r[1] = 0xBAD;                           /* WD_NULL is the caller: never kill ourselves */
-    if (nr == WD_SYS_thread_sleep)
-        r[1] %= 2 * BT_MS;
-    if (nr == WD_SYS_notify_wait && r[2] != WD_NO_WAIT)
-        r[2] %= 2 * BT_MS;                      /* a short wait (0 stays a poll) */
-    if (nr == WD_SYS_thread_create && !is_fuzz_object(r[2]))
-        r[2] = 0xBAD;                           /* never a thread in our own process */
-    if (nr == WD_SYS_vm_unmap && r[1] == WD_NULL)
-        r[2] = FUZZ_WINDOW + (r[2] % FUZZ_WINDOW_SIZE);
-    if (nr == WD_SYS_vm_map && r[1] == WD_NULL)
-        r[4] = FUZZ_WINDOW + (r[4] % FUZZ_WINDOW_SIZE);
-    if ((nr >= WD_SYS_ipc_call && nr <= WD_SYS_ipc_reply_recv) || nr == WD_SYS_ipc_signal_recv)
-        r[8] = rnd() % 2 ? 0 : rnd() % (2 * BT_MS);   /* rbp: timeout, never long */
-    return true;
-}
-
-void test_syscall_fuzzer(void)
-{
-    uint64_t seed = seed_from_cmdline();
-    if (!seed)
-        seed = (uint64_t)wd_time_now() ^ 0x9E3779B97F4A7C15ull;
-    rng_state = seed ? seed : 1;
-    printf("# fuzz seed 0x%llx (replay: boot with fuzzseed=0x%llx)\n", (unsigned long long)seed,
-           (unsigned long long)seed);
-
-    long pool = BT_OK(wd_pool_create(bt_pool(), 4ull << 20));
-    add_object(pool);
-    add_object(wd_endpoint_create((wd_handle_t)pool));
-    add_object(wd_frame_create((wd_handle_t)pool, WD_PAGE_SIZE, 0));
-    add_object(wd_process_create((wd_handle_t)pool, WD_NULL, 0, 0));
-    add_object(wd_dmaspace_create((wd_handle_t)pool));     /* DMA calls (no device attached) */
-    long notification = wd_notify_create((wd_handle_t)pool);
-    BT_CHECK(notification > 0);
-    add_object(notification);
-
-    unsigned calls = calls_from_cmdline();
-    unsigned counts[4] = { 0 };             /* ok, error, skipped, out of range */
-    for (unsigned i = 0; i < calls; i++) {
-        uint64_t r[13];
-        r[0] = rnd() % 8 == 0 ? rnd() : rnd() % (syscall_limit() + 5);   /* every call, and a few past the last */
-        for (int k = 1; k < 13; k++)
-            r[k] = random_value();
-        aim(r);
-        if (!make_safe(r)) {
-            counts[2]++;
-            continue;
-        }
-        long result = raw_syscall(r);
-        /* New handles in our own cspace (a copy or move into another process
-         * returns a handle valid there, which may name one of our own slots). */
-        bool copied_here = (r[0] == WD_SYS_cap_copy || r[0] == WD_SYS_cap_move) && r[2] == WD_NULL;
-        if (result >= 0 && (r[0] == WD_SYS_endpoint_create || r[0] == WD_SYS_frame_create ||
-                            r[0] == WD_SYS_pool_create || r[0] == WD_SYS_process_create ||
-                            r[0] == WD_SYS_dmaspace_create || r[0] == WD_SYS_irq_create ||
-                            r[0] == WD_SYS_notify_create || copied_here))
-            add_object(result);
-        if (result < -(long)WD_E_COUNT) {
-            counts[3]++;
-            printf("# call %u (nr %llu) returned %ld, not an error code\n", i, (unsigned long long)r[0], result);
-        }
-        counts[result >= 0 ? 0 : 1]++;
     }
-    printf("# %u calls: %u succeeded, %u failed cleanly, %u skipped\n", calls, counts[0], counts[1], counts[2]);
-    BT_CHECK_EQ(counts[3], 0);
-    BT_CHECK(counts[1] > calls / 2);
-    /* The kernel is up and still does its job. */
+    struct child *c = &children[i];
+    c->seed = fuzz_derive_seed(main_seed, spawn_number);
+    char args[96];
+    snprintf(args, sizeof args, "boot-tests helper fuzz-child %u 0x%llx", i, (unsigned long long)c->seed);
+    memset(&board->slots[i], 0, sizeof board->slots[i]);
+    struct wd_spawn s = {
+        .args = args,
+        .image = self->frame,
+        .image_size = self->size,
+        .pool = (wd_handle_t)pool,
+        .fault_endpoint = events,
+        .fault_badge = i,
+        .cap_count = 2,
+        .caps = { board_region.frame, events_send },
+        .priority = CHILD_PRIORITY,
+    };
+    long process = wd_spawn(&s, NULL);
+    struct wd_cap_info info;
+    if (process < 0 || wd_cap_info((wd_handle_t)process, &info) < 0) {
+        printf("# fuzz process %u: cannot start it: %s\n", i, wd_error_name(process));
+        wd_cap_delete((wd_handle_t)pool);
+        chaos.spawn_failures++;
+        return;
+    }
+    printf("# fuzz process %u (spawn %u): seed 0x%llx\n", i, spawn_number, (unsigned long long)c->seed);
+    spawn_number++;
+    chaos.spawned++;
+    *c = (struct child){ (wd_handle_t)process, (wd_handle_t)pool, info.object_id, c->seed, true };
+    grant_shared(i);
+}
+
+/* Child i is gone or goes now (killed, exited, faulted): its counts join
+ * the retired ones and our capabilities to it and its pool go. */
+static void retire_child(unsigned i)
+{
+    struct child *c = &children[i];
+    if (!c->live)
+        return;
+    wd_process_kill(c->process, 0);            /* a no-op when it is already dead */
+    volatile struct fuzz_slot *slot = &board->slots[i];
+    /* The kernel's own count of its system calls checks what it reported:
+     * every fuzzed call is one, and the fuzzer's bookkeeping adds a few. */
+    struct wd_process_info info;
+    uint64_t made = slot->counts.succeeded + slot->counts.failed;
+    if (BT_OK(wd_process_info(c->process, &info)) == 0) {
+        kernel_counted += info.syscalls;
+        if (made > info.syscalls || (info.syscalls > MIN_CROSS_CHECKED && made < info.syscalls / 3)) {
+            printf("# fuzz process %u (seed 0x%llx) reported %llu calls; the kernel counted %llu system calls\n",
+                   i, (unsigned long long)c->seed, (unsigned long long)made, (unsigned long long)info.syscalls);
+            miscounted++;
+        }
+    }
+    retired.succeeded += slot->counts.succeeded;
+    retired.failed += slot->counts.failed;
+    retired.skipped += slot->counts.skipped;
+    retired.not_error += slot->counts.not_error;
+    if (slot->counts.not_error)
+        printf("# fuzz process %u (seed 0x%llx): %llu results not an error code, the first from call %llu: %lld\n",
+               i, (unsigned long long)c->seed, (unsigned long long)slot->counts.not_error,
+               (unsigned long long)slot->first_not_error_nr, (long long)slot->first_not_error);
+    retired_calls_ok[0] |= slot->succeeded_calls[0];
+    retired_calls_ok[1] |= slot->succeeded_calls[1];
+    memset((void *)slot, 0, sizeof *slot);
+    wd_cap_delete(c->process);
+    wd_cap_delete(c->pool);
+    c->live = false;
+}
+
+static int child_by_pid(uint64_t pid)
+{
+    for (unsigned i = 0; i < processes; i++)
+        if (children[i].live && children[i].pid == pid)
+            return (int)i;
+    return -1;
+}
+
+/* Waits up to timeout for our children's faults and exits, then takes the rest without waiting. */
+static void take_events(uint64_t timeout)
+{
+    struct wd_msg m;
+    for (long r = wd_recv(events, &m, timeout); r == 0; r = wd_recv(events, &m, WD_NO_WAIT)) {
+        uint32_t label = wd_msg_label(m.info);
+        int i = child_by_pid(label == WD_LABEL_FAULT ? m.w[6] : m.w[1]);
+        if (i < 0)
+            continue;               /* one we killed */
+        if (label == WD_LABEL_FAULT) {
+            printf("# fuzz process %u (seed 0x%llx) faulted: vector %llu, address 0x%llx, RIP 0x%llx\n", i,
+                   (unsigned long long)children[i].seed, (unsigned long long)m.w[2], (unsigned long long)m.w[4],
+                   (unsigned long long)m.w[5]);
+            chaos.faults++;
+        } else if (label == WD_LABEL_EXIT && !__atomic_load_n(&board->stop, __ATOMIC_ACQUIRE)) {
+            printf("# fuzz process %u (seed 0x%llx) exited on its own: status %lld\n", i,
+                   (unsigned long long)children[i].seed, (long long)m.w[2]);
+            chaos.early_exits++;
+        }
+        if (label == WD_LABEL_FAULT || label == WD_LABEL_EXIT)
+            retire_child((unsigned)i);
+    }
+}
+
+/* One move of ours while the children fuzz. */
+static void chaos_move(void)
+{
+    unsigned i = rnd() % processes, k = rnd() % FUZZ_SHARED_OBJECTS;
+    switch (rnd() % 16) {
+    case 0: case 1: case 2:                     /* kill a child mid-call; it is re-spawned */
+        if (children[i].live) {
+            retire_child(i);
+            chaos.killed++;
+        }
+        break;
+    case 3: case 4: {                           /* every copy of a shared object, in every child */
+        long n = wd_cap_revoke(shared[k]);
+        if (n >= 0) {
+            chaos.revokes++;
+            chaos.revoked_caps += (uint64_t)n;
+        }
+        break;
+    }
+    case 5: {                                   /* a new shared object; the old lives on in children */
+        wd_cap_delete(shared[k]);
+        long h = create_shared(k);
+        shared[k] = h > 0 ? (wd_handle_t)h : WD_NULL;
+        chaos.recreated++;
+        for (unsigned j = 0; j < processes; j++)
+            if (children[j].live)
+                grant_shared(j);
+        break;
+    }
+    case 6: case 7:
+        if (children[i].live) {
+            grant_shared(i);
+            chaos.regrants++;
+        }
+        break;
+    case 8:                                     /* the child's own pool capability */
+        if (children[i].live && wd_cap_revoke(children[i].pool) >= 0)
+            chaos.pool_revokes++;
+        break;
+    default:
+        break;
+    }
+}
+
+/* What a child that would not stop was doing: its last call, with its registers. */
+static void report_stuck(unsigned i)
+{
+    struct wd_process_info info = { 0 };
+    wd_process_info(children[i].process, &info);
+    volatile struct fuzz_slot *slot = &board->slots[i];
+    printf("# fuzz process %u (seed 0x%llx) did not stop within %llu ms: %llu calls counted, %llu system "
+           "calls, %llu threads\n", i, (unsigned long long)children[i].seed,
+           (unsigned long long)(STOP_WAIT_NS / BT_MS),
+           (unsigned long long)(slot->counts.succeeded + slot->counts.failed),
+           (unsigned long long)info.syscalls, (unsigned long long)info.live_threads);
+    volatile uint64_t *r = slot->last_call;
+    printf("#   its last call: nr %llu (%llx %llx %llx %llx %llx %llx; rbx %llx rbp %llx)\n",
+           (unsigned long long)r[0], (unsigned long long)r[1], (unsigned long long)r[2],
+           (unsigned long long)r[3], (unsigned long long)r[4], (unsigned long long)r[5],
+           (unsigned long long)r[6], (unsigned long long)r[7], (unsigned long long)r[8]);
+}
+
+static unsigned stop_children(void)
+{
+    __atomic_store_n(&board->stop, 1, __ATOMIC_RELEASE);
+    uint64_t until = (uint64_t)wd_time_now() + STOP_WAIT_NS;
+    for (;;) {
+        bool any = false;
+        for (unsigned i = 0; i < processes; i++)
+            any |= children[i].live;
+        if (!any || (uint64_t)wd_time_now() >= until)
+            break;
+        take_events(10 * BT_MS);
+    }
+    unsigned stuck = 0;
+    for (unsigned i = 0; i < processes; i++) {
+        if (children[i].live) {
+            report_stuck(i);
+            stuck++;
+            retire_child(i);
+        }
+    }
+    return stuck;
+}
+
+static void report(uint64_t calls)
+{
+    printf("# %llu calls: %llu succeeded, %llu failed cleanly, %llu skipped\n", (unsigned long long)calls,
+           (unsigned long long)retired.succeeded, (unsigned long long)retired.failed,
+           (unsigned long long)retired.skipped);
+    printf("# fuzz chaos: %u processes started (%u at once), %u killed mid-run, %u revocations of shared "
+           "objects (%llu capabilities deleted), %u of a child's pool, %u shared objects recreated, %u re-grants, "
+           "%u spawns put off\n", chaos.spawned, processes, chaos.killed, chaos.revokes,
+           (unsigned long long)chaos.revoked_caps, chaos.pool_revokes, chaos.recreated, chaos.regrants,
+           chaos.spawn_failures);
+    char never[600];
+    int n = 0;
+    unsigned ok = 0;
+    for (uint64_t nr = 0; nr < fuzz_syscall_limit() && nr < 128; nr++) {
+        const struct fuzz_call *call = fuzz_call_by_nr(nr);
+        if (retired_calls_ok[nr / 64] & (1ull << (nr % 64)))
+            ok++;
+        else if (call && n < (int)sizeof never)
+            n += snprintf(never + n, sizeof never - n, " %s", call->name);
+    }
+    printf("# %u different calls succeeded at least once; never:%s\n", ok, n ? never : " none");
+    uint64_t made = retired.succeeded + retired.failed;
+    printf("# the kernel counted %llu system calls of the fuzzing processes; they reported %llu made (%llu%%)\n",
+           (unsigned long long)kernel_counted, (unsigned long long)made,
+           (unsigned long long)(kernel_counted ? 100 * made / kernel_counted : 0));
+}
+
+/* Everything this test made was paid from fuzz_pool: with all of it deleted, it is charged 0. */
+static void delete_everything(void)
+{
+    for (unsigned k = 0; k < FUZZ_SHARED_OBJECTS; k++)
+        wd_cap_delete(shared[k]);
+    wd_cap_delete(events_send);
+    wd_cap_delete(events);
+    wd_region_destroy(&board_region);
+    struct wd_pool_info info;
+    if (BT_OK(wd_pool_info(fuzz_pool, &info)) == 0 && info.used != 0)
+        printf("# the fuzz pool is still charged %llu bytes with everything deleted\n",
+               (unsigned long long)info.used);
+    BT_CHECK_EQ(info.used, 0);
+    wd_cap_delete(fuzz_pool);
+}
+
+/* The kernel is up and still does its job. */
+static void check_kernel_serves(void)
+{
     long ep = BT_OK(wd_endpoint_create(bt_pool()));
     struct wd_msg msg = { .info = wd_msg_info(1, 0, 0) };
     BT_CHECK_EQ(wd_call((wd_handle_t)ep, &msg, WD_NO_WAIT), -WD_E_WOULD_BLOCK);
@@ -231,6 +360,67 @@ void test_syscall_fuzzer(void)
     BT_CHECK_EQ(wd_notify_signal((wd_handle_t)n, 0x30), 0);
     BT_CHECK_EQ(wd_notify_poll((wd_handle_t)n), 0x35);
     BT_CHECK_EQ(wd_notify_wait((wd_handle_t)n, WD_NO_WAIT), -WD_E_WOULD_BLOCK);
-    for (unsigned i = 0; i < object_count; i++)
-        wd_cap_delete(objects[i]);
+    wd_cap_delete((wd_handle_t)n);
+    wd_cap_delete((wd_handle_t)ep);
+}
+
+void test_syscall_fuzzer(void)
+{
+    main_seed = number_from_cmdline("fuzzseed=", 0);
+    if (!main_seed)
+        main_seed = (uint64_t)wd_time_now() ^ 0x9E3779B97F4A7C15ull;
+    rng = main_seed;
+    uint64_t target = number_from_cmdline("fuzzcalls=", CALLS);
+    target = target == 0 ? CALLS : target > CALLS_MAX ? CALLS_MAX : target;
+    processes = (unsigned)number_from_cmdline("fuzzprocs=", PROCESSES);
+    processes = processes == 0 ? 1 : processes > FUZZ_MAX_CHILDREN ? FUZZ_MAX_CHILDREN : processes;
+    bool with_chaos = number_from_cmdline("fuzzchaos=", 1) != 0;
+    printf("# fuzz seed 0x%llx (replay: boot with fuzzseed=0x%llx): %llu calls, %u processes at once, %s\n",
+           (unsigned long long)main_seed, (unsigned long long)main_seed, (unsigned long long)target, processes,
+           with_chaos ? "killed, re-spawned and revoked at random" : "no kills or revocations (fuzzchaos=0)");
+    fuzz_table_build(true);
+
+    fuzz_pool = (wd_handle_t)BT_OK(wd_pool_create(bt_pool(), FUZZ_POOL_BYTES));
+    if (BT_OK(wd_region_create(&board_region, fuzz_pool, sizeof *board)) < 0)
+        return;
+    board = board_region.cpu;
+    events = (wd_handle_t)BT_OK(wd_endpoint_create(fuzz_pool));
+    events_send = (wd_handle_t)BT_OK(wd_cap_copy(events, WD_NULL, WD_RIGHT_SEND | WD_RIGHT_GRANT, 0));
+    for (unsigned k = 0; k < FUZZ_SHARED_OBJECTS; k++) {
+        long h = create_shared(k);
+        BT_CHECK(h > 0 || h == -WD_E_NO_IOMMU);     /* no dmaspace on a machine without an IOMMU */
+        shared[k] = h > 0 ? (wd_handle_t)h : WD_NULL;
+    }
+    for (unsigned i = 0; i < processes; i++)
+        spawn_child(i);
+
+    uint64_t start = (uint64_t)wd_time_now();
+    uint64_t deadline = start + (target / MIN_CALLS_PER_SECOND + 10) * 1000 * BT_MS;
+    while (counted_calls() < target && (uint64_t)wd_time_now() < deadline) {
+        take_events(CHAOS_WAIT_NS);
+        if (with_chaos)
+            chaos_move();
+        for (unsigned i = 0; i < processes; i++)
+            if (!children[i].live)
+                spawn_child(i);
+    }
+    unsigned stuck = stop_children();
+    uint64_t calls = retired.succeeded + retired.failed + retired.skipped;
+    report(calls);
+    printf("# fuzzing took %llu ms\n", (unsigned long long)(((uint64_t)wd_time_now() - start) / BT_MS));
+    if (calls < target)
+        printf("# only %llu of %llu calls were counted in time\n", (unsigned long long)calls,
+               (unsigned long long)target);
+    BT_CHECK(calls >= target);
+    BT_CHECK_EQ(retired.not_error, 0);
+    BT_CHECK_EQ(chaos.faults, 0);
+    BT_CHECK_EQ(chaos.early_exits, 0);
+    BT_CHECK_EQ(stuck, 0);
+    BT_CHECK_EQ(miscounted, 0);
+    BT_CHECK(retired.failed > calls / 4);           /* the checks ran ... */
+    BT_CHECK(retired.succeeded > calls / 50);       /* ... and so did the deep paths */
+    if (with_chaos)
+        BT_CHECK(chaos.killed > 0 && chaos.revokes > 0);
+    delete_everything();
+    check_kernel_serves();
 }
