@@ -29,6 +29,11 @@ void lapic_eoi(void)
     lapic_write(LAPIC_EOI, 0);
 }
 
+bool lapic_in_service(uint8_t vector)
+{
+    return (lapic_read((enum lapic_register)(LAPIC_ISR + 0x10 * (vector / 32))) >> (vector % 32)) & 1;
+}
+
 uint32_t lapic_id(void)
 {
     return lapic_read(LAPIC_ID) >> 24;

@@ -5,6 +5,7 @@
 #ifndef WARDEN_ARCH_LAPIC_H
 #define WARDEN_ARCH_LAPIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum lapic_register {
@@ -12,6 +13,7 @@ enum lapic_register {
     LAPIC_VERSION = 0x030,
     LAPIC_TPR = 0x080,
     LAPIC_EOI = 0x0B0,
+    LAPIC_ISR = 0x100,              /* eight 32-bit registers, 0x10 apart */
     LAPIC_SVR = 0x0F0,
     LAPIC_ESR = 0x280,
     LAPIC_LVT_TIMER = 0x320,
@@ -35,6 +37,8 @@ uint32_t lapic_read(enum lapic_register reg);
 void lapic_write(enum lapic_register reg, uint32_t value);
 void lapic_eoi(void);
 uint32_t lapic_id(void);
+/* Whether vector is in service (delivered by the LAPIC and not EOIed yet). */
+bool lapic_in_service(uint8_t vector);
 
 /* Remaps the legacy 8259 PICs to VECTOR_PIC_BASE and masks every line:
  * all device interrupts go through the (I/O) APICs. */

@@ -133,6 +133,24 @@ static bool is_user_fault(const struct trap_frame *f)
            f->vector != EXC_DOUBLE_FAULT;
 }
 
+/* An interrupt on an exception vector: no exception happened, a device
+ * wrote the vector into the interrupt window (only a forged MSI does: the
+ * kernel gives no source a vector below 32). The stub marked it on a
+ * vector with an error code; on the others the LAPIC has it in service,
+ * which an exception never is. Nobody is faulted for it. */
+static bool forged_on_exception_vector(struct trap_frame *f)
+{
+    if (f->vector >= FORGED_VECTOR_FLAG)
+        f->vector -= FORGED_VECTOR_FLAG;
+    else if (f->vector >= 32 || !lapic_in_service((uint8_t)f->vector))
+        return false;
+    if (++trap_counters.unhandled_interrupts <= UNEXPECTED_INTERRUPT_LOG_LIMIT)
+        printk("trap: an interrupt on exception vector %llu (%s): a device sent it, nothing faulted; ignored\n",
+               (unsigned long long)f->vector, exception_mnemonic(f->vector));
+    lapic_eoi();
+    return true;
+}
+
 void trap_dispatch(struct trap_frame *frame)
 {
     struct percpu *cpu = this_cpu();
@@ -140,7 +158,9 @@ void trap_dispatch(struct trap_frame *frame)
         cpu->idle_tsc += rdtsc() - cpu->idle_since;
         cpu->idle_since = 0;
     }
-    if (frame->vector < 32 && is_user_fault(frame)) {
+    if (forged_on_exception_vector(frame)) {
+        /* counted as an unowned interrupt */
+    } else if (frame->vector < 32 && is_user_fault(frame)) {
         if (!thread_fault_recovered(frame))  /* a fault it asked to survive resumes at its fixup */
             thread_fault(frame);    /* does not return */
     } else if (frame->vector < 32) {

@@ -47,6 +47,10 @@ void interrupt_register(uint8_t vector, interrupt_handler handler);
 void trap_dispatch(struct trap_frame *frame);
 
 /* Counters the boot tests (and later a stats call) read. */
+/* trap_entry.asm adds this to the vector of an interrupt that came on an
+ * exception vector with an error code (the CPU pushed none). */
+#define FORGED_VECTOR_FLAG 0x100u
+
 struct trap_counters {
     uint64_t breakpoints;
     uint64_t last_breakpoint_rip;   /* RIP after the int3 */
