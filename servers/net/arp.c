@@ -42,7 +42,22 @@ static void abandon(struct net *n, struct arp_entry *e)
     e->ip = 0;
 }
 
-/* An entry for ip: a free or expired one, else the resolved one that
+/* A free or expired entry for ip, or NULL. What a sender's request for us
+ * teaches (RFC 826) goes only there: hosts that merely ask must not push
+ * out the entries this service resolved to send. */
+static struct arp_entry *take_free_entry(struct net *n, uint32_t ip)
+{
+    for (unsigned i = 0; i < NET_ARP_ENTRIES; i++) {
+        struct arp_entry *e = &n->arp[i];
+        if (!e->ip || (e->resolved && e->expires_ns <= n->now_ns)) {
+            *e = (struct arp_entry){ .ip = ip };
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* An entry for ip (to ask for it): a free or expired one, else the resolved one that
  * expires first. Entries still being asked for are kept, but to ask (for a
  * lookup) they may hold at most half the cache: past that the oldest is
  * given up. Otherwise datagrams from addresses nobody answers ARP for (any
@@ -50,6 +65,8 @@ static void abandon(struct net *n, struct arp_entry *e)
  * leave no entry for the peers that do answer. */
 static struct arp_entry *take_entry(struct net *n, uint32_t ip, bool asking)
 {
+    if (!asking)
+        return take_free_entry(n, ip);
     struct arp_entry *victim = NULL, *oldest_asked = NULL;
     unsigned asked = 0;
     for (unsigned i = 0; i < NET_ARP_ENTRIES; i++) {
@@ -186,17 +203,26 @@ bool arp_lookup(struct net *n, uint32_t next_hop, uint8_t mac[6])
     return false;
 }
 
+/* A free place to wait, else the oldest waiter's, which is failed (TIMEOUT):
+ * replies to addresses nobody answers for (any host can send from those)
+ * must not keep every later send waiting or refused for a second. */
 bool arp_wait(struct net *n, uint32_t next_hop, unsigned socket, const struct wd_ring_desc *request)
 {
-    for (unsigned i = 0; i < NET_ARP_WAITING_MAX; i++) {
+    struct arp_waiting *place = NULL;
+    for (unsigned i = 0; i < NET_ARP_WAITING_MAX && !(place && !place->used); i++) {
         struct arp_waiting *w = &n->waiting[i];
-        if (!w->used) {
-            *w = (struct arp_waiting){ .used = true, .next_hop = next_hop, .socket = socket,
-                                       .socket_generation = n->sockets[socket].generation, .request = *request };
-            return true;
-        }
+        if (!w->used || !place || w->since_ns < place->since_ns)
+            place = w;
     }
-    return false;
+    if (place->used) {
+        NET_COUNT(n, arp_timeouts);
+        place->used = false;
+        udp_run_waiting(n, place, -WD_E_TIMEOUT);
+    }
+    *place = (struct arp_waiting){ .used = true, .next_hop = next_hop, .socket = socket,
+                                   .socket_generation = n->sockets[socket].generation, .since_ns = n->now_ns,
+                                   .request = *request };
+    return true;
 }
 
 uint64_t arp_timers(struct net *n)

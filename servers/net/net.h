@@ -81,6 +81,7 @@ struct arp_waiting {
     uint32_t next_hop;
     unsigned socket;
     uint64_t socket_generation;     /* the socket is the same one still */
+    uint64_t since_ns;              /* when it started waiting */
     struct wd_ring_desc request;
 };
 
