@@ -267,6 +267,23 @@ static bool result_ok(const char *line)
     return p && strncmp(p + 1, "ok", 2) == 0;
 }
 
+static void print_counters(wd_handle_t net)
+{
+    static const char *const names[] = { "frames_in", "frames_out", "arp_in", "arp_bad", "arp_replies_sent",
+                                         "arp_requests_sent", "arp_unsolicited", "arp_timeouts", "udp_in",
+                                         "udp_delivered", "udp_sent", "send_refused", "tx_no_buffer", "tx_failed",
+                                         "udp_no_buffer", "link_lost" };
+    printf("# the network service's counters:");
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        printf(" %s=%llu", names[i], (unsigned long long)counter(net, names[i]));
+    printf("\n# its ARP cache:");
+    struct wd_msg m;
+    for (uint64_t i = 0; call(net, NETSVC_OP_ARP, i, &m) == 0; i++)
+        printf(" %u.%u.%u.%u", (unsigned)(m.w[1] >> 24), (unsigned)(m.w[1] >> 16) & 0xFF,
+               (unsigned)(m.w[1] >> 8) & 0xFF, (unsigned)m.w[1] & 0xFF);
+    printf("\n");
+}
+
 /* The host peer drives the stack: its verdict, then what the service counted. */
 void test_net_stack_host_driven(void)
 {
@@ -298,7 +315,10 @@ void test_net_stack_host_driven(void)
     BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 1472, PEER_IP, &c), 0);
     BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 8, NET_IPV4(10, 0, 2, 77), &c), -WD_E_TIMEOUT);
     char line[TEXT_MAX];
-    if (peer_run(&k, "stack", 1) && peer_result(&st, &k, 1, line, 55000 * BT_MS)) {
+    bool finished = peer_run(&k, "stack", 1) && peer_result(&st, &k, 1, line, 55000 * BT_MS);
+    if (!finished || !result_ok(line))
+        print_counters(net);                    /* what the service saw, for the failure's story */
+    if (finished) {
         BT_CHECK(result_ok(line));
         BT_CHECK_EQ(result_value(line, "malformed_answered"), 0);
         BT_CHECK(result_value(line, "malformed") >= 20);

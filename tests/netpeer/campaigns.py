@@ -199,7 +199,7 @@ class StackCampaign(Campaign):
             'flood_echoes', 'after', 'gratuitous', 'dhcp_seen', 'seed', 'icmp_retries', 'after_retries', 'arp_after')
     ICMP_SIZES = (0, 1, 7, 56, 100, 500, 1000, 1400, 1472)
     UDP_ECHOES, FLOOD_FRAMES, AFTER_ECHOES, SPOOFED = 1000, 10000, 50, 200
-    FUZZ_FRAMES = int(os.environ.get('NETPEER_FUZZ_FRAMES', '10000'))
+    FUZZ_FRAMES = int(os.environ.get('NETPEER_FUZZ_FRAMES', '20000'))
     FUZZ_HONEST_EVERY = int(os.environ.get('NETPEER_FUZZ_HONEST_EVERY', '1000'))
 
     def __init__(self, peer, ident, reply_to):

@@ -140,8 +140,10 @@ def fuzzed_frame(rng, mac, i):
             frame = with_options(rng, frame)
     if frame[12:14] == b'\x08\x06' and frame[ETH_HEADER + 14:ETH_HEADER + 18] == PEER_IP:
         frame = frame[:ETH_HEADER + 17] + bytes([FUZZ_HOSTS]) + frame[ETH_HEADER + 18:]    # a flip made it the peer
-    src = ETH_HEADER + 12
-    if frame[12:14] == b'\x08\x00' and len(frame) >= src + 4 and frame[src:src + 3] == b'\x0a\x00\x02' \
-            and MARKER_HOST <= frame[src + 3] < MARKER_HOST + len(MALFORMED):
-        frame = frame[:src + 3] + bytes([2]) + frame[src + 4:]   # the guest's ARP for it would look like an answer
+    # A sender among malformed.py's markers: the guest's ARP for it, or its
+    # answer to it, would look like an answer to a malformed frame.
+    sender = {b'\x08\x00': ETH_HEADER + 12, b'\x08\x06': ETH_HEADER + 14}.get(frame[12:14])
+    if sender and len(frame) >= sender + 4 and frame[sender:sender + 3] == b'\x0a\x00\x02' \
+            and MARKER_HOST <= frame[sender + 3] < MARKER_HOST + len(MALFORMED):
+        frame = frame[:sender + 3] + bytes([FUZZ_HOSTS]) + frame[sender + 4:]
     return frame

@@ -170,8 +170,10 @@ def fuzzed_cases():
     run_b = [fuzzed_frame(rng_b, DEFAULT_GUEST_MAC, i) for i in range(3000)]
     kinds = {parse(f).kind for f in run_a}
     arp_for_peer = [f for f in run_a if f[12:14] == b'\x08\x06' and f[28:32] == PEER_IP]
-    markers = [f for f in run_a if f[12:14] == b'\x08\x00' and len(f) >= 30 and f[26:29] == b'\x0a\x00\x02'
-               and MARKER_HOST <= f[29] < MARKER_HOST + len(MALFORMED)]
+    markers = [f for f in run_a for at in ((26,) if f[12:14] == b'\x08\x00' else (28,) if f[12:14] == b'\x08\x06'
+                                           else ())
+               if len(f) >= at + 4 and f[at:at + 3] == b'\x0a\x00\x02'
+               and MARKER_HOST <= f[at + 3] < MARKER_HOST + len(MALFORMED)]
     return [
         ('fuzzed: a seed draws the same frames again', run_a == run_b),
         ('fuzzed: never an empty frame (QEMU dgram would take it for EOF)', all(run_a)),
@@ -179,7 +181,7 @@ def fuzzed_cases():
          {'arp', 'ipv4', 'udp', 'icmp', 'runt'} <= kinds),
         ('fuzzed: oversized frames among them', max(len(f) for f in run_a) > ETH_MAX),
         ('fuzzed: no ARP packet speaks for the peer', not arp_for_peer),
-        ("fuzzed: no IPv4 source is one of malformed.py's markers", not markers),
+        ("fuzzed: no IPv4 or ARP sender is one of malformed.py's markers", not markers),
     ]
 
 
