@@ -168,7 +168,7 @@ debug: deps $(BUILD)/warden.iso $(DISK_IMG)
 	$(QEMU_GUARDED) $(QEMU_MACHINE) $(QEMU_DISK) -display none -serial mon:stdio -no-reboot -s -S \
 		-cdrom $(BUILD)/warden.iso $(QEMU_EXTRA)
 
-# The syscall fuzzer at scale: 8 seeds x 130,000 calls (tools/fuzz.py; FUZZ_SEEDS, FUZZ_CALLS, FUZZ_SEED).
+# The syscall fuzzer at scale: 8 seeds x 130,000 calls, then 100,000 fuzzed frames from the host peer (tools/fuzz.py; FUZZ_SEEDS, FUZZ_CALLS, FUZZ_SEED, FUZZ_PACKETS).
 fuzz: deps $(BUILD)/warden-test.iso
 	$(Q)$(PYTHON) tools/fuzz.py $(BUILD)/warden-test.iso
 

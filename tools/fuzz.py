@@ -12,9 +12,14 @@ appears: no call returned a value that is not an error code, no fuzzing
 process faulted or hung, and the fuzz pool was charged 0 at the end. Prints
 every seed (with the command that replays it) and the totals.
 
+Then the hostile packets at scale: the harness's `net` configuration with
+FUZZ_PACKETS (default 100,000) seeded fuzzed frames from the host peer
+(tests/netpeer/fuzzed.py; make test sends 20,000).
+
 Environment: FUZZ_SEEDS (default 8), FUZZ_CALLS per seed (default 130000:
 1,040,000 in all, over 1,000,000 made after the steering), FUZZ_SEED (one
-given seed instead of random ones). Every QEMU line goes through
+given seed instead of random ones; the packets are left out then),
+FUZZ_PACKETS. Every QEMU line goes through
 tools/qemu_netsafety.py (no network at all).
 """
 
@@ -95,7 +100,24 @@ def main():
           f'fuzzer\'s steering, {total[1] + total[2]} made); {total_chaos[0]} fuzzing processes started, '
           f'{total_chaos[1]} killed mid-run, {total_chaos[2]} revocations of shared objects '
           f'({total_chaos[3]} capabilities deleted), {total_chaos[4]} of a child\'s pool')
-    return 1 if failed else 0
+    packets_ok = True if os.environ.get('FUZZ_SEED') else fuzz_packets(iso)
+    return 1 if failed or not packets_ok else 0
+
+
+def fuzz_packets(iso):
+    """The hostile packets at scale: the harness's net configuration with
+    FUZZ_PACKETS fuzzed frames (default 100,000) in the host peer's stack
+    campaign (tests/netpeer/fuzzed.py). True when it passed."""
+    frames = os.environ.get('FUZZ_PACKETS', '100000')
+    print(f'fuzz: the net configuration with {frames} fuzzed frames from the host peer', flush=True)
+    env = dict(os.environ, NETPEER_FUZZ_FRAMES=frames)
+    logdir = os.path.join(os.path.dirname(iso) or '.', 'fuzz-logs', 'packets')
+    r = subprocess.run([sys.executable, os.path.join(HERE, '..', 'tests', 'harness.py'), '--iso', iso, '--only', 'net',
+                        '--logdir', logdir], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in r.stdout.splitlines():
+        if line.startswith(('PASS', 'FAIL')) or 'campaign stack' in line or line.startswith('    '):
+            print(line)
+    return r.returncode == 0
 
 
 if __name__ == '__main__':
