@@ -19,17 +19,29 @@
 
 static struct inventory inventory;  /* ~25 KiB: not on the stack */
 
-/* Nothing sends to devmgr yet: it waits, keeping its capabilities. */
+/* devmgr serves no request yet: it waits, keeping its own capabilities.
+ * Whatever comes is answered NOT_SUPPORTED, and the capabilities that came
+ * with it are deleted (keeping them would keep the sender's objects, and
+ * its pool, alive; not answering would leave a caller waiting). */
 static int idle(wd_handle_t endpoint)
 {
+    struct wd_msg msg;
+    long r = wd_recv(endpoint, &msg, WD_FOREVER);
     for (;;) {
-        struct wd_msg msg;
-        long r = wd_recv(endpoint, &msg, WD_FOREVER);
         if (r < 0) {
             printf("devmgr: receiving on its endpoint failed: %s (%s); stopping\n", wd_error_name(r),
                    wd_error_text(r));
             return 1;
         }
+        uint32_t label = wd_msg_label(msg.info);
+        for (unsigned i = 0; i < wd_msg_ncaps(msg.info); i++)
+            wd_cap_delete(msg.caps[i]);
+        if (label >= WD_LABEL_KERNEL) {
+            r = wd_recv(endpoint, &msg, WD_FOREVER);
+            continue;
+        }
+        msg = (struct wd_msg){ .info = wd_msg_info(label, 1, 0), .w = { (uint64_t)-WD_E_NOT_SUPPORTED } };
+        r = wd_reply_recv(endpoint, &msg, WD_FOREVER);
     }
 }
 

@@ -1,12 +1,14 @@
 /*
  * t_hostile_clients.c - a seeded hostile client against init's registry
- * and supervisor, the edu driver, the NVMe block service and the e1000e
- * frame service (the harness's `soak` configuration has all three devices
- * and the host peer). Rounds of:
+ * and supervisor, the edu driver, the NVMe block service, the e1000e frame
+ * service and the network service over it (sockets: sends, receives and
+ * pings with random addresses and ports; the harness's `soak`
+ * configuration has all three devices and the host peer, on 127.0.0.1). Rounds of:
  *   - messages with random and known labels, random words, capabilities of
  *     the wrong type (reduced copies of this test's own objects) and names
  *     of random text, each with a short timeout;
- *   - sessions opened with random region sizes, device rights, capacities
+ *   - sessions opened with regions of 1, 2, 8 or 64 pages, random device
+ *     rights, capacities
  *     and arguments; in those that open, random descriptors (ops, offsets
  *     and lengths outside the region, arguments), ring indices overwritten
  *     with garbage, the region revoked with requests in flight, or the
@@ -26,18 +28,20 @@
 #include "edu_protocol.h"
 #include "t_net.h"
 #include "t_nvme.h"
+#include "../../servers/net/net_protocol.h"
 
 #define DEFAULT_ROUNDS 40u
 #define MESSAGES_PER_ROUND 40u
 #define CALL_NS (200 * BT_MS)
 #define SETTLE_MS 2000u
-/* Sessions of random sizes move a driver's address-space high-water mark
- * (the kernel keeps page tables until the address space dies) for a while;
- * the pool charge is compared from the end of these rounds on. */
-#define WARM_ROUNDS 10u
+/* Sessions of four sizes move a service's address-space high-water marks
+ * (CPU and IOVA: the kernel keeps page tables until the space dies) for a
+ * while; the pool charge is compared from the end of these rounds on. */
+#define WARM_ROUNDS 20u
 
-enum service { REGISTRY, EDU, BLK, NIC, SERVICES };
-static const char *const service_names[SERVICES] = { "registry", "edu", "nvme", "e1000e" };
+enum service { REGISTRY, EDU, BLK, NIC, NETSVC, SERVICES };
+static const char *const service_names[SERVICES] = { "registry", "edu", "nvme", "e1000e", "net" };
+#define GUEST_IP NET_IPV4(10, 0, 2, 15)
 
 struct hostile {
     uint64_t rng;
@@ -85,10 +89,12 @@ static uint32_t random_label(struct hostile *h, enum service s)
     static const uint32_t blk[] = { NVME_OP_INFO, NVME_OP_PARTITION, NVME_OP_STATS, NVME_OP_QUEUES, NVME_OP_RECOVERY,
                                     NVME_OP_INJECT, WD_SESSION_OPEN, WD_SESSION_CLOSE };
     static const uint32_t nic[] = { NET_OP_INFO, NET_OP_STATS, NET_OP_RX_POOL, WD_SESSION_OPEN, WD_SESSION_CLOSE };
+    static const uint32_t net[] = { NETSVC_OP_INFO, NETSVC_OP_COUNTER, NETSVC_OP_PORTS, NETSVC_OP_DHCP, NETSVC_OP_ARP,
+                                    WD_SESSION_OPEN, WD_SESSION_CLOSE };
     static const struct {
         const uint32_t *labels;
         unsigned count;
-    } known[SERVICES] = { { registry, 6 }, { edu, 7 }, { blk, 8 }, { nic, 5 } };
+    } known[SERVICES] = { { registry, 6 }, { edu, 7 }, { blk, 8 }, { nic, 5 }, { net, 7 } };
     if (rnd(h) % 4 == 0)
         return (uint32_t)rnd(h);
     return known[s].labels[rnd(h) % known[s].count];
@@ -144,7 +150,10 @@ static void one_session(struct hostile *h, enum service s)
     uint64_t args[3] = { random_word(h), random_word(h), random_word(h) };
     if (s == NIC && rnd(h) % 2)
         args[0] = NET_SESSION_RECEIVE;
-    uint64_t region = WD_PAGE_SIZE * (1 + rnd(h) % 64);
+    if (s == NETSVC && rnd(h) % 2)
+        args[0] = 20000 + rnd(h) % 100;                 /* a port it may bind (the rest: random words) */
+    static const uint64_t pages[] = { 1, 2, 8, 64 };    /* few sizes: a driver's address space settles */
+    uint64_t region = WD_PAGE_SIZE * pages[rnd(h) % 4];
     uint32_t capacity = rnd(h) % 8 ? 1u << (rnd(h) % 7) : (uint32_t)rnd(h) % 100;
     uint64_t rights = rnd(h) % 4;                       /* none, READ, WRITE or both */
     long r = wd_client_open(&c, h->endpoint[s], bt_pool(), region, rights ? rights : WD_RIGHT_READ, capacity ? capacity : 1,
@@ -161,7 +170,8 @@ static void one_session(struct hostile *h, enum service s)
             .offset = rnd(h) % 2 ? rnd(h) % region : random_word(h),
             .length = (uint32_t)(rnd(h) % 2 ? rnd(h) % 8192 : random_word(h)),
             .op = (uint16_t)(rnd(h) % 4 ? 1 + rnd(h) % 6 : rnd(h)),
-            .arg = rnd(h) % 2 ? rnd(h) % 4096 : random_word(h),
+            .arg = s == NETSVC && rnd(h) % 2 ? NETSOCK_ADDR(NET_IPV4(10, 0, 2, rnd(h) % 4), 20000 + rnd(h) % 8)
+                   : rnd(h) % 2 ? rnd(h) % 4096 : random_word(h),
             .id = i,
         };
         if (wd_client_submit(&c, &d) == 0)
@@ -197,16 +207,19 @@ static bool all_serve(struct hostile *h, unsigned round)
     uint64_t blocks = 0;
     bool blk = nvme_info(h->endpoint[BLK], &blocks) != 0 && blocks > 0;
     bool nic = nic_call(h->endpoint[NIC], NET_OP_INFO, &m) == 0 && m.w[2] == 1;
+    m = (struct wd_msg){ .info = wd_msg_info(NETSVC_OP_INFO, 0, 0) };
+    bool net = wd_call(h->endpoint[NETSVC], &m, CALL_NS) == 0 && m.w[0] == 0 && m.w[1] == GUEST_IP;
     wd_handle_t found = WD_NULL;
     char name[32];
     snprintf(name, sizeof name, "hostile-edu-%llu", (unsigned long long)wd_start_info->process_id);
     bool registry = wd_name_lookup(wd_start_info->registry, name, &found) == 0;
     if (found)
         wd_cap_delete(found);
-    if (!(edu && blk && nic && registry))
-        printf("# round %u: edu %s, nvme %s, e1000e %s, registry %s\n", round, edu ? "serves" : "FAILS",
-               blk ? "serves" : "FAILS", nic ? "serves" : "FAILS", registry ? "serves" : "FAILS");
-    return edu && blk && nic && registry;
+    if (!(edu && blk && nic && net && registry))
+        printf("# round %u: edu %s, nvme %s, e1000e %s, net %s, registry %s\n", round, edu ? "serves" : "FAILS",
+               blk ? "serves" : "FAILS", nic ? "serves" : "FAILS", net ? "serves" : "FAILS",
+               registry ? "serves" : "FAILS");
+    return edu && blk && nic && net && registry;
 }
 
 static uint64_t pool_of(wd_handle_t process)
@@ -221,11 +234,11 @@ static bool start_all(struct hostile *h)
         uint16_t vendor, device;
         const char *module, *args;
         uint64_t pool;                  /* the three fit the test's 24 MiB pool */
-    } ids[SERVICES] = { [EDU] = { EDU_VENDOR, EDU_DEVICE, "edu", "no-selftest", 1ull << 20 },
+    } ids[NETSVC] = { [EDU] = { EDU_VENDOR, EDU_DEVICE, "edu", "no-selftest", 1ull << 20 },
                         [BLK] = { NVME_VENDOR, NVME_DEVICE, "nvme", "", 4ull << 20 },
                         [NIC] = { NET_VENDOR, NET_DEVICE, "e1000e", "", 8ull << 20 } };
     h->endpoint[REGISTRY] = wd_start_info->registry;
-    for (unsigned s = EDU; s < SERVICES; s++) {
+    for (unsigned s = EDU; s < NETSVC; s++) {
         struct wd_device_info info;
         if (!dma_test_device(ids[s].vendor, ids[s].device, ids[s].module, &info))
             return false;
@@ -238,7 +251,23 @@ static bool start_all(struct hostile *h)
         h->device[s] = (wd_handle_t)d;
         h->endpoint[s] = h->drv[s].client;
     }
-    return true;
+    /* The network service over the e1000e, with the static address (no DHCP server on this wire). */
+    char name[32], args[96];
+    snprintf(name, sizeof name, "hostile-net-%llu", (unsigned long long)wd_start_info->process_id);
+    snprintf(args, sizeof args, "eth=hostile-e1000e-%llu ip=10.0.2.15/24 gw=10.0.2.2",
+             (unsigned long long)wd_start_info->process_id);
+    if (!driver_spawn_as(&h->drv[NETSVC], "net", WD_NULL, name, args, 4ull << 20) ||
+        !driver_wait_registered(&h->drv[NETSVC], name))
+        return false;
+    h->endpoint[NETSVC] = h->drv[NETSVC].client;
+    for (unsigned i = 0; i < 100; i++) {            /* until it has its address */
+        struct wd_msg m = { .info = wd_msg_info(NETSVC_OP_INFO, 0, 0) };
+        if (wd_call(h->endpoint[NETSVC], &m, CALL_NS) == 0 && m.w[1] == GUEST_IP)
+            return true;
+        wd_thread_sleep(20 * BT_MS);
+    }
+    printf("# the network service got no address\n");
+    return false;
 }
 
 void test_hostile_clients(void)
@@ -294,10 +323,11 @@ void test_hostile_clients(void)
                (unsigned long long)h.sessions_refused, (unsigned long long)h.descriptors,
                (unsigned long long)h.completions, (unsigned long long)h.scribbled, (unsigned long long)h.revoked);
     }
-    for (unsigned s = EDU; s < SERVICES; s++) {
+    for (unsigned s = SERVICES - 1; s >= EDU; s--) {        /* the network service before its driver */
         if (h.drv[s].process)
             wd_process_kill(h.drv[s].process, 0);
-        wd_cap_delete(h.device[s]);
+        if (h.device[s])
+            wd_cap_delete(h.device[s]);
     }
     for (unsigned i = 0; i < sizeof h.objects / sizeof h.objects[0]; i++)
         wd_cap_delete(h.objects[i]);
