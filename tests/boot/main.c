@@ -65,6 +65,7 @@ void test_syscall_argument_errors(void);
 void test_syscall_fuzzer(void);
 void test_soak_crash_cycles(void);
 void test_hostile_clients(void);
+void test_hostile_devmgr(void);
 void test_lease_rights_and_errors(void);
 void test_lease_ends_its_mappings(void);
 void test_lease_revoke_under_dma(void);
@@ -152,6 +153,7 @@ const struct boot_test boot_tests[] = {
     { "syscall_fuzzer", test_syscall_fuzzer },
     { "soak_crash_cycles", test_soak_crash_cycles },
     { "hostile_clients", test_hostile_clients },
+    { "hostile_devmgr", test_hostile_devmgr },
     { "notify_coalesces", test_notify_coalesces },
     { "notify_signal_never_blocks", test_notify_signal_never_blocks },
     { "notify_badges_select_bits", test_notify_badges_select_bits },

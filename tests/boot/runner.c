@@ -15,7 +15,7 @@
 
 #include "boot_tests.h"
 
-#define TEST_POOL_BYTES (24ull << 20)
+#define TEST_POOL_BYTES (24ull << 20)        /* per test; `testpool=MIB` for a test that starts devmgr */
 #define SETTLE_STEPS 100u                      /* 10 ms each: the leak check's patience */
 #define TEST_TIMEOUT_NS (60000ull * BT_MS)    /* per test; `testtimeout=SECONDS` for long campaigns (make fuzz, make soak) */
 
@@ -23,6 +23,13 @@ static uint64_t free_frames(void)
 {
     struct wd_system_info info;
     return wd_system_info(&info) == 0 ? info.free_frames : 0;
+}
+
+static uint64_t test_pool_bytes(void)
+{
+    const char *p = strstr(wd_start_info->cmdline, "testpool=");
+    unsigned long long mib = p ? strtoull(p + strlen("testpool="), NULL, 10) : 0;
+    return mib ? mib << 20 : TEST_POOL_BYTES;
 }
 
 static uint64_t test_timeout_ns(void)
@@ -51,7 +58,7 @@ static void sync_with_init(void)
 /* Runs one test; returns its exit status, or -1 for a fault/timeout. */
 static int run_one(const struct boot_test *t, wd_handle_t ep, uint64_t badge, const struct wd_module *self)
 {
-    long pool = wd_pool_create(wd_start_info->pool, TEST_POOL_BYTES);
+    long pool = wd_pool_create(wd_start_info->pool, test_pool_bytes());
     if (pool < 0) {
         printf("# cannot create the test's pool: %s\n", wd_error_name(pool));
         return -1;

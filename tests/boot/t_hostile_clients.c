@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <warden/registry.h>
+#include <warden/spawn.h>
 #include <warden/supervisor.h>
 
 #include "boot_tests.h"
@@ -111,23 +112,27 @@ static unsigned random_text(struct hostile *h, struct wd_msg *m)
     return length / 8 + 2 > WD_MSG_WORDS ? WD_MSG_WORDS : length / 8 + 2;
 }
 
-static void one_message(struct hostile *h, enum service s)
+/* Sends a message with label to endpoint: random words (or, with text, a
+ * random name), up to four capabilities of the wrong type. Counts it,
+ * deletes what is left of ours and what came back; the call's result
+ * (the reply's words stay in *m). */
+static long hostile_call(struct hostile *h, wd_handle_t endpoint, uint32_t label, bool text, struct wd_msg *m)
 {
-    struct wd_msg m = { 0 };
-    uint32_t label = random_label(h, s);
+    *m = (struct wd_msg){ 0 };
     unsigned words = (unsigned)(rnd(h) % (WD_MSG_WORDS + 1));
     for (unsigned i = 0; i < WD_MSG_WORDS; i++)
-        m.w[i] = random_word(h);
-    if (s == REGISTRY && rnd(h) % 2)
-        words = random_text(h, &m);
+        m->w[i] = random_word(h);
+    if (text)
+        words = random_text(h, m);
     unsigned caps = (unsigned)(rnd(h) % (WD_MSG_CAPS + 1));
+    wd_handle_t sent[WD_MSG_CAPS] = { WD_NULL };
     for (unsigned i = 0; i < caps; i++) {
         wd_handle_t object = h->objects[rnd(h) % (sizeof h->objects / sizeof h->objects[0])];
         long copy = wd_cap_copy(object, WD_NULL, WD_RIGHT_READ | WD_RIGHT_GRANT | (rnd(h) % 2 ? WD_RIGHT_MAP : 0), 0);
-        m.caps[i] = copy > 0 ? (wd_handle_t)copy : WD_NULL;
+        m->caps[i] = sent[i] = copy > 0 ? (wd_handle_t)copy : WD_NULL;
     }
-    m.info = wd_msg_info(label, words, caps);
-    long r = wd_call(h->endpoint[s], &m, CALL_NS);
+    m->info = wd_msg_info(label, words, caps);
+    long r = wd_call(endpoint, m, CALL_NS);
     h->sent++;
     if (r == 0)
         h->replied++;
@@ -137,10 +142,17 @@ static void one_message(struct hostile *h, enum service s)
         h->errors++;
     BT_CHECK(r <= 0 && r >= -(long)WD_E_COUNT);
     for (unsigned i = 0; i < caps; i++)
-        if (m.caps[i])
-            wd_cap_delete(m.caps[i]);           /* a copy the service did not take */
-    for (unsigned i = 0; r == 0 && i < wd_msg_ncaps(m.info); i++)
-        wd_cap_delete(m.caps[i]);               /* what it gave back */
+        if (sent[i])
+            wd_cap_delete(sent[i]);             /* a copy the call did not move (STALE if it did) */
+    for (unsigned i = 0; r == 0 && i < wd_msg_ncaps(m->info); i++)
+        wd_cap_delete(m->caps[i]);              /* what came back */
+    return r;
+}
+
+static void one_message(struct hostile *h, enum service s)
+{
+    struct wd_msg m;
+    hostile_call(h, h->endpoint[s], random_label(h, s), s == REGISTRY && rnd(h) % 2, &m);
 }
 
 /* A session with random parameters; if it opens, garbage requests. */
@@ -328,6 +340,123 @@ void test_hostile_clients(void)
             wd_process_kill(h.drv[s].process, 0);
         if (h.device[s])
             wd_cap_delete(h.device[s]);
+    }
+    for (unsigned i = 0; i < sizeof h.objects / sizeof h.objects[0]; i++)
+        wd_cap_delete(h.objects[i]);
+}
+
+#define DEVMGR_POOL (40ull << 20)           /* its drivers' and services' sub-pools: 30 MiB */
+#define DEVMGR_MESSAGES 400u
+#define DEVMGR_DRIVERS 3u                   /* services registered once the drivers are up, at least */
+
+/* What devmgr hands init's supervisor (servers/devmgr/drivers.c, services.c). */
+static const char *const devmgr_services[] = { "echo", "net", "eth0", "blk0", "edu" };
+
+/* devmgr with what init gives it in the normal boot: the device root, the
+ * boot modules, a pool for everything it starts. */
+static bool spawn_devmgr(struct edu_driver *d)
+{
+    const struct wd_module *module = wd_find_module("devmgr");
+    long pool = BT_OK(wd_pool_create(bt_pool(), DEVMGR_POOL));
+    long ep = BT_OK(wd_endpoint_create(bt_pool()));
+    if (!module || pool < 0 || ep < 0)
+        return false;
+    d->fault_ep = (wd_handle_t)ep;
+    struct wd_spawn s = {
+        .args = "devmgr",
+        .image = module->frame,
+        .image_size = module->size,
+        .pool = (wd_handle_t)pool,
+        .fault_endpoint = (wd_handle_t)ep,
+        .fault_badge = EDU_DRIVER_BADGE,
+        .registry = wd_start_info->registry,
+        .cap_count = 1,
+        .caps = { dma_device_root() },
+        .pass_modules = true,
+    };
+    long process = BT_OK(wd_spawn(&s, NULL));
+    wd_cap_delete((wd_handle_t)pool);               /* devmgr holds its own copy */
+    d->process = process > 0 ? (wd_handle_t)process : WD_NULL;
+    return process > 0;
+}
+
+/* devmgr as the normal boot starts it (the device root in caps[0]), then
+ * hostile messages to its endpoint: every one gets an error
+ * (NOT_SUPPORTED: it serves no request yet), devmgr stays up and keeps
+ * nothing that came with them (the runner's leak check: this test's pool
+ * would stay charged), and the services it handed to init's supervisor
+ * are there throughout. Needs testpool=64 (the soak configuration). */
+void test_hostile_devmgr(void)
+{
+    struct wd_pool_info budget;
+    BT_OK(wd_pool_info(bt_pool(), &budget));
+    if (budget.budget < DEVMGR_POOL + (8ull << 20) || !dma_device_root()) {
+        BT_SKIP("needs the device root and testpool=64 (the soak configuration)");
+        return;
+    }
+    static struct hostile h;
+    memset(&h, 0, sizeof h);
+    uint64_t seed = cmdline_number("hostileseed=", 0);
+    h.rng = seed ? seed : ((uint64_t)wd_time_now() | 1);
+    printf("# hostile devmgr: %u messages, seed 0x%llx (replay: boot with hostileseed=0x%llx)\n", DEVMGR_MESSAGES,
+           (unsigned long long)h.rng, (unsigned long long)h.rng);
+    long objects[] = { wd_frame_create(bt_pool(), WD_PAGE_SIZE, 0), wd_endpoint_create(bt_pool()),
+                       wd_notify_create(bt_pool()), wd_dmaspace_create(bt_pool()), wd_pool_create(bt_pool(), 65536),
+                       wd_frame_create(bt_pool(), 2 * WD_PAGE_SIZE, 0) };
+    for (unsigned i = 0; i < sizeof objects / sizeof objects[0]; i++)
+        h.objects[i] = objects[i] > 0 ? (wd_handle_t)objects[i] : WD_NULL;
+    struct edu_driver devmgr = { 0 };
+    bool up = spawn_devmgr(&devmgr);
+    wd_handle_t endpoint = WD_NULL;
+    for (unsigned i = 0; up && i < 2000 && wd_name_lookup(wd_start_info->registry, "devmgr", &endpoint) != 0; i++)
+        wd_thread_sleep(10 * BT_MS);
+    BT_CHECK(endpoint != WD_NULL);
+    unsigned not_supported = 0, other = 0;
+    for (unsigned i = 0; endpoint && i < DEVMGR_MESSAGES && h.timeouts <= 5; i++) {   /* unanswered: it is broken */
+        static const uint32_t known[] = { WD_SESSION_OPEN, WD_SESSION_CLOSE, WD_REGISTRY_LOOKUP, 1, 2, 3 };
+        uint32_t label = rnd(&h) % 2 ? known[rnd(&h) % 6] : (uint32_t)rnd(&h) % 0x10000;
+        struct wd_msg m;
+        long r = hostile_call(&h, endpoint, label, rnd(&h) % 2, &m);
+        if (r == 0 && (long)m.w[0] == -WD_E_NOT_SUPPORTED)
+            not_supported++;
+        else if (r == 0)
+            other++;                                /* an answer that is not an error */
+    }
+    BT_CHECK_EQ(other, 0);
+    BT_CHECK_EQ(not_supported, h.replied);
+    BT_CHECK_EQ(h.timeouts, 0);                     /* every request answered */
+    struct wd_process_info p;
+    BT_CHECK(wd_process_info(devmgr.process, &p) == 0 && !p.dead);  /* the same devmgr throughout */
+    unsigned found = 0;
+    for (unsigned wait = 0; wait < 1000 && found < DEVMGR_DRIVERS; wait++) {    /* the drivers come up */
+        found = 0;
+        for (unsigned i = 0; i < sizeof devmgr_services / sizeof devmgr_services[0]; i++) {
+            wd_handle_t service = WD_NULL;
+            if (wd_name_lookup(wd_start_info->registry, devmgr_services[i], &service) == 0)
+                found++;
+            if (service)
+                wd_cap_delete(service);
+        }
+        if (found < DEVMGR_DRIVERS)
+            wd_thread_sleep(10 * BT_MS);
+    }
+    printf("# hostile devmgr: %llu messages, %u answered NOT_SUPPORTED, %llu refused by the kernel, %llu timed out; "
+           "%u of its %u services registered\n", (unsigned long long)h.sent, not_supported,
+           (unsigned long long)h.errors, (unsigned long long)h.timeouts, found,
+           (unsigned)(sizeof devmgr_services / sizeof devmgr_services[0]));
+    BT_CHECK(found >= DEVMGR_DRIVERS);              /* edu, blk0 and eth0 (net and echo wait for DHCP) */
+    for (unsigned i = 0; i < sizeof devmgr_services / sizeof devmgr_services[0]; i++)
+        wd_supervise_stop(wd_start_info->registry, devmgr_services[i]);     /* NOT_FOUND for one never started */
+    if (endpoint)
+        wd_cap_delete(endpoint);
+    if (!up)
+        wd_cap_delete(devmgr.fault_ep);
+    else {
+        wd_process_kill(devmgr.process, 0);
+        struct wd_msg m;
+        BT_OK(bt_wait_kernel_message(devmgr.fault_ep, WD_LABEL_EXIT, EDU_DRIVER_BADGE, &m, TIMEOUT));
+        wd_cap_delete(devmgr.process);
+        wd_cap_delete(devmgr.fault_ep);
     }
     for (unsigned i = 0; i < sizeof h.objects / sizeof h.objects[0]; i++)
         wd_cap_delete(h.objects[i]);
