@@ -221,25 +221,36 @@ static void take_events(uint64_t timeout)
     }
 }
 
+/* Kills child i mid-call (it is re-spawned). */
+static void chaos_kill(unsigned i)
+{
+    if (children[i].live) {
+        retire_child(i);
+        chaos.killed++;
+    }
+}
+
+/* Revokes every copy of shared object k, in every child. */
+static void chaos_revoke(unsigned k)
+{
+    long n = wd_cap_revoke(shared[k]);
+    if (n >= 0) {
+        chaos.revokes++;
+        chaos.revoked_caps += (uint64_t)n;
+    }
+}
+
 /* One move of ours while the children fuzz. */
 static void chaos_move(void)
 {
     unsigned i = rnd() % processes, k = rnd() % FUZZ_SHARED_OBJECTS;
     switch (rnd() % 16) {
-    case 0: case 1: case 2:                     /* kill a child mid-call; it is re-spawned */
-        if (children[i].live) {
-            retire_child(i);
-            chaos.killed++;
-        }
+    case 0: case 1: case 2:
+        chaos_kill(i);
         break;
-    case 3: case 4: {                           /* every copy of a shared object, in every child */
-        long n = wd_cap_revoke(shared[k]);
-        if (n >= 0) {
-            chaos.revokes++;
-            chaos.revoked_caps += (uint64_t)n;
-        }
+    case 3: case 4:
+        chaos_revoke(k);
         break;
-    }
     case 5: {                                   /* a new shared object; the old lives on in children */
         wd_cap_delete(shared[k]);
         long h = create_shared(k);
@@ -400,6 +411,10 @@ void test_syscall_fuzzer(void)
         take_events(CHAOS_WAIT_NS);
         if (with_chaos)
             chaos_move();
+        if (with_chaos && counted_calls() >= target / 2 && !chaos.killed)
+            chaos_kill(rnd() % processes);          /* a short run still races a kill and a revocation */
+        if (with_chaos && counted_calls() >= target / 2 && !chaos.revokes)
+            chaos_revoke(rnd() % FUZZ_SHARED_OBJECTS);
         for (unsigned i = 0; i < processes; i++)
             if (!children[i].live)
                 spawn_child(i);
