@@ -11,278 +11,14 @@
  *
  * The guest side checks what the service says it saw (every drop counted
  * under its reason) and what the peer reports; the harness checks the
- * peer's own record, which the guest cannot forge.
+ * peer's own record, which the guest cannot forge. The stack, sockets and
+ * the peer's control protocol are in t_net_stack_helpers.c.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <warden/region.h>
 
 #include "boot_tests.h"
-#include "t_dma.h"
-#include "../../servers/net/net_protocol.h"
-
-#define NIC_VENDOR 0x8086
-#define NIC_DEVICE 0x10d3
-#define CALL_TIMEOUT (5000 * BT_MS)
-#define PEER_IP NET_IPV4(10, 0, 2, 2)
-#define GUEST_IP NET_IPV4(10, 0, 2, 15)
-#define PEER_CONTROL_PORT 5555
-#define CONTROL_PORT 5000
-#define SOCKET_REGION (64u * 1024)
-#define SOCKET_CAPACITY 32u
-#define TEXT_MAX 512u
-#define ECHO_OP_STATS 1
-#define ETH_POOL (8ull << 20)
-#define NET_POOL (4ull << 20)
-#define ECHO_POOL (2ull << 20)
-
-struct stack {
-    wd_handle_t device;
-    struct edu_driver eth, net, echo;
-    char eth_name[32], net_name[32], echo_name[32];
-};
-
-/* A test socket: one receive kept posted at offset 0, sends from TEXT_MAX on. */
-struct sock {
-    struct wd_client_session s;
-    bool receive_posted;
-    uint64_t next_id;
-};
-
-static bool host_peer(const char *which)
-{
-    char flag[32];
-    snprintf(flag, sizeof flag, "netpeer=%s", which);
-    if (!strstr(wd_start_info->cmdline, flag)) {
-        BT_SKIP("no host peer of this kind (the harness's net and net-user configurations have them)");
-        return false;
-    }
-    return true;
-}
-
-static long call(wd_handle_t service, uint32_t op, uint64_t w0, struct wd_msg *m)
-{
-    *m = (struct wd_msg){ .info = wd_msg_info(op, 1, 0), .w = { w0 } };
-    long r = wd_call(service, m, CALL_TIMEOUT);
-    return r < 0 ? r : (long)m->w[0];
-}
-
-/* The network service's counter called name (~0 if it has none). */
-static uint64_t counter(wd_handle_t net, const char *name)
-{
-    struct wd_msg m;
-    for (uint64_t i = 0; call(net, NETSVC_OP_COUNTER, i, &m) == 0; i++)
-        if (strncmp((const char *)&m.w[2], name, 32) == 0)
-            return m.w[1];
-    printf("# the network service has no counter \"%s\"\n", name);
-    return ~0ull;
-}
-
-static uint64_t echoed(struct stack *st)
-{
-    struct wd_msg m;
-    return call(st->echo.client, ECHO_OP_STATS, 0, &m) == 0 ? m.w[1] : 0;
-}
-
-/* The driver under eth_name, the network service over it (net_args), and
- * (with echo) the echo service on port 7. */
-static bool stack_up_with(struct stack *st, const char *net_args, bool echo)
-{
-    memset(st, 0, sizeof *st);
-    struct wd_device_info info;
-    if (!dma_test_device(NIC_VENDOR, NIC_DEVICE, "e1000e", &info))
-        return false;
-    long device = BT_OK(wd_device_open(dma_device_root(), info.address));
-    if (device < 0)
-        return false;
-    st->device = (wd_handle_t)device;
-    static unsigned stacks;
-    stacks++;
-    snprintf(st->eth_name, sizeof st->eth_name, "eth-test-%u", stacks);
-    snprintf(st->net_name, sizeof st->net_name, "net-test-%u", stacks);
-    snprintf(st->echo_name, sizeof st->echo_name, "echo-test-%u", stacks);
-    char args[128];
-    snprintf(args, sizeof args, "eth=%s %s", st->eth_name, net_args);
-    char echo_args[64];
-    snprintf(echo_args, sizeof echo_args, "net=%s port=7", st->net_name);
-    return driver_spawn_as(&st->eth, "e1000e", st->device, st->eth_name, "", ETH_POOL) &&
-           driver_wait_registered(&st->eth, st->eth_name) &&
-           driver_spawn_as(&st->net, "net", WD_NULL, st->net_name, args, NET_POOL) &&
-           driver_wait_registered(&st->net, st->net_name) &&
-           (!echo || (driver_spawn_as(&st->echo, "echo", WD_NULL, st->echo_name, echo_args, ECHO_POOL) &&
-           driver_wait_registered(&st->echo, st->echo_name)));
-}
-
-
-static void stack_down(struct stack *st)
-{
-    struct edu_driver *all[] = { &st->echo, &st->net, &st->eth };
-    for (unsigned i = 0; i < 3; i++)
-        if (all[i]->process)
-            wd_process_kill(all[i]->process, 0);
-    if (st->device)
-        wd_cap_delete(st->device);
-}
-
-/* Waits until the service has an address configured as how. */
-static bool wait_configured(struct stack *st, unsigned how, uint64_t timeout)
-{
-    uint64_t deadline = (uint64_t)wd_time_now() + timeout;
-    struct wd_msg m;
-    while (call(st->net.client, NETSVC_OP_INFO, 0, &m) == 0 && m.w[4] == NETSVC_CONFIG_NONE &&
-           (uint64_t)wd_time_now() < deadline)
-        wd_thread_sleep(20 * BT_MS);
-    BT_CHECK_EQ(m.w[4], how);
-    return m.w[4] == how;
-}
-
-/* The stack up (with the echo service if echo) and its address configured
- * as how within 10 s; on failure everything is taken down again. */
-static bool stack_ready(struct stack *st, const char *net_args, bool echo, unsigned how)
-{
-    if (stack_up_with(st, net_args, echo) && wait_configured(st, how, 10000 * BT_MS))
-        return true;
-    stack_down(st);
-    return false;
-}
-
-static long sock_open(struct sock *k, wd_handle_t net, uint16_t port)
-{
-    memset(k, 0, sizeof *k);
-    uint64_t arg = port;
-    return wd_client_open(&k->s, net, bt_pool(), SOCKET_REGION, WD_RIGHT_READ | WD_RIGHT_WRITE, SOCKET_CAPACITY,
-                          &arg, 1, CALL_TIMEOUT);
-}
-
-/* One request and its completion (receives that complete meanwhile are dropped). */
-static long sock_request(struct sock *k, uint16_t op, uint64_t offset, uint32_t length, uint64_t arg,
-                         struct wd_ring_desc *out)
-{
-    struct wd_ring_desc d = { .op = op, .offset = offset, .length = length, .arg = arg, .id = ++k->next_id };
-    long r = wd_client_submit(&k->s, &d);
-    if (r == 0)
-        r = wd_client_kick(&k->s);
-    while (r == 0 && (r = wd_client_wait(&k->s, out, CALL_TIMEOUT)) == 0 && out->id != d.id)
-        if (out->op == NETSOCK_RECV)
-            k->receive_posted = false;
-    return r < 0 ? r : -(long)out->status;
-}
-
-static long sock_send_text(struct sock *k, const char *text, uint32_t ip, uint16_t port)
-{
-    size_t n = strlen(text);
-    memcpy((char *)k->s.region.cpu + TEXT_MAX, text, n);
-    struct wd_ring_desc c;
-    return sock_request(k, NETSOCK_SEND, TEXT_MAX, (uint32_t)n, NETSOCK_ADDR(ip, port), &c);
-}
-
-/* The next datagram as text (NUL-terminated) within timeout: 0, TIMEOUT or an error. */
-static long sock_recv_text(struct sock *k, char *out, uint64_t timeout)
-{
-    if (!k->receive_posted) {
-        struct wd_ring_desc d = { .op = NETSOCK_RECV, .offset = 0, .length = TEXT_MAX - 1, .id = 0 };
-        long r = wd_client_submit(&k->s, &d);
-        if (r == 0)
-            r = wd_client_kick(&k->s);
-        if (r < 0)
-            return r;
-        k->receive_posted = true;
-    }
-    struct wd_ring_desc c;
-    long r;
-    while ((r = wd_client_wait(&k->s, &c, timeout)) == 0 && c.op != NETSOCK_RECV)
-        ;
-    if (r < 0)
-        return r;
-    k->receive_posted = false;
-    if (c.status)
-        return -(long)c.status;
-    unsigned n = c.length & ~NETSOCK_TRUNCATED;
-    memcpy(out, k->s.region.cpu, n);
-    out[n] = 0;
-    return 0;
-}
-
-/* RUN campaign id until the peer ACKs (a second apart, 10 tries). */
-static bool peer_run(struct sock *k, const char *campaign, unsigned id)
-{
-    char cmd[64], ack[64], got[TEXT_MAX];
-    snprintf(cmd, sizeof cmd, "RUN %s %u", campaign, id);
-    snprintf(ack, sizeof ack, "ACK %s %u", campaign, id);
-    for (int tries = 0; tries < 10; tries++) {
-        if (BT_OK(sock_send_text(k, cmd, PEER_IP, PEER_CONTROL_PORT)) < 0)
-            return false;
-        uint64_t until = (uint64_t)wd_time_now() + 1000 * BT_MS;
-        long r;
-        while ((r = sock_recv_text(k, got, 1000 * BT_MS)) == 0 && strcmp(got, ack) != 0 &&
-               (uint64_t)wd_time_now() < until)
-            ;
-        if (r == 0 && strcmp(got, ack) == 0)
-            return true;
-    }
-    printf("# the host peer never acknowledged \"%s\"\n", cmd);
-    BT_CHECK(false);
-    return false;
-}
-
-/* The peer's RESULT line for id into out (waiting at most timeout, saying how it goes); sends GOT. */
-static bool peer_result(struct stack *st, struct sock *k, unsigned id, char *out, uint64_t timeout)
-{
-    char want[32];
-    snprintf(want, sizeof want, " %u ", id);
-    uint64_t deadline = (uint64_t)wd_time_now() + timeout, said = 0;
-    while ((uint64_t)wd_time_now() < deadline) {
-        long r = sock_recv_text(k, out, 500 * BT_MS);
-        if (r == 0 && strncmp(out, "RESULT ", 7) == 0 && strstr(out, want)) {
-            char got[32];
-            snprintf(got, sizeof got, "GOT %u", id);
-            sock_send_text(k, got, PEER_IP, PEER_CONTROL_PORT);
-            printf("# host peer: %s\n", out);
-            return true;
-        }
-        if ((uint64_t)wd_time_now() > said + 5000 * BT_MS) {
-            said = (uint64_t)wd_time_now();
-            printf("# waiting for the host peer: %llu datagrams echoed so far\n", (unsigned long long)echoed(st));
-        }
-    }
-    printf("# no RESULT from the host peer for campaign %u\n", id);
-    BT_CHECK(false);
-    return false;
-}
-
-/* key=N from a RESULT line (~0 if absent). */
-static uint64_t result_value(const char *line, const char *key)
-{
-    char k[40];
-    snprintf(k, sizeof k, " %s=", key);
-    const char *p = strstr(line, k);
-    return p ? strtoull(p + strlen(k), NULL, 10) : ~0ull;
-}
-
-static bool result_ok(const char *line)
-{
-    const char *p = strchr(line + 7, ' ');      /* after the campaign */
-    p = p ? strchr(p + 1, ' ') : NULL;          /* after the id */
-    return p && strncmp(p + 1, "ok", 2) == 0;
-}
-
-static void print_counters(wd_handle_t net)
-{
-    static const char *const names[] = { "frames_in", "frames_out", "arp_in", "arp_bad", "arp_replies_sent",
-                                         "arp_requests_sent", "arp_unsolicited", "arp_timeouts", "udp_in",
-                                         "udp_delivered", "udp_sent", "send_refused", "tx_no_buffer", "tx_failed",
-                                         "udp_no_buffer", "link_lost" };
-    printf("# the network service's counters:");
-    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-        printf(" %s=%llu", names[i], (unsigned long long)counter(net, names[i]));
-    printf("\n# its ARP cache:");
-    struct wd_msg m;
-    for (uint64_t i = 0; call(net, NETSVC_OP_ARP, i, &m) == 0; i++)
-        printf(" %u.%u.%u.%u", (unsigned)(m.w[1] >> 24), (unsigned)(m.w[1] >> 16) & 0xFF,
-               (unsigned)(m.w[1] >> 8) & 0xFF, (unsigned)m.w[1] & 0xFF);
-    printf("\n");
-}
+#include "t_net_stack.h"
 
 /* The host peer drives the stack: its verdict, then what the service counted. */
 void test_net_stack_host_driven(void)
@@ -295,12 +31,12 @@ void test_net_stack_host_driven(void)
         return;
     wd_handle_t net = st.net.client;
     struct wd_msg m;
-    BT_CHECK_EQ(call(net, NETSVC_OP_INFO, 0, &m), 0);
+    BT_CHECK_EQ(netsvc_call(net, NETSVC_OP_INFO, 0, &m), 0);
     BT_CHECK_EQ(m.w[1], GUEST_IP);
     BT_CHECK_EQ(m.w[2], 24);
     BT_CHECK_EQ(m.w[3], PEER_IP);
     BT_CHECK_EQ(m.w[6], 1);
-    BT_CHECK_EQ(call(net, NETSVC_OP_DHCP, 0, &m), 0);
+    BT_CHECK_EQ(netsvc_call(net, NETSVC_OP_DHCP, 0, &m), 0);
     BT_CHECK(m.w[4] >= 1);                      /* it asked before falling back */
     BT_CHECK_EQ(m.w[1], 0);                     /* and has no lease */
     struct sock k;
@@ -332,18 +68,18 @@ void test_net_stack_host_driven(void)
                                            "ipv4_bad_length", "ipv4_fragments", "ipv4_not_for_us", "icmp_bad",
                                            "udp_bad_length", "udp_bad_checksum" };
     for (unsigned i = 0; i < sizeof dropped / sizeof dropped[0]; i++) {
-        uint64_t v = counter(net, dropped[i]);
+        uint64_t v = netsvc_counter(net, dropped[i]);
         if (v == 0 || v == ~0ull)
             printf("# counter %s is %llu\n", dropped[i], (unsigned long long)v);
         BT_CHECK(v > 0 && v != ~0ull);
     }
-    BT_CHECK(counter(net, "icmp_echo_replies_sent") >= 9);
-    BT_CHECK(counter(net, "arp_replies_sent") >= 2);
+    BT_CHECK(netsvc_counter(net, "icmp_echo_replies_sent") >= 9);
+    BT_CHECK(netsvc_counter(net, "arp_replies_sent") >= 2);
     BT_CHECK(echoed(&st) >= 1050);
     /* The peer is in the ARP cache with its own MAC (the fuzzed ARP
      * packets' strangers, 10.0.2.100-149, may be there too). */
     uint64_t entry = 0;
-    while (call(net, NETSVC_OP_ARP, entry, &m) == 0 && m.w[1] != PEER_IP)
+    while (netsvc_call(net, NETSVC_OP_ARP, entry, &m) == 0 && m.w[1] != PEER_IP)
         entry++;
     BT_CHECK_EQ(m.w[1], PEER_IP);
     BT_CHECK_EQ(m.w[2], 0x020000000002ull);      /* 02:00:00:00:00:02 */
@@ -390,7 +126,7 @@ void test_net_udp_stream_driver_killed(void)
     if (driver_spawn_as(&st.eth, "e1000e", st.device, st.eth_name, "", ETH_POOL) &&
         driver_wait_registered(&st.eth, st.eth_name)) {
         deadline = (uint64_t)wd_time_now() + 10000 * BT_MS;
-        while (call(st.net.client, NETSVC_OP_INFO, 0, &m) == 0 && !(m.w[6] == 1 && m.w[7] == 1) &&
+        while (netsvc_call(st.net.client, NETSVC_OP_INFO, 0, &m) == 0 && !(m.w[6] == 1 && m.w[7] == 1) &&
                (uint64_t)wd_time_now() < deadline)
             wd_thread_sleep(10 * BT_MS);
         BT_CHECK_EQ(m.w[6], 1);                 /* the link is up again */
@@ -413,8 +149,8 @@ void test_net_udp_stream_driver_killed(void)
         BT_CHECK(result_value(line, "lost") <= 100);
         BT_CHECK(result_value(line, "longest_gap_ms") < 5000);
     }
-    BT_CHECK_EQ(counter(st.net.client, "link_lost"), 1);
-    BT_CHECK_EQ(counter(st.net.client, "link_opens"), 2);
+    BT_CHECK_EQ(netsvc_counter(st.net.client, "link_lost"), 1);
+    BT_CHECK_EQ(netsvc_counter(st.net.client, "link_opens"), 2);
     wd_client_close(&k.s, CALL_TIMEOUT);
     stack_down(&st);
 }
@@ -440,7 +176,7 @@ void test_net_port_grants(void)
         return;
     wd_handle_t net = st.net.client;
     struct wd_msg m;
-    BT_CHECK_EQ(call(net, NETSVC_OP_INFO, 0, &m), 0);
+    BT_CHECK_EQ(netsvc_call(net, NETSVC_OP_INFO, 0, &m), 0);
     m = (struct wd_msg){ .info = wd_msg_info(NETSVC_OP_PORTS, 2, 0), .w = { 7000, 7001 } };
     BT_CHECK_EQ(wd_call(net, &m, CALL_TIMEOUT), 0);
     BT_CHECK_EQ(m.w[0], 0);
@@ -471,7 +207,7 @@ void test_net_port_grants(void)
             wd_cap_delete(m.caps[c]);
     }
     /* Requests outside the region, bad lengths and addresses: refused, nothing sent. */
-    uint64_t sent = counter(net, "udp_sent");
+    uint64_t sent = netsvc_counter(net, "udp_sent");
     struct wd_ring_desc c;
     uint64_t peer = NETSOCK_ADDR(PEER_IP, 9);
     BT_CHECK_EQ(sock_request(&k, NETSOCK_SEND, SOCKET_REGION - 10, 11, peer, &c), -WD_E_RANGE);
@@ -485,7 +221,7 @@ void test_net_port_grants(void)
     BT_CHECK_EQ(sock_request(&k, NETSOCK_RECV, SOCKET_REGION, 1, 0, &c), -WD_E_RANGE);
     BT_CHECK_EQ(sock_request(&k, 99, 0, 8, 0, &c), -WD_E_NOT_SUPPORTED);
     BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 8, 0xFFFFFFFFu, &c), -WD_E_INVALID_ARG);
-    BT_CHECK_EQ(counter(net, "udp_sent"), sent);
+    BT_CHECK_EQ(netsvc_counter(net, "udp_sent"), sent);
     /* A socket without a port may ping, not send or receive. */
     struct sock pinger;
     BT_CHECK_EQ(sock_open(&pinger, grant, 0), 0);
@@ -502,7 +238,7 @@ void test_net_port_grants(void)
         wd_thread_sleep(5 * BT_MS);
     BT_CHECK_EQ(r, 0);
     wd_client_close(&k.s, CALL_TIMEOUT);
-    BT_CHECK_EQ(call(net, NETSVC_OP_INFO, 0, &m), 0);       /* still serving */
+    BT_CHECK_EQ(netsvc_call(net, NETSVC_OP_INFO, 0, &m), 0);       /* still serving */
     wd_cap_delete(grant);
     stack_down(&st);
 }
@@ -534,11 +270,11 @@ void test_net_dhcp_and_hostfwd(void)
         return;
     wd_handle_t net = st.net.client;
     struct wd_msg m;
-    BT_CHECK_EQ(call(net, NETSVC_OP_INFO, 0, &m), 0);
+    BT_CHECK_EQ(netsvc_call(net, NETSVC_OP_INFO, 0, &m), 0);
     BT_CHECK_EQ(m.w[1], GUEST_IP);
     BT_CHECK_EQ(m.w[2], 24);
     BT_CHECK_EQ(m.w[3], NET_IPV4(10, 0, 2, 2));     /* no router option under restrict=on: the server */
-    BT_CHECK_EQ(call(net, NETSVC_OP_DHCP, 0, &m), 0);
+    BT_CHECK_EQ(netsvc_call(net, NETSVC_OP_DHCP, 0, &m), 0);
     BT_CHECK_EQ(m.w[1], NET_IPV4(10, 0, 2, 2));     /* slirp's server */
     BT_CHECK(m.w[2] > 0);                           /* a lease time */
     BT_CHECK_EQ(m.w[3], 0);                         /* restrict=on: slirp names no DNS server */
@@ -589,16 +325,16 @@ void test_net_arp_expiry(void)
     struct wd_msg m;
     if (BT_OK(sock_open(&k, net, 0)) == 0) {
         BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 8, PEER_IP, &c), 0);
-        uint64_t asked = counter(net, "arp_requests_sent");
-        BT_CHECK_EQ(call(net, NETSVC_OP_ARP, 0, &m), 0);
+        uint64_t asked = netsvc_counter(net, "arp_requests_sent");
+        BT_CHECK_EQ(netsvc_call(net, NETSVC_OP_ARP, 0, &m), 0);
         BT_CHECK_EQ(m.w[1], PEER_IP);
         BT_CHECK(m.w[3] <= 300);
         BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 8, PEER_IP, &c), 0);   /* cached: no request */
-        BT_CHECK_EQ(counter(net, "arp_requests_sent"), asked);
+        BT_CHECK_EQ(netsvc_counter(net, "arp_requests_sent"), asked);
         wd_thread_sleep(400 * BT_MS);
-        BT_CHECK_EQ(call(net, NETSVC_OP_ARP, 0, &m), -WD_E_NOT_FOUND);      /* expired */
+        BT_CHECK_EQ(netsvc_call(net, NETSVC_OP_ARP, 0, &m), -WD_E_NOT_FOUND);      /* expired */
         BT_CHECK_EQ(sock_request(&k, NETSOCK_PING, 0, 8, PEER_IP, &c), 0);
-        BT_CHECK(counter(net, "arp_requests_sent") > asked);                /* asked again */
+        BT_CHECK(netsvc_counter(net, "arp_requests_sent") > asked);                /* asked again */
         wd_client_close(&k.s, CALL_TIMEOUT);
     }
     stack_down(&st);
