@@ -57,24 +57,21 @@ static struct arp_entry *take_free_entry(struct net *n, uint32_t ip)
     return NULL;
 }
 
-/* An entry for ip (to ask for it): a free or expired one, else the resolved one that
- * expires first. Entries still being asked for are kept, but to ask (for a
- * lookup) they may hold at most half the cache: past that the oldest is
- * given up. Otherwise datagrams from addresses nobody answers ARP for (any
- * host can send them) would fill the cache with questions for a second and
- * leave no entry for the peers that do answer. */
-static struct arp_entry *take_entry(struct net *n, uint32_t ip, bool asking)
+/* An entry for ip, to ask for it: a free or expired one, else the resolved
+ * one that expires first. Entries still being asked for are kept, but they
+ * may hold at most half the cache: past that the oldest is given up.
+ * Otherwise datagrams from addresses nobody answers ARP for (any host can
+ * send them) would fill the cache with questions for a second and leave no
+ * entry for the peers that do answer. */
+static struct arp_entry *take_entry_to_ask(struct net *n, uint32_t ip)
 {
-    if (!asking)
-        return take_free_entry(n, ip);
-    struct arp_entry *victim = NULL, *oldest_asked = NULL;
+    struct arp_entry *victim = take_free_entry(n, ip);
+    if (victim)
+        return victim;
+    struct arp_entry *oldest_asked = NULL;
     unsigned asked = 0;
     for (unsigned i = 0; i < NET_ARP_ENTRIES; i++) {
         struct arp_entry *e = &n->arp[i];
-        if (!e->ip || (e->resolved && e->expires_ns <= n->now_ns)) {
-            *e = (struct arp_entry){ .ip = ip };
-            return e;
-        }
         if (!e->resolved) {
             asked++;
             if (!oldest_asked || e->first_asked_ns < oldest_asked->first_asked_ns)
@@ -83,7 +80,7 @@ static struct arp_entry *take_entry(struct net *n, uint32_t ip, bool asking)
             victim = e;
         }
     }
-    if (asking && oldest_asked && (asked >= NET_ARP_ENTRIES / 2 || !victim)) {
+    if (oldest_asked && (asked >= NET_ARP_ENTRIES / 2 || !victim)) {
         NET_COUNT(n, arp_timeouts);
         abandon(n, oldest_asked);
         victim = oldest_asked;
@@ -172,7 +169,7 @@ void arp_input(struct net *n, const uint8_t *frame, unsigned length)
     bool for_us = n->ip && target_ip == n->ip;
     if (e)
         learn(n, e, sender_mac);            /* RFC 826's merge: refresh what we know or asked for */
-    else if (for_us && op == ARP_REQUEST && (e = take_entry(n, sender_ip, false)))
+    else if (for_us && op == ARP_REQUEST && (e = take_free_entry(n, sender_ip)))
         learn(n, e, sender_mac);
     else if (op == ARP_REPLY)
         NET_COUNT(n, arp_unsolicited);
@@ -193,7 +190,7 @@ bool arp_lookup(struct net *n, uint32_t next_hop, uint8_t mac[6])
         e->resolved = false;                /* expired: ask again */
         e->first_asked_ns = 0;
     }
-    if (!e && !(e = take_entry(n, next_hop, true)))
+    if (!e && !(e = take_entry_to_ask(n, next_hop)))
         return false;
     if (!e->first_asked_ns) {
         e->first_asked_ns = n->now_ns;
@@ -206,7 +203,7 @@ bool arp_lookup(struct net *n, uint32_t next_hop, uint8_t mac[6])
 /* A free place to wait, else the oldest waiter's, which is failed (TIMEOUT):
  * replies to addresses nobody answers for (any host can send from those)
  * must not keep every later send waiting or refused for a second. */
-bool arp_wait(struct net *n, uint32_t next_hop, unsigned socket, const struct wd_ring_desc *request)
+void arp_wait(struct net *n, uint32_t next_hop, unsigned socket, const struct wd_ring_desc *request)
 {
     struct arp_waiting *place = NULL;
     for (unsigned i = 0; i < NET_ARP_WAITING_MAX && !(place && !place->used); i++) {
@@ -222,7 +219,6 @@ bool arp_wait(struct net *n, uint32_t next_hop, unsigned socket, const struct wd
     *place = (struct arp_waiting){ .used = true, .next_hop = next_hop, .socket = socket,
                                    .socket_generation = n->sockets[socket].generation, .since_ns = n->now_ns,
                                    .request = *request };
-    return true;
 }
 
 uint64_t arp_timers(struct net *n)

@@ -196,7 +196,8 @@ long ping_start(struct net *n, unsigned socket, const struct wd_ring_desc *reque
     uint32_t hop = ipv4_next_hop(n, dst);
     if (!arp_lookup(n, hop, mac)) {
         link_flush(n);
-        return arp_wait(n, hop, socket, request) ? 1 : -WD_E_BUSY;  /* 1: started later */
+        arp_wait(n, hop, socket, request);
+        return 1;                       /* started later */
     }
     n->pings_in_flight++;
     *p = (struct ping){ .used = true, .socket = socket, .socket_generation = n->sockets[socket].generation,

@@ -188,8 +188,9 @@ void eth_input(struct net *n, const uint8_t *frame, unsigned length);
 void arp_input(struct net *n, const uint8_t *frame, unsigned length);
 /* The MAC of next_hop if known and fresh (asks for it otherwise): true if known. */
 bool arp_lookup(struct net *n, uint32_t next_hop, uint8_t mac[6]);
-/* Keeps a send or ping until next_hop answers: false if the queue is full. */
-bool arp_wait(struct net *n, uint32_t next_hop, unsigned socket, const struct wd_ring_desc *request);
+/* Keeps a send or ping until next_hop answers (or gives up: TIMEOUT); when
+ * every place is taken, the oldest waiter is failed (TIMEOUT) for it. */
+void arp_wait(struct net *n, uint32_t next_hop, unsigned socket, const struct wd_ring_desc *request);
 /* The gratuitous announce of our address. */
 void arp_announce(struct net *n);
 /* Retries and gives up on unanswered requests: the next deadline (0: none). */

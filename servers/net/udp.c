@@ -132,7 +132,8 @@ static long send_request(struct net *n, struct wd_session *s, const struct wd_ri
     uint32_t hop = ipv4_next_hop(n, dst);
     if (!arp_lookup(n, hop, mac)) {
         link_flush(n);
-        return arp_wait(n, hop, (unsigned)s->id, req) ? WAITING : -WD_E_BUSY;
+        arp_wait(n, hop, (unsigned)s->id, req);
+        return WAITING;
     }
     return udp_send_datagram(n, mac, n->ip, dst, k->port, dport, data, req->length);
 }
