@@ -48,17 +48,17 @@ static uint64_t take_vaddr(uint64_t span, uint64_t align)
     return at;
 }
 
+/* Returns [at, at+span) to the free spans, joined with every span it touches. */
 static void give_back_vaddr(uint64_t at, uint64_t span)
 {
-    for (unsigned i = 0; i < free_span_count; i++) {
-        if (free_spans[i].start + free_spans[i].size == at) {       /* joins the span below */
-            free_spans[i].size += span;
-            return;
-        }
-        if (at + span == free_spans[i].start) {                     /* or the one above */
-            free_spans[i].start = at;
-            free_spans[i].size += span;
-            return;
+    for (unsigned i = 0; i < free_span_count;) {
+        if (free_spans[i].start + free_spans[i].size == at || at + span == free_spans[i].start) {
+            if (free_spans[i].start < at)
+                at = free_spans[i].start;
+            span += free_spans[i].size;
+            free_spans[i] = free_spans[--free_span_count];     /* looked at again: it may touch too */
+        } else {
+            i++;
         }
     }
     if (free_span_count < FREE_SPANS)
