@@ -65,6 +65,16 @@ extern bool bt_skipped;
 /* The pool this test process may spend. */
 wd_handle_t bt_pool(void);
 
+/* The number after key (say "soakcycles=") on the kernel command line
+ * (decimal, or 0x hex), or fallback when key is not there. */
+uint64_t bt_cmdline_number(const char *key, uint64_t fallback);
+/* The next number of a seeded xorshift64* stream (*state 0 counts as 1). */
+uint64_t bt_random(uint64_t *state);
+/* raw_syscall.asm: a system call with regs[0..12] = rax, rdi, rsi, rdx,
+ * r10, r8, r9, rbx, rbp, r12, r13, r14, r15; back[] gets them as the kernel
+ * returned them. The result (rax). */
+long raw_syscall_both(const uint64_t regs[13], uint64_t back[13]);
+
 /* Starts "boot-tests helper <role_args>" as a new process with caps in its
  * start info. Faults and exit are reported to fault_ep with badge. The
  * helper is killed by bt_cleanup() if still alive. Returns its process. */

@@ -163,39 +163,48 @@ bool edu_driver_start(struct edu_driver *d, wd_handle_t device, const char *args
     return driver_start(d, "edu", device, args_extra);
 }
 
-bool driver_spawn_as(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *name,
-                     const char *args_extra, uint64_t pool_bytes)
+bool driver_spawn_module(struct edu_driver *d, const char *module_name, struct wd_spawn *s, uint64_t pool_bytes)
 {
     memset(d, 0, sizeof *d);
     const struct wd_module *module = wd_find_module(module_name);
     long pool = BT_OK(wd_pool_create(bt_pool(), pool_bytes));
     long ep = BT_OK(wd_endpoint_create(bt_pool()));
     BT_CHECK(module != NULL);
-    if (!module || pool < 0 || ep < 0)
+    if (!module || pool < 0 || ep < 0) {
+        if (pool > 0)
+            wd_cap_delete((wd_handle_t)pool);
+        if (ep > 0)
+            wd_cap_delete((wd_handle_t)ep);
         return false;
+    }
     d->fault_ep = (wd_handle_t)ep;
-    char args[160];
-    snprintf(args, sizeof args, "%s %s%s%s", module_name, name, *args_extra ? " " : "", args_extra);
-    struct wd_spawn s = {
-        .args = args,
-        .image = module->frame,
-        .image_size = module->size,
-        .pool = (wd_handle_t)pool,
-        .fault_endpoint = (wd_handle_t)ep,
-        .fault_badge = EDU_DRIVER_BADGE,
-        .registry = wd_start_info->registry,
-        .cap_count = 1,
-        .caps = { device },
-    };
-    long driver = BT_OK(wd_spawn(&s, NULL));
+    s->image = module->frame;
+    s->image_size = module->size;
+    s->pool = (wd_handle_t)pool;
+    s->fault_endpoint = (wd_handle_t)ep;
+    s->fault_badge = EDU_DRIVER_BADGE;
+    s->registry = wd_start_info->registry;
+    long driver = BT_OK(wd_spawn(s, NULL));
     wd_cap_delete((wd_handle_t)pool);                   /* the driver holds its own copy */
-    if (driver < 0)
+    if (driver < 0) {
+        wd_cap_delete(d->fault_ep);
+        d->fault_ep = WD_NULL;
         return false;
+    }
     d->process = (wd_handle_t)driver;
     struct wd_cap_info info;
     BT_OK(wd_cap_info(d->process, &info));
     d->pid = info.object_id;
     return true;
+}
+
+bool driver_spawn_as(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *name,
+                     const char *args_extra, uint64_t pool_bytes)
+{
+    char args[160];
+    snprintf(args, sizeof args, "%s %s%s%s", module_name, name, *args_extra ? " " : "", args_extra);
+    struct wd_spawn s = { .args = args, .cap_count = 1, .caps = { device } };
+    return driver_spawn_module(d, module_name, &s, pool_bytes);
 }
 
 bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra,

@@ -38,6 +38,22 @@ int bt_nvme_client_main(const wd_handle_t *caps);    /* t_nvme_crash.c */
 
 static wd_handle_t helpers[MAX_HELPERS];
 
+uint64_t bt_cmdline_number(const char *key, uint64_t fallback)
+{
+    const char *p = strstr(wd_start_info->cmdline, key);
+    return p ? strtoull(p + strlen(key), NULL, 0) : fallback;
+}
+
+uint64_t bt_random(uint64_t *state)
+{
+    uint64_t x = *state ? *state : 1;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
 wd_handle_t bt_pool(void)
 {
     return wd_start_info->pool;

@@ -8,7 +8,6 @@
  * something left behind still holds, such as a registry entry of a dead
  * server keeping its endpoint and pool alive).
  */
-#include <stdlib.h>
 #include <string.h>
 #include <warden/registry.h>
 #include <warden/spawn.h>
@@ -27,15 +26,13 @@ static uint64_t free_frames(void)
 
 static uint64_t test_pool_bytes(void)
 {
-    const char *p = strstr(wd_start_info->cmdline, "testpool=");
-    unsigned long long mib = p ? strtoull(p + strlen("testpool="), NULL, 10) : 0;
+    uint64_t mib = bt_cmdline_number("testpool=", 0);
     return mib ? mib << 20 : TEST_POOL_BYTES;
 }
 
 static uint64_t test_timeout_ns(void)
 {
-    const char *p = strstr(wd_start_info->cmdline, "testtimeout=");
-    unsigned long long seconds = p ? strtoull(p + strlen("testtimeout="), NULL, 10) : 0;
+    uint64_t seconds = bt_cmdline_number("testtimeout=", 0);
     return seconds ? seconds * 1000 * BT_MS : TEST_TIMEOUT_NS;
 }
 

@@ -70,6 +70,11 @@ bool driver_start(struct edu_driver *d, const char *module_name, wd_handle_t dev
  * under goes to name. */
 bool driver_spawn(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *args_extra,
                   char *name, unsigned name_size);
+/* Spawns module_name with the caller's s (args, caps, cap_rights,
+ * pass_modules): the image, a sub-pool of pool_bytes, a fault endpoint
+ * (badge EDU_DRIVER_BADGE) and the registry are filled in here. */
+struct wd_spawn;
+bool driver_spawn_module(struct edu_driver *d, const char *module_name, struct wd_spawn *s, uint64_t pool_bytes);
 /* The spawn under a name the caller chose (a restarted driver takes its
  * predecessor's name, so its clients find it again), in a sub-pool of pool_bytes. */
 bool driver_spawn_as(struct edu_driver *d, const char *module_name, wd_handle_t device, const char *name,

@@ -18,7 +18,6 @@
  * calls on their own). Every call counts, from every process, killed ones
  * included: each child writes its counts to the board after every call.
  */
-#include <stdlib.h>
 #include <string.h>
 #include <warden/region.h>
 #include <warden/spawn.h>
@@ -63,13 +62,7 @@ static struct {
 
 static uint64_t rnd(void)
 {
-    return fuzz_rnd(&rng);
-}
-
-static unsigned long long number_from_cmdline(const char *key, unsigned long long fallback)
-{
-    const char *p = strstr(wd_start_info->cmdline, key);
-    return p ? strtoull(p + strlen(key), NULL, 0) : fallback;
+    return bt_random(&rng);
 }
 
 static uint64_t counted_calls(void)
@@ -377,15 +370,15 @@ static void check_kernel_serves(void)
 
 void test_syscall_fuzzer(void)
 {
-    main_seed = number_from_cmdline("fuzzseed=", 0);
+    main_seed = bt_cmdline_number("fuzzseed=", 0);
     if (!main_seed)
         main_seed = (uint64_t)wd_time_now() ^ 0x9E3779B97F4A7C15ull;
     rng = main_seed;
-    uint64_t target = number_from_cmdline("fuzzcalls=", CALLS);
+    uint64_t target = bt_cmdline_number("fuzzcalls=", CALLS);
     target = target == 0 ? CALLS : target > CALLS_MAX ? CALLS_MAX : target;
-    processes = (unsigned)number_from_cmdline("fuzzprocs=", PROCESSES);
+    processes = (unsigned)bt_cmdline_number("fuzzprocs=", PROCESSES);
     processes = processes == 0 ? 1 : processes > FUZZ_MAX_CHILDREN ? FUZZ_MAX_CHILDREN : processes;
-    bool with_chaos = number_from_cmdline("fuzzchaos=", 1) != 0;
+    bool with_chaos = bt_cmdline_number("fuzzchaos=", 1) != 0;
     printf("# fuzz seed 0x%llx (replay: boot with fuzzseed=0x%llx): %llu calls, %u processes at once, %s\n",
            (unsigned long long)main_seed, (unsigned long long)main_seed, (unsigned long long)target, processes,
            with_chaos ? "killed, re-spawned and revoked at random" : "no kills or revocations (fuzzchaos=0)");

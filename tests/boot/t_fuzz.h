@@ -61,7 +61,6 @@ const char *fuzz_kind_name(enum fuzz_kind kind);
 
 /* ---- random numbers ---- */
 
-uint64_t fuzz_rnd(uint64_t *state);
 /* A seed for the index'th stream derived from seed (splitmix64). */
 uint64_t fuzz_derive_seed(uint64_t seed, uint64_t index);
 

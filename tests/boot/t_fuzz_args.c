@@ -28,6 +28,7 @@
 #include <string.h>
 #include <warden/syscalls.h>
 
+#include "boot_tests.h"
 #include "t_fuzz.h"
 
 #define MAX_OBJECTS 48
@@ -54,7 +55,7 @@ static uint8_t buffer[2 * WD_PAGE_SIZE] __attribute__((aligned(4096)));
 
 static uint64_t rnd(void)
 {
-    return fuzz_rnd(&rng);
+    return bt_random(&rng);
 }
 
 #define ONE_OF(array) ((array)[rnd() % (sizeof(array) / sizeof((array)[0]))])

@@ -20,8 +20,6 @@
 #define FUZZ_POOL_BYTES (2ull << 20)        /* what the fuzzed calls may spend */
 #define PARENT_CHECK_EVERY 256              /* calls between looks at the parent's endpoint */
 
-long raw_syscall_both(const uint64_t regs[13], uint64_t back[13]);
-
 static void take_grants(volatile struct fuzz_slot *slot, uint64_t *seen)
 {
     uint64_t generation = __atomic_load_n(&slot->grant_generation, __ATOMIC_ACQUIRE);

@@ -165,16 +165,6 @@ uint64_t fuzz_syscall_limit(void)
     return limit;
 }
 
-uint64_t fuzz_rnd(uint64_t *state)
-{
-    uint64_t x = *state ? *state : 1;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
 uint64_t fuzz_derive_seed(uint64_t seed, uint64_t index)
 {
     uint64_t z = seed + 0x9E3779B97F4A7C15ull * (index + 1);

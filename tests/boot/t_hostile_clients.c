@@ -20,7 +20,6 @@
  * anything of the client's. Boot with
  * `hostileseed=S` to replay, `hostilerounds=N` for more rounds.
  */
-#include <stdlib.h>
 #include <string.h>
 #include <warden/registry.h>
 #include <warden/spawn.h>
@@ -62,16 +61,7 @@ struct hostile {
 
 static uint64_t rnd(struct hostile *h)
 {
-    h->rng ^= h->rng >> 12;
-    h->rng ^= h->rng << 25;
-    h->rng ^= h->rng >> 27;
-    return h->rng * 0x2545F4914F6CDD1Dull;
-}
-
-static uint64_t cmdline_number(const char *key, uint64_t fallback)
-{
-    const char *p = strstr(wd_start_info->cmdline, key);
-    return p ? strtoull(p + strlen(key), NULL, 0) : fallback;
+    return bt_random(&h->rng);
 }
 
 static uint64_t random_word(struct hostile *h)
@@ -295,9 +285,9 @@ void test_hostile_clients(void)
         return;
     static struct hostile h;
     memset(&h, 0, sizeof h);
-    uint64_t seed = cmdline_number("hostileseed=", 0);
+    uint64_t seed = bt_cmdline_number("hostileseed=", 0);
     h.rng = seed ? seed : ((uint64_t)wd_time_now() | 1);
-    unsigned rounds = (unsigned)cmdline_number("hostilerounds=", DEFAULT_ROUNDS);
+    unsigned rounds = (unsigned)bt_cmdline_number("hostilerounds=", DEFAULT_ROUNDS);
     printf("# hostile clients: %u rounds, seed 0x%llx (replay: boot with hostileseed=0x%llx)\n", rounds,
            (unsigned long long)h.rng, (unsigned long long)h.rng);
     long objects[] = { wd_frame_create(bt_pool(), WD_PAGE_SIZE, 0), wd_endpoint_create(bt_pool()),
@@ -360,28 +350,8 @@ static const char *const devmgr_services[] = { "echo", "net", "eth0", "blk0", "e
  * boot modules, a pool for everything it starts. */
 static bool spawn_devmgr(struct edu_driver *d)
 {
-    const struct wd_module *module = wd_find_module("devmgr");
-    long pool = BT_OK(wd_pool_create(bt_pool(), DEVMGR_POOL));
-    long ep = BT_OK(wd_endpoint_create(bt_pool()));
-    if (!module || pool < 0 || ep < 0)
-        return false;
-    d->fault_ep = (wd_handle_t)ep;
-    struct wd_spawn s = {
-        .args = "devmgr",
-        .image = module->frame,
-        .image_size = module->size,
-        .pool = (wd_handle_t)pool,
-        .fault_endpoint = (wd_handle_t)ep,
-        .fault_badge = EDU_DRIVER_BADGE,
-        .registry = wd_start_info->registry,
-        .cap_count = 1,
-        .caps = { dma_device_root() },
-        .pass_modules = true,
-    };
-    long process = BT_OK(wd_spawn(&s, NULL));
-    wd_cap_delete((wd_handle_t)pool);               /* devmgr holds its own copy */
-    d->process = process > 0 ? (wd_handle_t)process : WD_NULL;
-    return process > 0;
+    struct wd_spawn s = { .args = "devmgr", .cap_count = 1, .caps = { dma_device_root() }, .pass_modules = true };
+    return driver_spawn_module(d, "devmgr", &s, DEVMGR_POOL);
 }
 
 /* devmgr as the normal boot starts it (the device root in caps[0]), then
@@ -400,7 +370,7 @@ void test_hostile_devmgr(void)
     }
     static struct hostile h;
     memset(&h, 0, sizeof h);
-    uint64_t seed = cmdline_number("hostileseed=", 0);
+    uint64_t seed = bt_cmdline_number("hostileseed=", 0);
     h.rng = seed ? seed : ((uint64_t)wd_time_now() | 1);
     printf("# hostile devmgr: %u messages, seed 0x%llx (replay: boot with hostileseed=0x%llx)\n", DEVMGR_MESSAGES,
            (unsigned long long)h.rng, (unsigned long long)h.rng);
@@ -453,9 +423,7 @@ void test_hostile_devmgr(void)
         wd_supervise_stop(wd_start_info->registry, devmgr_services[i]);     /* NOT_FOUND for one never started */
     if (endpoint)
         wd_cap_delete(endpoint);
-    if (!up)
-        wd_cap_delete(devmgr.fault_ep);
-    else {
+    if (up) {
         wd_process_kill(devmgr.process, 0);
         struct wd_msg m;
         BT_OK(bt_wait_kernel_message(devmgr.fault_ep, WD_LABEL_EXIT, EDU_DRIVER_BADGE, &m, TIMEOUT));

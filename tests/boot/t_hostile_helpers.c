@@ -57,39 +57,17 @@ uint64_t victim_interrupts(const struct victim *v)
 bool hostile_start(struct hostile_run *run)
 {
     struct edu_driver *d = &run->driver;
-    memset(d, 0, sizeof *d);
-    const struct wd_module *module = wd_find_module("hostile");
-    long pool = BT_OK(wd_pool_create(bt_pool(), HOSTILE_POOL_BYTES));
-    long ep = BT_OK(wd_endpoint_create(bt_pool()));
-    BT_CHECK(module != NULL);
-    if (!module || pool < 0 || ep < 0)
-        return false;
-    d->fault_ep = (wd_handle_t)ep;
     static unsigned started;
     char name[32], args[48];
     snprintf(name, sizeof name, "hostile-%llu-%u", (unsigned long long)wd_start_info->process_id, ++started);
     snprintf(args, sizeof args, "hostile %s", name);
     struct wd_spawn s = {
         .args = args,
-        .image = module->frame,
-        .image_size = module->size,
-        .pool = (wd_handle_t)pool,
-        .fault_endpoint = d->fault_ep,
-        .fault_badge = EDU_DRIVER_BADGE,
-        .registry = wd_start_info->registry,
         .cap_count = 1,
         .caps = { run->edu },
         .cap_rights = { DRIVER_DEVICE_RIGHTS },
     };
-    long driver = BT_OK(wd_spawn(&s, NULL));
-    wd_cap_delete((wd_handle_t)pool);
-    if (driver < 0)
-        return false;
-    d->process = (wd_handle_t)driver;
-    struct wd_cap_info info;
-    BT_OK(wd_cap_info(d->process, &info));
-    d->pid = info.object_id;
-    return driver_wait_registered(d, name);
+    return driver_spawn_module(d, "hostile", &s, HOSTILE_POOL_BYTES) && driver_wait_registered(d, name);
 }
 
 void hostile_stop(struct hostile_run *run)

@@ -13,8 +13,6 @@
 #include "t_notify.h"
 #include "t_dma.h"
 
-long raw_syscall(const uint64_t regs[13]);
-
 /* ---- 5. bound to an endpoint ---- */
 
 struct receiver {
@@ -325,7 +323,8 @@ void test_ipc_signal_recv(void)
     BT_CHECK_EQ(msg.w[1], 0xAAAA);                            /* libc left the message alone */
     /* A caps buffer in kernel space: BAD_ADDRESS before anything happens. */
     uint64_t regs[13] = { WD_SYS_ipc_signal_recv, ep, n, 0x1, 0, 0, 0, 0xFFFF800000001000ull, 100 * BT_MS };
-    BT_CHECK_EQ(raw_syscall(regs), -WD_E_BAD_ADDRESS);
+    uint64_t back[13];
+    BT_CHECK_EQ(raw_syscall_both(regs, back), -WD_E_BAD_ADDRESS);
     BT_CHECK_EQ(nt_signals_now() - s0, 0);
     BT_CHECK_EQ(wd_notify_poll((wd_handle_t)n), 0);
     BT_CHECK(!s.done);                                        /* its message was not taken */

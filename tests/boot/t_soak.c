@@ -18,7 +18,6 @@
  * after the line (tests/soak_trace.py). Boot with `soakcycles=N` (default
  * 30; `make soak`: 1,000) and `soakseed=S` to replay the kill moments.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "boot_tests.h"
@@ -59,18 +58,9 @@ struct footprint {
     uint64_t free_frames, live_objects, live_processes, pool_used, live_irqs, ir_entries;
 };
 
-static uint64_t cmdline_number(const char *key, uint64_t fallback)
-{
-    const char *p = strstr(wd_start_info->cmdline, key);
-    return p ? strtoull(p + strlen(key), NULL, 0) : fallback;
-}
-
 static uint64_t rnd(struct soak *s, uint64_t bound)
 {
-    s->rng ^= s->rng >> 12;
-    s->rng ^= s->rng << 25;
-    s->rng ^= s->rng >> 27;
-    return (s->rng * 0x2545F4914F6CDD1Dull) % bound;
+    return bt_random(&s->rng) % bound;
 }
 
 static void take_footprint(struct footprint *f)
@@ -367,10 +357,10 @@ void test_soak_crash_cycles(void)
         return;
     static struct soak soak;
     memset(&soak, 0, sizeof soak);
-    unsigned cycles = (unsigned)cmdline_number("soakcycles=", DEFAULT_CYCLES);
+    unsigned cycles = (unsigned)bt_cmdline_number("soakcycles=", DEFAULT_CYCLES);
     if (cycles < TARGETS || cycles > MAX_CYCLES)
         cycles = DEFAULT_CYCLES;
-    uint64_t seed = cmdline_number("soakseed=", 0);
+    uint64_t seed = bt_cmdline_number("soakseed=", 0);
     if (!seed)
         seed = (uint64_t)wd_time_now() | 1;
     soak.rng = seed;
