@@ -57,30 +57,33 @@ static struct arp_entry *take_free_entry(struct net *n, uint32_t ip)
     return NULL;
 }
 
-/* An entry for ip, to ask for it: a free or expired one, else the resolved
- * one that expires first. Entries still being asked for are kept, but they
- * may hold at most half the cache: past that the oldest is given up.
- * Otherwise datagrams from addresses nobody answers ARP for (any host can
- * send them) would fill the cache with questions for a second and leave no
- * entry for the peers that do answer. */
+/* An entry for ip, to ask for it. In this order: a free or expired one; a
+ * resolved one only learned from a request (this service never sent to
+ * it), the one that expires first; the oldest still being asked for, once
+ * those hold half the cache; a resolved one this service sends to, the one
+ * that expires first. So neither hosts that merely ask nor datagrams from
+ * addresses nobody answers ARP for (any host can send those, and each reply
+ * asks for a second) push out the peers this service talks to. */
 static struct arp_entry *take_entry_to_ask(struct net *n, uint32_t ip)
 {
     struct arp_entry *victim = take_free_entry(n, ip);
     if (victim)
         return victim;
-    struct arp_entry *oldest_asked = NULL;
+    struct arp_entry *learned = NULL, *talked = NULL, *oldest_asked = NULL;
     unsigned asked = 0;
     for (unsigned i = 0; i < NET_ARP_ENTRIES; i++) {
         struct arp_entry *e = &n->arp[i];
+        struct arp_entry **first = e->sent_to ? &talked : &learned;
         if (!e->resolved) {
             asked++;
             if (!oldest_asked || e->first_asked_ns < oldest_asked->first_asked_ns)
                 oldest_asked = e;
-        } else if (!victim || e->expires_ns < victim->expires_ns) {
-            victim = e;
+        } else if (!*first || e->expires_ns < (*first)->expires_ns) {
+            *first = e;
         }
     }
-    if (oldest_asked && (asked >= NET_ARP_ENTRIES / 2 || !victim)) {
+    victim = learned ? learned : talked;
+    if (!learned && oldest_asked && (asked >= NET_ARP_ENTRIES / 2 || !talked)) {
         NET_COUNT(n, arp_timeouts);
         abandon(n, oldest_asked);
         victim = oldest_asked;
@@ -182,6 +185,8 @@ void arp_input(struct net *n, const uint8_t *frame, unsigned length)
 bool arp_lookup(struct net *n, uint32_t next_hop, uint8_t mac[6])
 {
     struct arp_entry *e = find(n, next_hop);
+    if (e)
+        e->sent_to = true;
     if (e && e->resolved && e->expires_ns > n->now_ns) {
         memcpy(mac, e->mac, 6);
         return true;
@@ -192,6 +197,7 @@ bool arp_lookup(struct net *n, uint32_t next_hop, uint8_t mac[6])
     }
     if (!e && !(e = take_entry_to_ask(n, next_hop)))
         return false;
+    e->sent_to = true;
     if (!e->first_asked_ns) {
         e->first_asked_ns = n->now_ns;
         n->arp_asking++;

@@ -71,6 +71,7 @@ struct arp_entry {
     uint32_t ip;                    /* 0: free */
     uint8_t mac[6];
     bool resolved;
+    bool sent_to;                   /* looked up to send: this service talks to it (not only learned) */
     uint64_t expires_ns;            /* resolved: when it is forgotten */
     uint64_t asked_ns, first_asked_ns;  /* unresolved: the last request, the first */
 };

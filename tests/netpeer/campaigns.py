@@ -18,8 +18,8 @@ import traceback
 
 from .frames import (ARP_REPLY, ARP_REQUEST, BROADCAST_MAC, CONTROL_PORT, ECHO_PORT, ETH_ARP, ETH_IPV4,
                      GUEST_IP, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, MAX_UDP_PAYLOAD, PEER_IP, PEER_MAC, PROTO_UDP,
-                     arp_frame, ethernet, icmp_frame, ipv4, is_unicast, mac_text, ntoa, udp, udp_frame)
-from .fuzzed import fuzzed_frame
+                     arp, arp_frame, ethernet, icmp_frame, ipv4, is_unicast, mac_text, ntoa, udp, udp_frame)
+from .fuzzed import FUZZ_HOSTS, fuzzed_frame
 from .malformed import MALFORMED, malformed_answer, malformed_frames
 
 RESULT_MAX = 500                 # the guest receives at most 511 bytes
@@ -31,6 +31,7 @@ AFTER_PORT = 41000               # step 6: port AFTER_PORT + k
 STREAM_PORT = 42000              # the stream campaign
 FLOOD_PORT = 43000
 SPOOF_PORT = 45000               # step 5: stranger k sends from SPOOF_PORT + k
+ARP_STRANGERS = 48               # step 5: ARP requests from 10.0.2.100-147 first (the guest's cache holds 32)
 FUZZ_HONEST_PORT = 47000
 FUZZ_BATCH, FUZZ_PAUSE = 100, 0.005  # step 6 pauses 5 ms after every 100 fuzzed frames         # step 5: the honest echo after every FUZZ_HONEST_EVERY fuzzed frames
 STACK_ICMP_ID = 0x5743
@@ -183,11 +184,12 @@ class StackCampaign(Campaign):
       3 udp        UDP_ECHOES datagrams of 1..1472 bytes to port 7
       4 malformed  MALFORMED frames, then 500 ms: no answer to any of them
                    (at any time during the campaign)
-      5 spoofed    SPOOFED UDP echo requests from addresses of the subnet
+      5 spoofed    ARP requests for the guest from ARP_STRANGERS strangers,
+                   SPOOFED UDP echo requests from addresses of the subnet
                    nobody answers ARP for, then an honest echo; the guest
-                   must not ask ARP for the peer meanwhile (its questions
-                   for the strangers must not crowd the peer out of its
-                   ARP cache)
+                   must not ask ARP for the peer meanwhile (neither the
+                   strangers' requests nor its questions for the spoofed
+                   sources may crowd the peer out of its ARP cache)
       6 fuzz       FUZZ_FRAMES seeded random mutations of ARP, ICMP, UDP,
                    fragments and other frames (fuzzed.py), 100 at a time
                    (5 ms apart), with an honest UDP echo that must come
@@ -319,6 +321,9 @@ class StackCampaign(Campaign):
         hosts = list(range(30, 100)) + list(range(150, 200))    # nobody; not the fuzz's or malformed.py's markers
         strangers = [bytes([10, 0, 2, hosts[k % len(hosts)]]) for k in range(self.SPOOFED)]
         asked_before = self.peer_arp_requests()
+        for k in range(ARP_STRANGERS):         # more than its cache holds, each asking ARP for the guest
+            sha, spa = bytes([2, 0xfe, 0, 0, 1, k]), bytes([10, 0, 2, FUZZ_HOSTS + k])
+            self.send(ethernet(BROADCAST_MAC, sha, ETH_ARP, arp(ARP_REQUEST, sha, spa, bytes(6), GUEST_IP)))
         for k, src in enumerate(strangers):
             segment = udp(src, GUEST_IP, SPOOF_PORT + k, ECHO_PORT, b'SPF%d' % k)
             self.send(ethernet(self.mac, PEER_MAC, ETH_IPV4, ipv4(src, GUEST_IP, PROTO_UDP, segment)))
